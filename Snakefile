@@ -1,0 +1,27 @@
+# The manuscript pipeline: cohort CSVs -> validated data -> tables, numbers, figures
+# -> Markdown -> HTML, DOCX, PDF. Rules live in workflow/rules/, logic in the
+# `vertebroplasty` package under workflow/.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/analysis.smk"
+include: "workflow/rules/manuscript.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.render_markdown.output.markdown,
+        rules.to_html.output.html,
+        rules.to_docx.output.docx,
+        rules.compile_pdf.output.pdf,

@@ -1,0 +1,48 @@
+"""Shared fixtures: the repository root and end-to-end builds in temporary copies."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+NOT_COPIED = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "results",
+    ".snakemake",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "*.egg-info",
+)
+
+
+def copy_repository(destination: Path) -> Path:
+    """A working copy of the repository without environment, results or caches."""
+    shutil.copytree(REPO, destination, ignore=NOT_COPIED)
+    return destination
+
+
+def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run the pipeline in ``workdir`` with the test's own Python environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "4", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_repo(tmp_path_factory) -> Path:
+    """A fresh copy of the repository with the manuscript built once for the session."""
+    workdir = copy_repository(tmp_path_factory.mktemp("build") / "repo")
+    result = run_snakemake(workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workdir

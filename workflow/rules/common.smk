@@ -1,0 +1,33 @@
+# Shared helpers (where the cohort is, values from the config), kept apart from rules.
+from pathlib import Path
+
+TEMPLATE_DIR = "templates"
+PACKAGE_DIR = "workflow/vertebroplasty"
+ENVIRONMENT = "../../environment.yml"
+
+
+def raw_table(name):
+    """Path of one cohort CSV in the configured data folder."""
+    return str(Path(config["data_dir"]) / f"{name}.csv")
+
+
+def manuscript_date(wildcards):
+    return config["manuscript"]["date"]
+
+
+def synthetic_cohort(wildcards):
+    return config["synthetic_cohort"]
+
+
+def section_templates():
+    return sorted(str(p) for p in Path(TEMPLATE_DIR).glob("sections/*.md.j2"))
+
+
+def package_code(*modules):
+    """Package modules a rule runs, as inputs, so editing one reruns that rule."""
+    return [f"{PACKAGE_DIR}/{module}.py" for module in ("errors", "step") + modules]
+
+
+def template_folder(wildcards, input):
+    """The templates folder, taken from the metadata file's location."""
+    return str(Path(input.metadata).parent)

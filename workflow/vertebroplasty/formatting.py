@@ -1,0 +1,43 @@
+"""How numbers are printed: the one place that decides decimals and symbols.
+
+Every table, caption and sentence gets its text from here (through the numbers
+registry), so the same quantity is printed the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def format_count(n: int) -> str:
+    """A whole-number count, as printed in text and tables."""
+    return str(int(n))
+
+
+def format_decimal(value: float, decimals: int) -> str:
+    """A value rounded half away from zero, as SPSS and most journals print it."""
+    if not math.isfinite(value):
+        raise ValueError(f"cannot format {value!r}: it is not a finite number")
+    scale = 10**decimals
+    rounded = math.floor(abs(value) * scale + 0.5 + 1e-9) / scale
+    rounded = math.copysign(rounded, value) if rounded else 0.0
+    return f"{rounded:.{decimals}f}"
+
+
+def format_percent(value: float, decimals: int = 1) -> str:
+    """A percentage (0-100) without the % sign, one decimal by default."""
+    return format_decimal(value, decimals)
+
+
+def format_p_value(p: float) -> str:
+    """A P value: three decimals, and "< 0.001" below that."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"a P value must lie in [0, 1]; got {p!r}")
+    if p < 0.001:
+        return "< 0.001"
+    return format_decimal(p, 3)
+
+
+def format_mean_sd(mean: float, sd: float, decimals: int) -> str:
+    """Mean ± SD with the same number of decimals on both."""
+    return f"{format_decimal(mean, decimals)} ± {format_decimal(sd, decimals)}"

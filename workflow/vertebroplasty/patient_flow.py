@@ -1,0 +1,55 @@
+"""Patient flow: enrolled, excluded by reason, and analysed, per arm."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .cohort import ARMS
+from .formatting import format_count
+from .registry import Number
+
+EXCLUSION_REASONS = ("no_followup_mri", "lost_to_followup")
+
+
+def summarise_patient_flow(enrollment: pd.DataFrame) -> pd.DataFrame:
+    """Count patients at each stage of the flow, per arm.
+
+    Parameters
+    ----------
+    enrollment : DataFrame
+        One row per enrolled patient with ``arm``, ``included`` (yes/no) and
+        ``exclusion_reason``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``stage`` (``enrolled``, ``excluded_<reason>``, ``included``),
+        ``arm`` and ``n``; arms in the paper's order.
+    """
+    rows = []
+    for arm in ARMS:
+        in_arm = enrollment[enrollment["arm"] == arm]
+        rows.append(("enrolled", arm, len(in_arm)))
+        for reason in EXCLUSION_REASONS:
+            rows.append(
+                (f"excluded_{reason}", arm, int((in_arm["exclusion_reason"] == reason).sum()))
+            )
+        rows.append(("included", arm, int((in_arm["included"] == "yes").sum())))
+    return pd.DataFrame(rows, columns=["stage", "arm", "n"])
+
+
+def patient_flow_numbers(flow: pd.DataFrame, source: str) -> list[Number]:
+    """Registry entries for every count in the flow, per arm and in total."""
+    numbers = []
+    for stage, by_stage in flow.groupby("stage", sort=True):
+        for arm, n in zip(by_stage["arm"], by_stage["n"], strict=True):
+            numbers.append(
+                Number(
+                    f"flow.{stage}.{ARMS[arm]}.n", int(n), format_count(n), "patients", None, source
+                )
+            )
+        total = int(by_stage["n"].sum())
+        numbers.append(
+            Number(f"flow.{stage}.total.n", total, format_count(total), "patients", None, source)
+        )
+    return numbers
