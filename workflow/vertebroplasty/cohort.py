@@ -1,4 +1,4 @@
-"""Reading the cohort tables: the arms, their short names, and the CSV reader.
+"""The cohort's tables: the arms, the codebook, and reading the CSVs with their types.
 
 Arm labels in the data are the study's (``PVP+ITR``, ``PVP``); registry keys use the
 short forms (``pvp_itr``, ``pvp``) because keys allow only letters, digits and ``_``.
@@ -7,13 +7,52 @@ short forms (``pvp_itr``, ``pvp``) because keys allow only letters, digits and `
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 ARMS: dict[str, str] = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
 """Arm label in the data -> key used in the registry, in the paper's column order."""
 
+TABLES = ("enrollment", "baseline", "procedure", "visits", "followup")
+CODEBOOK = Path(__file__).resolve().parents[2] / "data" / "codebook.yaml"
+
+
+def load_codebook(path: Path = CODEBOOK) -> dict[str, Any]:
+    """The codebook: tables, columns and the study's definitions."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read one cohort CSV as text, keeping empty cells as missing."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    return pd.read_csv(
+        path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+    )
+
+
+def with_types(table: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+    """Convert text columns to the codebook's types (numbers to float, booleans to bool)."""
+    typed = table.copy()
+    for name, spec in columns.items():
+        if name not in typed:
+            continue
+        if spec["type"] in ("integer", "number"):
+            typed[name] = pd.to_numeric(typed[name]).astype(float)
+        elif spec["type"] == "boolean":
+            typed[name] = typed[name].map({"yes": True, "no": False})
+    return typed
+
+
+def read_cohort(data_dir: Path, codebook: dict[str, Any] | None = None) -> dict[str, pd.DataFrame]:
+    """All five tables of a cohort folder, typed by the codebook."""
+    codebook = codebook or load_codebook()
+    return {
+        name: with_types(read_table(Path(data_dir) / spec["file"]), spec["columns"])
+        for name, spec in codebook["tables"].items()
+    }
+
+
+def visit_month(visit: str) -> int:
+    """Months after the procedure at which a visit falls (preop and discharge: 0)."""
+    return 0 if visit in ("preop", "discharge") else int(visit[1:])

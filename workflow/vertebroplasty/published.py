@@ -1,0 +1,85 @@
+"""The published paper's numbers (``data/published.yaml``) and how to read them.
+
+Each entry keeps the number exactly as printed. :func:`printed_number` turns the
+text into a value and its printed precision ("5.00" -> 5.0 with 2 decimals, "Four"
+-> 4, "98.6%" -> 98.6), and :func:`evaluate` computes the same quantity from a
+cohort, so the two can be compared at the printed precision.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+PUBLISHED = Path(__file__).resolve().parents[2] / "data" / "published.yaml"
+COHORT_STATS = ("count", "percent", "mean", "sd", "min", "max")
+WORDS = {"none": 0} | {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split()
+)}
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+
+
+def load_published(path: Path = PUBLISHED) -> list[dict[str, Any]]:
+    """All entries of the published-numbers file, in the paper's order."""
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["numbers"]
+
+
+def printed_number(entry: dict[str, Any]) -> tuple[float, int]:
+    """The value an entry prints and its number of decimals."""
+    text = str(entry.get("printed_value", entry["printed"])).strip()
+    if text.lower() in WORDS:
+        return float(WORDS[text.lower()]), 0
+    match = _NUMBER.search(text.replace("−", "-"))
+    if not match:
+        raise ValueError(f"{entry['id']}: no number in printed text {text!r}")
+    number = match.group(0)
+    return float(number), len(number.split(".", 1)[1]) if "." in number else 0
+
+
+def select(frame: pd.DataFrame, enrollment: pd.DataFrame, of: dict[str, Any]) -> pd.DataFrame:
+    """The patients an entry is about: arm, population and any ``among`` condition."""
+    if of.get("pop") == "enrolled":
+        rows = enrollment.assign(
+            included=enrollment["included"].map({True: "yes", False: "no"})
+        )
+    else:
+        rows = frame if of.get("pop") != "outcome" else frame[frame["outcome"].astype(bool)]
+    if of.get("arm", "both") != "both":
+        rows = rows[rows["arm"] == of["arm"]]
+    for column, value in (of.get("among") or {}).items():
+        rows = rows[rows[column].map(_as_text) == str(value)]
+    return rows
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def evaluate(entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFrame) -> float:
+    """Compute an entry's quantity from the cohort (patient frame and enrollment table)."""
+    of = entry.get("of", {})
+    rows = select(frame, enrollment, of)
+    stat = entry["stat"]
+    if stat in ("count", "percent"):
+        hits = rows if "var" not in of else rows[rows[of["var"]].map(_as_text) == str(of["is"])]
+        return float(len(hits)) if stat == "count" else 100.0 * len(hits) / len(rows)
+    column = of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}"
+    values = rows[column].dropna().astype(float)
+    return float({"mean": values.mean, "sd": lambda: values.std(ddof=1),
+                  "min": values.min, "max": values.max}[stat]())
+
+
+def n_behind(entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFrame) -> int:
+    """How many non-missing values a mean or SD rests on."""
+    of = entry["of"]
+    column = of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}"
+    return int(select(frame, enrollment, of)[column].notna().sum())
