@@ -26,9 +26,7 @@ def load_codebook(path: Path = CODEBOOK) -> dict[str, Any]:
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read one cohort CSV as text, keeping empty cells as missing."""
-    return pd.read_csv(
-        path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
-    )
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
 
 
 def with_types(table: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:

@@ -61,8 +61,9 @@ def table3_values(visits: pd.DataFrame) -> pd.DataFrame:
 def last_vas(visits: pd.DataFrame) -> pd.Series:
     """Each patient's VAS at the last visit after discharge that has one."""
     after = visits[(visits["visit"] != "preop") & visits["vas"].notna()]
-    after = after.assign(month=after["visit"].map(visit_month),
-                         order=(after["visit"] != "discharge").astype(int))
+    after = after.assign(
+        month=after["visit"].map(visit_month), order=(after["visit"] != "discharge").astype(int)
+    )
     return after.sort_values(["month", "order"]).groupby("patient_id")["vas"].last()
 
 
@@ -92,8 +93,8 @@ def patient_frame(tables: dict[str, pd.DataFrame], definitions: dict[str, Any]) 
     frame["asia_last_group"] = frame["asia_last"].map(asia_group)
     frame["paraplegic_baseline"] = frame["asia_baseline"] != "E"
     frame["paraplegia_outcome"] = [
-        paraplegia_outcome(b, last) for b, last in zip(frame["asia_baseline"], frame["asia_last"],
-                                                        strict=True)
+        paraplegia_outcome(b, last)
+        for b, last in zip(frame["asia_baseline"], frame["asia_last"], strict=True)
     ]
     frame["paraplegia_recovered"] = frame["paraplegia_outcome"].isin(["full_recovery", "improved"])
 

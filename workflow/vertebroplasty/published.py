@@ -17,10 +17,34 @@ import yaml
 
 PUBLISHED = Path(__file__).resolve().parents[2] / "data" / "published.yaml"
 COHORT_STATS = ("count", "percent", "mean", "sd", "min", "max")
-WORDS = {"none": 0} | {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty".split()
-)}
+WORDS = {"none": 0} | {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 
@@ -44,9 +68,7 @@ def printed_number(entry: dict[str, Any]) -> tuple[float, int]:
 def select(frame: pd.DataFrame, enrollment: pd.DataFrame, of: dict[str, Any]) -> pd.DataFrame:
     """The patients an entry is about: arm, population and any ``among`` condition."""
     if of.get("pop") == "enrolled":
-        rows = enrollment.assign(
-            included=enrollment["included"].map({True: "yes", False: "no"})
-        )
+        rows = enrollment.assign(included=enrollment["included"].map({True: "yes", False: "no"}))
     else:
         rows = frame if of.get("pop") != "outcome" else frame[frame["outcome"].astype(bool)]
     if of.get("arm", "both") != "both":
@@ -74,8 +96,14 @@ def evaluate(entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFram
         return float(len(hits)) if stat == "count" else 100.0 * len(hits) / len(rows)
     column = of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}"
     values = rows[column].dropna().astype(float)
-    return float({"mean": values.mean, "sd": lambda: values.std(ddof=1),
-                  "min": values.min, "max": values.max}[stat]())
+    return float(
+        {
+            "mean": values.mean,
+            "sd": lambda: values.std(ddof=1),
+            "min": values.min,
+            "max": values.max,
+        }[stat]()
+    )
 
 
 def n_behind(entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFrame) -> int:

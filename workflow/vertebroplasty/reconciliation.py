@@ -16,7 +16,7 @@ from .derived import patient_frame
 from .formatting import format_decimal
 from .published import COHORT_STATS, evaluate, n_behind, printed_number
 from .reconstruction import CHOICES, SCORE_STEPS
-from .step_search import decimals_of, reachable_squares, reachable_sums, sd_of
+from .step_search import decimals_of, reachable_squares, reachable_sums
 
 INCONSISTENT_WITH_OTHER_NUMBERS: dict[str, str] = {
     "pain.deteriorated.total": (
@@ -46,14 +46,23 @@ def reconcile(entries, data_dir: Path, codebook: dict[str, Any]) -> list[dict[st
     rows, verdicts = [], {}
     by_id = {e["id"]: e for e in entries}
     for entry in entries:
-        row = {"id": entry["id"], "where": entry["where"], "printed": str(entry["printed"]),
-               "stat": entry["stat"], "reconstructed": "", "verdict": "", "reason": ""}
+        row = {
+            "id": entry["id"],
+            "where": entry["where"],
+            "printed": str(entry["printed"]),
+            "stat": entry["stat"],
+            "reconstructed": "",
+            "verdict": "",
+            "reason": "",
+        }
         rows.append(row)
         if entry["stat"] not in COHORT_STATS:
             row["verdict"] = "not a cohort aggregate"
-            row["reason"] = ("checked by the audit (P values, intervals, claims)"
-                             if entry["stat"] not in ("protocol", "literature")
-                             else f"{entry['stat']} fact, not computed from patients")
+            row["reason"] = (
+                "checked by the audit (P values, intervals, claims)"
+                if entry["stat"] not in ("protocol", "literature")
+                else f"{entry['stat']} fact, not computed from patients"
+            )
             continue
         printed, decimals = printed_number(entry)
         value = evaluate(entry, frame, enrollment)
@@ -76,26 +85,34 @@ def explain(entry, value, frame, enrollment, codebook, verdicts, by_id) -> str:
     stat, printed = entry["stat"], str(entry["printed"]).rstrip("%")
     if stat == "percent":
         hits, denominator = _count(entry, frame, enrollment)
-        return (f"{hits}/{denominator} = {100 * hits / denominator:.2f}%, which prints as "
-                f"{format_decimal(value, decimals_of(printed))}, not {printed}; the count and "
-                "its denominator are both fixed by other printed numbers.")
+        return (
+            f"{hits}/{denominator} = {100 * hits / denominator:.2f}%, which prints as "
+            f"{format_decimal(value, decimals_of(printed))}, not {printed}; the count and "
+            "its denominator are both fixed by other printed numbers."
+        )
     if stat in ("mean", "sd"):
         n = n_behind(entry, frame, enrollment)
         step = step_of(entry, codebook)
         mean_id = key.replace(".sd.", ".mean.")
         if stat == "mean" and not reachable_sums(n, step, printed, 0, 10**9):
             below, above = _neighbours(n, step, float(printed), decimals_of(printed))
-            return (f"GRIM: no {n} values in steps of {step:g} have a mean that prints as "
-                    f"{printed}; the nearest possible means are {below} and {above}.")
+            return (
+                f"GRIM: no {n} values in steps of {step:g} have a mean that prints as "
+                f"{printed}; the nearest possible means are {below} and {above}."
+            )
         if stat == "sd" and verdicts.get(mean_id) == "impossible":
-            return ("follows from the impossible mean beside it: with the nearest possible mean, "
-                    f"no {n} values in steps of {step:g} have an SD that prints as {printed}.")
+            return (
+                "follows from the impossible mean beside it: with the nearest possible mean, "
+                f"no {n} values in steps of {step:g} have an SD that prints as {printed}."
+            )
         if stat == "sd":
             total = round(float(by_id[mean_id]["printed"]) * n / step)
             if not reachable_squares(n, step, total, printed):
-                return (f"GRIMMER: {n} values in steps of {step:g} with the printed mean cannot "
-                        f"have an SD that prints as {printed}; the closest reachable is "
-                        f"{format_decimal(value, decimals_of(printed))}.")
+                return (
+                    f"GRIMMER: {n} values in steps of {step:g} with the printed mean cannot "
+                    f"have an SD that prints as {printed}; the closest reachable is "
+                    f"{format_decimal(value, decimals_of(printed))}."
+                )
     return "UNEXPECTED: no known reason"
 
 
@@ -111,8 +128,10 @@ def _count(entry, frame, enrollment) -> tuple[int, int]:
 
 def _neighbours(n: int, step: float, mean: float, decimals: int) -> tuple[str, str]:
     below = int(mean * n / step)
-    return (format_decimal(below * step / n, decimals),
-            format_decimal((below + 1) * step / n, decimals))
+    return (
+        format_decimal(below * step / n, decimals),
+        format_decimal((below + 1) * step / n, decimals),
+    )
 
 
 def write_reconciliation(entries, raw_dir: Path, codebook, out_dir: Path) -> list[dict[str, str]]:
@@ -144,15 +163,21 @@ def markdown_report(rows: list[dict[str, str]]) -> str:
         "",
         "| id | where | printed | reconstructed | why |",
         "| --- | --- | ---: | ---: | --- |",
-        *[f"| `{r['id']}` | {r['where']} | {r['printed']} | {r['reconstructed']} | {r['reason']} |"
-          for r in rows if r["verdict"] == "impossible"],
+        *[
+            "| `{id}` | {where} | {printed} | {reconstructed} | {reason} |".format(**r)
+            for r in rows
+            if r["verdict"] == "impossible"
+        ],
         "",
         "## Every cohort aggregate",
         "",
         "| id | printed | reconstructed | verdict |",
         "| --- | ---: | ---: | --- |",
-        *[f"| `{r['id']}` | {r['printed']} | {r['reconstructed']} | {r['verdict']} |"
-          for r in rows if r["verdict"] in ("match", "impossible")],
+        *[
+            f"| `{r['id']}` | {r['printed']} | {r['reconstructed']} | {r['verdict']} |"
+            for r in rows
+            if r["verdict"] in ("match", "impossible")
+        ],
         "",
     ]
     return "\n".join(lines)

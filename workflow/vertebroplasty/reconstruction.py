@@ -64,16 +64,37 @@ CHOICES: dict[str, tuple[float, str]] = {
 # is this reconstruction's choice, and it reproduces every printed count.
 ASIA_TRANSITIONS: dict[str, list[tuple[str, str, int]]] = {
     "PVP+ITR": [
-        ("E", "E", 40), ("A", "A", 1), ("A", "C", 1), ("A", "D", 1),
-        ("D", "E", 8), ("D", "D", 1), ("D", "C", 1), ("D", "B", 1),
-        ("C", "E", 2), ("C", "D", 5), ("C", "B", 2),
-        ("B", "C", 4), ("B", "D", 3),
+        ("E", "E", 40),
+        ("A", "A", 1),
+        ("A", "C", 1),
+        ("A", "D", 1),
+        ("D", "E", 8),
+        ("D", "D", 1),
+        ("D", "C", 1),
+        ("D", "B", 1),
+        ("C", "E", 2),
+        ("C", "D", 5),
+        ("C", "B", 2),
+        ("B", "C", 4),
+        ("B", "D", 3),
     ],
     "PVP": [
-        ("E", "E", 20), ("E", "D", 3), ("E", "C", 2), ("A", "A", 1),
-        ("D", "E", 2), ("D", "D", 3), ("D", "C", 3), ("D", "B", 1), ("D", "A", 1),
-        ("C", "D", 4), ("C", "C", 2), ("C", "B", 2), ("C", "A", 1),
-        ("B", "C", 3), ("B", "D", 3), ("B", "B", 2),
+        ("E", "E", 20),
+        ("E", "D", 3),
+        ("E", "C", 2),
+        ("A", "A", 1),
+        ("D", "E", 2),
+        ("D", "D", 3),
+        ("D", "C", 3),
+        ("D", "B", 1),
+        ("D", "A", 1),
+        ("C", "D", 4),
+        ("C", "C", 2),
+        ("C", "B", 2),
+        ("C", "A", 1),
+        ("B", "C", 3),
+        ("B", "D", 3),
+        ("B", "B", 2),
     ],
 }
 # The one technical failure (group A) had incomplete paraplegia; it stays grade C.
@@ -158,8 +179,13 @@ def build_baseline(arm: Arm, pub: Published) -> None:
         transitions.append((*FAILURE_ASIA, 1))
     pairs = [(b, last) for b, last, c in transitions for _ in range(c)]
     # Worse baseline grade and worse course go to frailer patients.
-    badness = np.array(["ABCDE".index(b) * -2 + ("ABCDE".index(last) - "ABCDE".index(b)) * -1
-                        for b, last in pairs], float)
+    badness = np.array(
+        [
+            "ABCDE".index(b) * -2 + ("ABCDE".index(last) - "ABCDE".index(b)) * -1
+            for b, last in pairs
+        ],
+        float,
+    )
     pair_order = np.argsort(-badness + rng.normal(0, 1.5, len(pairs)), kind="stable")
     patient_order = np.argsort(-(f["frailty"].to_numpy() + rng.normal(0, 0.5, n)), kind="stable")
     baseline, last = np.empty(n, object), np.empty(n, object)
@@ -167,10 +193,14 @@ def build_baseline(arm: Arm, pub: Published) -> None:
         baseline[p], last[p] = pairs[q]
     f["asia_baseline"], f["asia_last"] = baseline, last
 
-    f["sex"] = layout({"M": pub.count(f"t1.sex.male.{k}"), "F": pub.count(f"t1.sex.female.{k}")},
-                      rng)
-    tumours = [e["of"]["is"] for e in pub.entries.values()
-               if e["id"].startswith("t1.tumor.") and e["id"].endswith(f".{k}")]
+    f["sex"] = layout(
+        {"M": pub.count(f"t1.sex.male.{k}"), "F": pub.count(f"t1.sex.female.{k}")}, rng
+    )
+    tumours = [
+        e["of"]["is"]
+        for e in pub.entries.values()
+        if e["id"].startswith("t1.tumor.") and e["id"].endswith(f".{k}")
+    ]
     f["primary_tumor"] = layout({t: pub.count(f"t1.tumor.{t}.{k}") for t in tumours}, rng)
     f["vertebrae_treated"] = layout(
         {v: pub.count(f"t1.vertebrae.{v}.{k}") for v in (1, 2, 3, 4)}, rng
@@ -178,16 +208,26 @@ def build_baseline(arm: Arm, pub: Published) -> None:
 
     z_age = 0.3 * f["frailty"].to_numpy() + rng.normal(0, 0.95, n)
     f["age_years"] = fit_with_range(
-        float(pub.text(f"t1.age_years.mean.{k}")) + float(pub.text(f"t1.age_years.sd.{k}"))
-        * standardised(z_age), 1, pub.text(f"t1.age_years.mean.{k}"),
-        pub.text(f"t1.age_years.sd.{k}"), pub.count(f"t1.age_years.min.{k}"),
-        pub.count(f"t1.age_years.max.{k}"), rng)
+        float(pub.text(f"t1.age_years.mean.{k}"))
+        + float(pub.text(f"t1.age_years.sd.{k}")) * standardised(z_age),
+        1,
+        pub.text(f"t1.age_years.mean.{k}"),
+        pub.text(f"t1.age_years.sd.{k}"),
+        pub.count(f"t1.age_years.min.{k}"),
+        pub.count(f"t1.age_years.max.{k}"),
+        rng,
+    )
     skewed = standardised(rng.gamma(1.6, 1.0, n))
     f["symptom_weeks"] = fit_with_range(
         float(pub.text(f"t1.symptom_weeks.mean.{k}"))
-        + float(pub.text(f"t1.symptom_weeks.sd.{k}")) * skewed, 1,
-        pub.text(f"t1.symptom_weeks.mean.{k}"), pub.text(f"t1.symptom_weeks.sd.{k}"),
-        pub.count(f"t1.symptom_weeks.min.{k}"), pub.count(f"t1.symptom_weeks.max.{k}"), rng)
+        + float(pub.text(f"t1.symptom_weeks.sd.{k}")) * skewed,
+        1,
+        pub.text(f"t1.symptom_weeks.mean.{k}"),
+        pub.text(f"t1.symptom_weeks.sd.{k}"),
+        pub.count(f"t1.symptom_weeks.min.{k}"),
+        pub.count(f"t1.symptom_weeks.max.{k}"),
+        rng,
+    )
 
 
 # --------------------------------------------------------------------------- procedure
@@ -196,22 +236,33 @@ def build_procedure(arm: Arm, pub: Published) -> None:
     failures = pub.get(f"safety.technical_failure.{k}")
     f["technical_success"] = True
     if failures:
-        candidates = f.index[(f["asia_baseline"] == FAILURE_ASIA[0])
-                             & (f["asia_last"] == FAILURE_ASIA[1])]
+        candidates = f.index[
+            (f["asia_baseline"] == FAILURE_ASIA[0]) & (f["asia_last"] == FAILURE_ASIA[1])
+        ]
         f.loc[candidates[:failures], "technical_success"] = False
     ok = f["technical_success"].to_numpy()
     treated = f.index[ok]
 
-    sites = [e["of"]["is"] for e in pub.entries.values()
-             if e["id"].startswith("safety.leakage_site.") and e["id"].endswith(f".{k}")]
-    counts = {s: pub.count(f"safety.leakage_site.{s}.{k}") if
-              pub.text(f"safety.leakage_site.{s}.{k}") != "none" else 0 for s in sites}
+    sites = [
+        e["of"]["is"]
+        for e in pub.entries.values()
+        if e["id"].startswith("safety.leakage_site.") and e["id"].endswith(f".{k}")
+    ]
+    counts = {
+        s: pub.count(f"safety.leakage_site.{s}.{k}")
+        if pub.text(f"safety.leakage_site.{s}.{k}") != "none"
+        else 0
+        for s in sites
+    }
     counts["none"] = len(treated) - sum(counts.values())
     site = layout(counts, rng)
     # A leak into the canal caused complete paraplegia: give it to a patient who became A.
     if counts.get("spinal_canal"):
-        became_a = [i for i, p in enumerate(treated)
-                    if f.at[p, "asia_last"] == "A" and f.at[p, "asia_baseline"] != "A"]
+        became_a = [
+            i
+            for i, p in enumerate(treated)
+            if f.at[p, "asia_last"] == "A" and f.at[p, "asia_baseline"] != "A"
+        ]
         canal = int(np.flatnonzero(site == "spinal_canal")[0])
         site[[canal, became_a[0]]] = site[[became_a[0], canal]]
     f["leakage_site"] = None
@@ -222,20 +273,30 @@ def build_procedure(arm: Arm, pub: Published) -> None:
     mean, sd = pub.text(f"cement.mean.{k}"), pub.text(f"cement.sd.{k}")
     f["cement_ml"] = np.nan
     f.loc[treated, "cement_ml"] = fit_with_range(
-        float(mean) + float(sd) * standardised(z), 0.5, mean, sd,
-        pub.count(f"cement.min.{k}"), pub.count(f"cement.max.{k}"), rng)
+        float(mean) + float(sd) * standardised(z),
+        0.5,
+        mean,
+        sd,
+        pub.count(f"cement.min.{k}"),
+        pub.count(f"cement.max.{k}"),
+        rng,
+    )
 
     mean, sd = pub.text(f"t2.hospital_days.mean.{k}"), pub.text(f"t2.hospital_days.sd.{k}")
     z = 0.4 * f["frailty"].to_numpy() + rng.normal(0, 0.9, len(f))
-    f["hospital_days"] = fit_with_range(float(mean) + float(sd) * standardised(z), 1, mean, sd,
-                                        *HOSPITAL_BOUNDS, rng, pin=False)
+    f["hospital_days"] = fit_with_range(
+        float(mean) + float(sd) * standardised(z), 1, mean, sd, *HOSPITAL_BOUNDS, rng, pin=False
+    )
 
 
 # --------------------------------------------------------------------------- follow-up
 def table3_n(followup: np.ndarray) -> dict[str, int]:
     """Patients with each Table 3 visit, given follow-up lengths (months)."""
-    return {"m06": int((followup >= 6).sum()), "m12": int((followup >= 12).sum()),
-            "gt12": int((followup >= 18).sum())}
+    return {
+        "m06": int((followup >= 6).sum()),
+        "m12": int((followup >= 12).sum()),
+        "gt12": int((followup >= 18).sum()),
+    }
 
 
 def followup_draw(arm: Arm, pub: Published, attempt: int) -> np.ndarray:
@@ -243,9 +304,15 @@ def followup_draw(arm: Arm, pub: Published, attempt: int) -> np.ndarray:
     rng = np.random.default_rng([SEED, len(arm.label), attempt])
     mean, sd = pub.text(f"t2.followup_months.mean.{k}"), pub.text(f"t2.followup_months.sd.{k}")
     z = -0.5 * arm.frame["frailty"].to_numpy() + 0.85 * standardised(rng.gamma(4.0, 1.0, n))
-    return search_values(float(mean) + float(sd) * standardised(z),
-                         np.full(n, FOLLOWUP_BOUNDS[0]), np.full(n, FOLLOWUP_BOUNDS[1]),
-                         0.01, mean, sd, rng).values
+    return search_values(
+        float(mean) + float(sd) * standardised(z),
+        np.full(n, FOLLOWUP_BOUNDS[0]),
+        np.full(n, FOLLOWUP_BOUNDS[1]),
+        0.01,
+        mean,
+        sd,
+        rng,
+    ).values
 
 
 def impossible_means(arm: Arm, pub: Published, followup: np.ndarray) -> int:
@@ -304,8 +371,9 @@ def column_penalty(categories: list[str], n_column: int, mean: float, sd: float)
     other patients with that visit are free and sit at the printed mean. Free values can
     add spread but not remove it, so only an SD above the target is penalised.
     """
-    values = np.array([PAIN_MIDPOINTS[c] for c in categories]
-                      + [mean] * (n_column - len(categories)), float)
+    values = np.array(
+        [PAIN_MIDPOINTS[c] for c in categories] + [mean] * (n_column - len(categories)), float
+    )
     if len(values) < 2:
         return 0.0
     spread = values.std(ddof=1)
@@ -324,10 +392,16 @@ def assign_pain(arm: Arm, pub: Published) -> None:
     treated = f.index[f["technical_success"]]
     months = f.loc[treated, "followup_months"]
     column_of = months.map(last_column)
-    size = {"m03": len(treated), "m06": int((months >= 6).sum()),
-            "m12": int((months >= 12).sum()), "gt12": int((months >= 18).sum())}
-    target = {c: (float(pub.text(f"t3.vas.{c}.mean.{k}")), float(pub.text(f"t3.vas.{c}.sd.{k}")))
-              for c in size}
+    size = {
+        "m03": len(treated),
+        "m06": int((months >= 6).sum()),
+        "m12": int((months >= 12).sum()),
+        "gt12": int((months >= 18).sum()),
+    }
+    target = {
+        c: (float(pub.text(f"t3.vas.{c}.mean.{k}")), float(pub.text(f"t3.vas.{c}.sd.{k}")))
+        for c in size
+    }
     slots = column_of.to_numpy()
     plan = pain_plan(arm, pub)
     outcome = [plan[i] for i in rng.permutation(len(plan))]
@@ -352,8 +426,10 @@ def assign_pain(arm: Arm, pub: Published) -> None:
     relief, final = {}, {}
     for column in size:
         members = severity[column_of == column].sort_values(ascending=False).index
-        items = sorted((o for o, c in zip(outcome, slots, strict=True) if c == column),
-                       key=lambda o: (-PAIN_MIDPOINTS[o[1]], o[0]))
+        items = sorted(
+            (o for o, c in zip(outcome, slots, strict=True) if c == column),
+            key=lambda o: (-PAIN_MIDPOINTS[o[1]], o[0]),
+        )
         for p, (r, c) in zip(members, items, strict=True):
             relief[p], final[p] = r, c
     f["relief_discharge"] = pd.Series(relief)
@@ -416,10 +492,14 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
             for score, step in SCORE_STEPS.items():
                 if (p, v, score) in values:
                     continue
-                values[p, v, score] = _free_value(p, v, score, step, f, values, visits, latent,
-                                                  categories, pub, k, p in treated)
-    rows = [(p, v, values[p, v, "vas"], values[p, v, "odi"], values[p, v, "kps"])
-            for p in ids for v in visits[p]]
+                values[p, v, score] = _free_value(
+                    p, v, score, step, f, values, visits, latent, categories, pub, k, p in treated
+                )
+    rows = [
+        (p, v, values[p, v, "vas"], values[p, v, "odi"], values[p, v, "kps"])
+        for p in ids
+        for v in visits[p]
+    ]
     return pd.DataFrame(rows, columns=["patient_id", "visit", "vas", "odi", "kps"])
 
 
@@ -452,11 +532,13 @@ def reconstruct(entries: list[dict[str, Any]], codebook: dict[str, Any]) -> dict
     rng = np.random.default_rng(SEED)
     enrollment = build_enrollment(pub, rng)
     categories = codebook["definitions"]["pain_category"]["categories"]
-    tables: dict[str, list[pd.DataFrame]] = {t: [] for t in ("baseline", "procedure", "visits",
-                                                             "followup")}
+    tables: dict[str, list[pd.DataFrame]] = {
+        t: [] for t in ("baseline", "procedure", "visits", "followup")
+    }
     for label, key in ARM_KEYS.items():
-        ids = enrollment.loc[(enrollment["arm"] == label) & (enrollment["included"] == "yes"),
-                             "patient_id"]
+        ids = enrollment.loc[
+            (enrollment["arm"] == label) & (enrollment["included"] == "yes"), "patient_id"
+        ]
         arm_rng = np.random.default_rng([SEED, len(label)])
         frame = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="patient_id"))
         frame["frailty"] = arm_rng.normal(0, 1, len(frame))
@@ -467,12 +549,25 @@ def reconstruct(entries: list[dict[str, Any]], codebook: dict[str, Any]) -> dict
         assign_pain(arm, pub)
         tables["visits"].append(build_visits(arm, pub, categories))
         frame = frame.reset_index()
-        tables["baseline"].append(frame[["patient_id", "age_years", "sex", "symptom_weeks",
-                                         "primary_tumor", "vertebrae_treated", "asia_baseline"]])
-        tables["procedure"].append(frame[["patient_id", "technical_success", "cement_ml",
-                                          "leakage_site", "hospital_days"]])
-        tables["followup"].append(frame[["patient_id", "followup_months", "asia_last",
-                                         "new_fracture", "died"]])
+        tables["baseline"].append(
+            frame[
+                [
+                    "patient_id",
+                    "age_years",
+                    "sex",
+                    "symptom_weeks",
+                    "primary_tumor",
+                    "vertebrae_treated",
+                    "asia_baseline",
+                ]
+            ]
+        )
+        tables["procedure"].append(
+            frame[["patient_id", "technical_success", "cement_ml", "leakage_site", "hospital_days"]]
+        )
+        tables["followup"].append(
+            frame[["patient_id", "followup_months", "asia_last", "new_fracture", "died"]]
+        )
     result = {"enrollment": enrollment}
     order = {"preop": -2, "discharge": -1}
     for name, parts in tables.items():
@@ -492,8 +587,9 @@ def to_csv_text(table: pd.DataFrame, columns: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.columns)
     for row in table.itertuples(index=False):
-        writer.writerow(_cell(value, columns[name]) for name, value in zip(table.columns, row,
-                                                                             strict=True))
+        writer.writerow(
+            _cell(value, columns[name]) for name, value in zip(table.columns, row, strict=True)
+        )
     return out.getvalue()
 
 

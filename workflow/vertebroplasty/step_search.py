@@ -60,7 +60,8 @@ def reachable_sums(n: int, step: float, mean_text: str, low: int, high: int) -> 
     width = 10 ** (-decimals) * n / step
     candidates = range(math.floor(centre - width) - 1, math.ceil(centre + width) + 2)
     options = [
-        s for s in candidates
+        s
+        for s in candidates
         if low <= s <= high and format_decimal(s * step / n, decimals) == mean_text
     ]
     return _prefer_clear(options, lambda s: s * step / n, decimals)
@@ -154,8 +155,11 @@ def search_values(
 
     sums = reachable_sums(n, step, mean_text, int(lo.sum()), int(hi.sum()))
     current = int(units.sum())
-    total = (min(sums, key=lambda s: abs(s - current)) if sums
-             else nearest_sum(n, step, mean_text, int(lo.sum()), int(hi.sum())))
+    total = (
+        min(sums, key=lambda s: abs(s - current))
+        if sums
+        else nearest_sum(n, step, mean_text, int(lo.sum()), int(hi.sum()))
+    )
     _move_sum(units, total, want, lo, hi)
 
     sd_ok = True
