@@ -4,16 +4,20 @@
 
 from snakemake.utils import min_version, validate
 
+from vertebroplasty.settings import check_config
+
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
 
 
+check_config(config, "config/schema/config.schema.yaml")
 validate(config, "config/schema/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/validate.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/manuscript.smk"
 

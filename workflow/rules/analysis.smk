@@ -3,7 +3,7 @@
 
 rule patient_flow:
     input:
-        enrollment=raw_table("enrollment"),
+        enrollment=rules.validate_cohort.output.enrollment,
         code=package_code("cohort", "formatting", "patient_flow", "registry"),
     output:
         table="results/tables/patient_flow.csv",

@@ -4,11 +4,18 @@ from pathlib import Path
 TEMPLATE_DIR = "templates"
 PACKAGE_DIR = "workflow/vertebroplasty"
 ENVIRONMENT = "../../environment.yml"
+CODEBOOK = "data/codebook.yaml"
+COHORT_TABLES = ["enrollment", "baseline", "procedure", "visits", "followup"]
 
 
 def raw_table(name):
     """Path of one cohort CSV in the configured data folder."""
     return str(Path(config["data_dir"]) / f"{name}.csv")
+
+
+def existing_cohort_files(wildcards):
+    """The cohort CSVs that exist: a missing one is reported by validation, in words."""
+    return [raw_table(name) for name in COHORT_TABLES if Path(raw_table(name)).exists()]
 
 
 def manuscript_date(wildcards):

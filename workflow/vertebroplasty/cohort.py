@@ -6,11 +6,15 @@ short forms (``pvp_itr``, ``pvp``) because keys allow only letters, digits and `
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
+
+from .formatting import format_decimal
 
 ARMS: dict[str, str] = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
 """Arm label in the data -> key used in the registry, in the paper's column order."""
@@ -54,3 +58,34 @@ def read_cohort(data_dir: Path, codebook: dict[str, Any] | None = None) -> dict[
 def visit_month(visit: str) -> int:
     """Months after the procedure at which a visit falls (preop and discharge: 0)."""
     return 0 if visit in ("preop", "discharge") else int(visit[1:])
+
+
+def to_csv_text(table: pd.DataFrame, columns: dict[str, Any]) -> str:
+    """The table as CSV text in the codebook's notation (yes/no, fixed decimals)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.columns)
+    for row in table.itertuples(index=False):
+        writer.writerow(
+            _cell(value, columns[name]) for name, value in zip(table.columns, row, strict=True)
+        )
+    return out.getvalue()
+
+
+def _cell(value: Any, spec: dict[str, Any]) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if spec["type"] == "boolean":
+        return "yes" if value in (True, "yes") else "no"
+    if spec["type"] == "integer":
+        return str(int(round(float(value))))
+    if spec["type"] == "number":
+        step = str(spec["step"])
+        return format_decimal(float(value), len(step.split(".")[1]) if "." in step else 0)
+    return str(value)
+
+
+def write_table(table: pd.DataFrame, spec: dict[str, Any], path: Path) -> None:
+    """Write one cohort table in the codebook's column order and notation."""
+    text = to_csv_text(table[list(spec["columns"])], spec["columns"])
+    Path(path).write_text(text, encoding="utf-8")

@@ -20,8 +20,6 @@ How the patients are made
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cohort import load_codebook
-from .formatting import format_decimal
+from .cohort import load_codebook, write_table
 from .published import load_published, printed_number
-from .step_search import decimals_of, reachable_sums, search_values
+from .step_search import reachable_sums, search_values
 
 SEED = 20091001
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -581,35 +578,10 @@ def reconstruct(entries: list[dict[str, Any]], codebook: dict[str, Any]) -> dict
     return result
 
 
-def to_csv_text(table: pd.DataFrame, columns: dict[str, Any]) -> str:
-    """The table as CSV text in the codebook's notation (yes/no, fixed decimals)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(table.columns)
-    for row in table.itertuples(index=False):
-        writer.writerow(
-            _cell(value, columns[name]) for name, value in zip(table.columns, row, strict=True)
-        )
-    return out.getvalue()
-
-
-def _cell(value: Any, spec: dict[str, Any]) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if spec["type"] == "boolean":
-        return "yes" if value in (True, "yes") else "no"
-    if spec["type"] == "integer":
-        return str(int(round(float(value))))
-    if spec["type"] == "number":
-        return format_decimal(float(value), decimals_of(str(spec["step"])))
-    return str(value)
-
-
 def write_cohort(tables: dict[str, pd.DataFrame], codebook: dict[str, Any], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, spec in codebook["tables"].items():
-        text = to_csv_text(tables[name][list(spec["columns"])], spec["columns"])
-        (folder / spec["file"]).write_text(text, encoding="utf-8")
+        write_table(tables[name], spec, folder / spec["file"])
 
 
 def main(data_dir: Path = DATA) -> None:

@@ -1,0 +1,169 @@
+"""Every bad cohort gets its own clear message: file, line, column, value and rule.
+
+The corpus is ``tests/data/bad_cohorts/<case>/``: each case holds the files that
+differ from the small valid cohort in ``tests/data/cohort_small/`` (and a REMOVE file
+listing files to delete).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from vertebroplasty.cohort import load_codebook
+from vertebroplasty.validation import CohortInvalid, validate_cohort
+
+SMALL = REPO / "tests/data/cohort_small"
+CASES = REPO / "tests/data/bad_cohorts"
+
+EXPECTED = {
+    "missing_file": "baseline.csv: the file is missing",
+    "empty_file": "visits.csv: the file is empty",
+    "header_only": "followup.csv: the file has a header but no data rows",
+    "not_utf8": "baseline.csv line 3: the file is not UTF-8 text (byte 0xfc",
+    "missing_column": "procedure.csv line 1, column hospital_days: the required column is missing",
+    "extra_column": "baseline.csv line 1, column name: this column is not in the codebook",
+    "wrong_type_age": "baseline.csv line 2, column age_years: 'seven' is not a whole number",
+    "vas_above_maximum": "visits.csv line 5, column vas: 11 is above the maximum 10",
+    "age_below_minimum": "baseline.csv line 3, column age_years: -3 is below the minimum 18",
+    "cement_above_maximum": "procedure.csv line 2, column cement_ml: 60 is above the maximum 20",
+    "kps_off_granularity": "visits.csv line 4, column kps: 65 is not on the scale's steps of 10",
+    "vas_off_granularity": "visits.csv line 3, column vas: 3.3 is not on the scale's steps of 0.5",
+    "unknown_arm": "enrollment.csv line 2, column arm: 'PVP + ITR' is not an allowed value. "
+    "Use one of: PVP+ITR, PVP",
+    "unknown_asia_grade": "followup.csv line 3, column asia_last: 'F' is not an allowed value",
+    "unknown_sex": "baseline.csv line 4, column sex: 'male' is not an allowed value. "
+    "Use one of: M, F",
+    "stray_whitespace": "enrollment.csv line 3, column arm: ' PVP' has spaces before or after it",
+    "duplicate_patient": "baseline.csv line 6, column patient_id: P0001 appears more than once "
+    "(lines 2, 6)",
+    "duplicate_visit": "visits.csv line 6, column patient_id: P0001 / m03 appears more than once "
+    "(lines 5, 6)",
+    "patient_not_enrolled": "procedure.csv line 6, column patient_id: P9999 is not in",
+    "included_patient_missing": "enrollment.csv line 3, column patient_id: included patient "
+    "P0002 has no row in",
+    "excluded_patient_with_rows": "baseline.csv line 6, column patient_id: P0022 is excluded in",
+    "cement_after_failure": "procedure.csv line 5, column cement_ml: cement is recorded but "
+    "technical_success is no",
+    "leakage_after_failure": "procedure.csv line 5, column leakage_site: leakage is recorded but "
+    "technical_success is no",
+    "visit_after_followup": "visits.csv line 18, column visit: m18 is later than the end of "
+    "follow-up, 16.64 months",
+    "visit_after_death": "visits.csv line 27, column visit: m36 is after the patient's death at "
+    "32.92 months",
+    "discharge_visit_missing": "visits.csv, column visit: patient P0002 was treated",
+}
+
+
+def bad_cohort(case: str, destination: Path) -> Path:
+    """The small valid cohort with one case's files laid over it."""
+    shutil.copytree(SMALL, destination)
+    for path in (CASES / case).iterdir():
+        if path.name == "REMOVE":
+            for name in path.read_text().split():
+                (destination / name).unlink()
+        else:
+            shutil.copy(path, destination / path.name)
+    return destination
+
+
+def test_every_case_in_the_corpus_has_an_expected_message():
+    on_disk = {p.name for p in CASES.iterdir()} - {"bom_and_crlf_are_fine"}
+    assert on_disk == set(EXPECTED)
+
+
+def test_the_small_cohort_is_valid():
+    tables = validate_cohort(SMALL, load_codebook())
+    assert len(tables["enrollment"]) == 6
+
+
+def test_a_byte_order_mark_and_crlf_line_endings_are_accepted(tmp_path):
+    folder = bad_cohort("bom_and_crlf_are_fine", tmp_path / "cohort")
+    tables = validate_cohort(folder, load_codebook())
+    assert list(tables["enrollment"].columns)[0] == "patient_id"
+    assert (
+        tables["enrollment"]["exclusion_reason"].iloc[0]
+        != tables["enrollment"]["exclusion_reason"].iloc[0]
+    )  # an empty cell is missing, not "\r"
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_bad_cohort_gives_its_own_clear_message(case, tmp_path):
+    folder = bad_cohort(case, tmp_path / "cohort")
+    with pytest.raises(CohortInvalid) as excinfo:
+        validate_cohort(folder, load_codebook())
+    message = str(excinfo.value)
+    assert f"{folder.as_posix()}/{EXPECTED[case]}" in message, message
+
+
+def test_validation_does_not_modify_its_input(tmp_path):
+    folder = bad_cohort("stray_whitespace", tmp_path / "cohort")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    with pytest.raises(CohortInvalid):
+        validate_cohort(folder, load_codebook())
+    assert before == {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_every_problem_in_a_file_is_collected_and_the_listing_is_capped(tmp_path):
+    folder = bad_cohort("vas_above_maximum", tmp_path / "cohort")
+    visits = folder / "visits.csv"
+    lines = visits.read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    rows = [",".join([*r.split(",")[:2], "12", *r.split(",")[3:]]) for r in rows]
+    visits.write_text("\n".join([header, *rows]) + "\n")
+    with pytest.raises(CohortInvalid) as excinfo:
+        validate_cohort(folder, load_codebook())
+    assert len(excinfo.value.problems) == len(rows)
+    assert f"and {len(rows) - 25} more in" in str(excinfo.value)
+
+
+# --------------------------------------------------------------------------- the build
+@pytest.fixture(scope="module")
+def built_copy(tmp_path_factory):
+    """A repository copy with the manuscript built from the valid cohort."""
+    from conftest import copy_repository, run_snakemake
+
+    workdir = copy_repository(tmp_path_factory.mktemp("validation") / "repo")
+    result = run_snakemake(workdir)
+    assert result.returncode == 0, result.stderr
+    return workdir
+
+
+def manuscript_state(workdir: Path) -> dict[str, tuple[bytes, int]]:
+    folder = workdir / "results/manuscript"
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_build_stops_on_bad_cohort_and_leaves_the_manuscript_alone(case, built_copy, tmp_path):
+    from conftest import run_snakemake
+
+    folder = bad_cohort(case, tmp_path / "cohort")
+    before = manuscript_state(built_copy)
+    result = run_snakemake(built_copy, "--config", f"data_dir={folder}")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"{folder.as_posix()}/{EXPECTED[case]}" in output
+    assert manuscript_state(built_copy) == before
+    assert not list((built_copy / "results/validated").glob("*.csv"))
+    report = (built_copy / "results/logs/validate_cohort.log").read_text()
+    assert EXPECTED[case] in report
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("dat_dir=data/raw", "key 'dat_dir': not a known setting. Did you mean 'data_dir'?"),
+        ("synthetic_cohort=maybe", "key 'synthetic_cohort': must be true or false, found 'maybe'"),
+    ],
+)
+def test_a_bad_setting_names_the_key(override, expected, built_copy):
+    from conftest import run_snakemake
+
+    result = run_snakemake(built_copy, "--dry-run", "--config", override)
+    assert result.returncode != 0
+    assert expected in result.stdout + result.stderr

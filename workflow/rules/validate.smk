@@ -1,0 +1,19 @@
+# First step of the DAG: the cohort CSVs are checked against the codebook. Every later
+# rule reads the validated tables in results/validated/, never the raw CSVs.
+
+
+rule validate_cohort:
+    input:
+        tables=existing_cohort_files,
+        codebook=CODEBOOK,
+        code=package_code("cohort", "formatting", "validation"),
+    output:
+        **{name: f"results/validated/{name}.csv" for name in COHORT_TABLES},
+    log:
+        "results/logs/validate_cohort.log",
+    conda:
+        ENVIRONMENT
+    params:
+        data_dir=config["data_dir"],
+    script:
+        "../scripts/validate_cohort.py"

@@ -1,0 +1,558 @@
+"""Validation of the cohort CSVs against the codebook, before anything is built from them.
+
+Every rule comes from ``data/codebook.yaml``: the column rules (type, range, allowed
+values, granularity, pattern, required, unique key) become pandera schemas, and the
+rules a column schema cannot see (a patient missing from a table, cement after a
+failed procedure, a visit after death...) are checked across tables here.
+
+Each problem names the file, the line as a spreadsheet shows it (the header is line
+1), the column, the value and the rule, in words an author can act on. All problems
+in a file are collected before stopping.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ManuscriptError
+
+MAX_SHOWN_PER_FILE = 25
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One broken rule, located as precisely as the rule allows."""
+
+    file: str
+    line: int | None
+    column: str | None
+    value: str | None
+    rule: str
+
+    def __str__(self) -> str:
+        where = self.file + (f" line {self.line}" if self.line else "")
+        where += f", column {self.column}" if self.column else ""
+        return f"{where}: {self.rule}"
+
+
+class CohortInvalid(ManuscriptError):
+    """The cohort broke codebook rules; the message lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(report(problems))
+
+
+def report(problems: list[Problem]) -> str:
+    """Problems grouped by file, at most :data:`MAX_SHOWN_PER_FILE` shown per file."""
+    by_file: dict[str, list[Problem]] = defaultdict(list)
+    for problem in problems:
+        by_file[problem.file].append(problem)
+    lines = [
+        f"The cohort data break {len(problems)} rule(s) of data/codebook.yaml. "
+        "Nothing was built. Correct these cells and run the build again:"
+    ]
+    for file, found in by_file.items():
+        lines.append("")
+        lines += [f"  - {p}" for p in found[:MAX_SHOWN_PER_FILE]]
+        if len(found) > MAX_SHOWN_PER_FILE:
+            lines.append(f"  ... and {len(found) - MAX_SHOWN_PER_FILE} more in {file}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- reading
+@dataclass
+class RawTable:
+    """A CSV read as text: the header, the rows, and the spreadsheet line of each row."""
+
+    path: str
+    header: list[str]
+    frame: pd.DataFrame  # text cells, index = spreadsheet line number
+
+
+def read_raw(path: Path, shown_as: str, problems: list[Problem]) -> RawTable | None:
+    """Read one CSV as text, reporting a missing, empty, non-UTF-8 or ragged file."""
+    if not path.exists():
+        problems.append(
+            Problem(
+                shown_as, None, None, None, "the file is missing. Export it with this exact name."
+            )
+        )
+        return None
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                shown_as,
+                line,
+                None,
+                None,
+                f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read). "
+                "Save it again as 'CSV UTF-8'.",
+            )
+        )
+        return None
+    if not text.strip():
+        problems.append(
+            Problem(
+                shown_as,
+                None,
+                None,
+                None,
+                "the file is empty; it needs a header row and data rows.",
+            )
+        )
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    rows, lines = [], []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                Problem(
+                    shown_as,
+                    reader.line_num,
+                    None,
+                    None,
+                    f"the line has {len(row)} cells but the header has {len(header)}. Look for a "
+                    "stray comma or a missing cell.",
+                )
+            )
+            continue
+        rows.append(row)
+        lines.append(reader.line_num)
+    if not rows and not any(p.file == shown_as for p in problems):
+        problems.append(
+            Problem(shown_as, None, None, None, "the file has a header but no data rows.")
+        )
+        return None
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
+    return RawTable(shown_as, header, frame)
+
+
+# --------------------------------------------------------------------------- columns
+def check_header(table: RawTable, spec: dict[str, Any], problems: list[Problem]) -> bool:
+    """Required columns present, no unknown or repeated ones. False when the file is unusable."""
+    expected = list(spec["columns"])
+    ok = True
+    for name in sorted({h for h in table.header if table.header.count(h) > 1}):
+        problems.append(
+            Problem(table.path, 1, name, None, "the column appears more than once in the header.")
+        )
+        ok = False
+    for name in expected:
+        if name not in table.header:
+            near = [h for h in table.header if h.strip().lower() == name]
+            hint = f" (found '{near[0]}': check spelling and spaces)" if near else ""
+            problems.append(
+                Problem(table.path, 1, name, None, f"the required column is missing{hint}.")
+            )
+            ok = False
+    for name in table.header:
+        if name not in expected:
+            problems.append(
+                Problem(
+                    table.path,
+                    1,
+                    name,
+                    None,
+                    "this column is not in the codebook. Remove it (identifying columns such as "
+                    "names or record numbers must not be in the export) or add it to "
+                    "data/codebook.yaml.",
+                )
+            )
+            ok = False
+    return ok
+
+
+def check_whitespace(table: RawTable, problems: list[Problem]) -> None:
+    """Reject stray spaces around values (see the codebook's ``whitespace`` note)."""
+    for column in table.frame.columns:
+        cells = table.frame[column]
+        stray = cells[cells != cells.str.strip()]
+        for line, value in stray.items():
+            problems.append(
+                Problem(
+                    table.path,
+                    int(line),
+                    column,
+                    value,
+                    f"'{value}' has spaces before or after it. Remove them.",
+                )
+            )
+        table.frame[column] = cells.str.strip()
+
+
+def parse_numbers(table: RawTable, spec: dict[str, Any], problems: list[Problem]) -> pd.DataFrame:
+    """Text to typed values: numbers to float, booleans kept as yes/no, '' to missing."""
+    typed = table.frame.replace("", np.nan)
+    for name, column in spec["columns"].items():
+        if column["type"] not in ("integer", "number"):
+            continue
+        text = typed[name]
+        numbers = pd.to_numeric(text, errors="coerce")
+        for line, value in text[text.notna() & numbers.isna()].items():
+            kind = "a whole number" if column["type"] == "integer" else "a number"
+            problems.append(
+                Problem(table.path, int(line), name, value, f"'{value}' is not {kind}.")
+            )
+        typed[name] = numbers.astype(float)
+    return typed
+
+
+def schema_for(spec: dict[str, Any], booleans: list[str]):
+    """The pandera schema of one table, built from its codebook entry."""
+    import pandera.pandas as pa
+
+    columns = {}
+    for name, column in spec["columns"].items():
+        checks = []
+        kind = column["type"]
+        if kind == "category":
+            checks.append(pa.Check.isin(column["values"], name="allowed"))
+        if kind == "boolean":
+            checks.append(pa.Check.isin(booleans, name="allowed"))
+        if "pattern" in column:
+            checks.append(pa.Check.str_matches(column["pattern"], name="pattern"))
+        if "min" in column:
+            checks.append(pa.Check.greater_than_or_equal_to(column["min"], name="minimum"))
+        if "max" in column:
+            checks.append(pa.Check.less_than_or_equal_to(column["max"], name="maximum"))
+        if "step" in column:
+            step = column["step"]
+            checks.append(
+                pa.Check(
+                    lambda s, step=step: ((s / step) - (s / step).round()).abs() < 1e-6,
+                    name="step",
+                )
+            )
+        dtype = float if kind in ("integer", "number") else object
+        columns[name] = pa.Column(dtype, checks=checks, nullable=column.get("missing", False))
+    return pa.DataFrameSchema(columns, strict=True, unique=spec.get("key"), report_duplicates="all")
+
+
+CHECK_NAMES = {
+    "greater_than_or_equal_to": "minimum",
+    "less_than_or_equal_to": "maximum",
+    "isin": "allowed",
+    "str_matches": "pattern",
+}
+
+
+def rule_text(check: str, value: Any, name: str, column: dict[str, Any]) -> str:
+    """The rule a failing value broke, in plain words."""
+    check = CHECK_NAMES.get(check.split("(")[0], check)
+    shown = _show(value)
+    if check == "not_nullable":
+        return "the cell is empty, but this column is required."
+    if check == "allowed":
+        allowed = column.get("values") or ["yes", "no"]
+        return f"'{shown}' is not an allowed value. Use one of: {', '.join(allowed)}."
+    if check == "pattern":
+        return f"'{shown}' is not a valid {name} (expected a value like '{_example(column)}')."
+    if check == "minimum":
+        return f"{shown} is below the minimum {_show(column['min'])}."
+    if check == "maximum":
+        return f"{shown} is above the maximum {_show(column['max'])}."
+    if check == "step":
+        step = column["step"]
+        if step == 1:
+            return f"{shown} is not a whole number."
+        return f"{shown} is not on the scale's steps of {_show(step)}."
+    return f"'{shown}' breaks the rule {check}."
+
+
+def _example(column: dict[str, Any]) -> str:
+    return "P0001" if "A-Za-z0-9" in column["pattern"] else "m12"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def check_columns(table: RawTable, typed: pd.DataFrame, spec, booleans, problems) -> None:
+    """Run the table's pandera schema and turn its failure cases into problems."""
+    import pandera.pandas as pa
+
+    try:
+        schema_for(spec, booleans).validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        for case in cases.itertuples(index=False):
+            check = str(case.check)
+            if case.index is None or pd.isna(case.index):
+                continue
+            line = int(case.index)
+            if check.endswith("uniqueness"):
+                key = spec["key"]
+                value = " / ".join(str(typed.at[line, k]) for k in key)
+                others = _duplicate_lines(typed, key, line)
+                problems.append(
+                    Problem(
+                        table.path,
+                        line,
+                        key[0],
+                        value,
+                        f"{value} appears more than once (lines {', '.join(map(str, others))}); "
+                        f"each {' and '.join(key)} must have one row. Remove or correct the copy.",
+                    )
+                )
+                continue
+            if str(case.column) not in spec["columns"]:
+                continue
+            name = str(case.column)
+            problems.append(
+                Problem(
+                    table.path,
+                    line,
+                    name,
+                    _show(case.failure_case),
+                    rule_text(check, case.failure_case, name, spec["columns"][name]),
+                )
+            )
+
+
+def _duplicate_lines(frame: pd.DataFrame, key: list[str], line: int) -> list[int]:
+    row = frame.loc[line, key]
+    same = (frame[key] == row.to_numpy()).all(axis=1)
+    return [int(i) for i in frame.index[same]]
+
+
+# --------------------------------------------------------------------------- across tables
+def line_of(table: pd.DataFrame, patient: str) -> int:
+    return int(table.index[table["patient_id"] == patient][0])
+
+
+def check_across_tables(
+    tables: dict[str, pd.DataFrame], files: dict[str, str], problems: list[Problem]
+) -> None:
+    """Rules that join tables: who belongs where, and what cannot happen together."""
+    enrollment = tables["enrollment"]
+    status = dict(zip(enrollment["patient_id"], enrollment["included"], strict=True))
+    reason = dict(zip(enrollment["patient_id"], enrollment["exclusion_reason"], strict=True))
+    for line, row in enrollment.iterrows():
+        has_reason = isinstance(row["exclusion_reason"], str)
+        if row["included"] == "yes" and has_reason:
+            problems.append(
+                Problem(
+                    files["enrollment"],
+                    int(line),
+                    "exclusion_reason",
+                    row["exclusion_reason"],
+                    "an included patient cannot have an exclusion reason. "
+                    "Empty the cell or set included to no.",
+                )
+            )
+        if row["included"] == "no" and not has_reason:
+            problems.append(
+                Problem(
+                    files["enrollment"],
+                    int(line),
+                    "exclusion_reason",
+                    "",
+                    "an excluded patient needs an exclusion reason "
+                    "(no_followup_mri or lost_to_followup).",
+                )
+            )
+
+    for name in ("baseline", "procedure", "visits", "followup"):
+        table = tables[name]
+        for line, patient in table["patient_id"].items():
+            if patient not in status:
+                problems.append(
+                    Problem(
+                        files[name],
+                        int(line),
+                        "patient_id",
+                        patient,
+                        f"{patient} is not in {files['enrollment']}. Add the "
+                        "patient there or correct the identifier.",
+                    )
+                )
+            elif status[patient] == "no":
+                problems.append(
+                    Problem(
+                        files[name],
+                        int(line),
+                        "patient_id",
+                        patient,
+                        f"{patient} is excluded in {files['enrollment']} ({reason[patient]}) but "
+                        "has a row here. Remove the row or mark the patient as included.",
+                    )
+                )
+        if name == "visits":
+            continue
+        present = set(table["patient_id"])
+        for patient in sorted(p for p, s in status.items() if s == "yes" and p not in present):
+            problems.append(
+                Problem(
+                    files["enrollment"],
+                    line_of(enrollment, patient),
+                    "patient_id",
+                    patient,
+                    f"included patient {patient} has no row in {files[name]}. Add the row or mark "
+                    "the patient as excluded.",
+                )
+            )
+    check_procedure(tables, files, problems)
+    check_visits(tables, files, problems)
+
+
+def check_procedure(tables, files, problems) -> None:
+    for line, row in tables["procedure"].iterrows():
+        failed = row["technical_success"] == "no"
+        cement, leak = row["cement_ml"], row["leakage_site"]
+        if failed and pd.notna(cement):
+            problems.append(
+                Problem(
+                    files["procedure"],
+                    int(line),
+                    "cement_ml",
+                    _show(cement),
+                    "cement is recorded but technical_success is no. A failed "
+                    "procedure has no cement: empty the cell or correct "
+                    "technical_success.",
+                )
+            )
+        if failed and isinstance(leak, str):
+            problems.append(
+                Problem(
+                    files["procedure"],
+                    int(line),
+                    "leakage_site",
+                    leak,
+                    "leakage is recorded but technical_success is no. Empty the "
+                    "cell or correct technical_success.",
+                )
+            )
+        if not failed and pd.isna(cement):
+            problems.append(
+                Problem(
+                    files["procedure"],
+                    int(line),
+                    "cement_ml",
+                    "",
+                    "the procedure succeeded but no cement volume is recorded.",
+                )
+            )
+        if not failed and not isinstance(leak, str):
+            problems.append(
+                Problem(
+                    files["procedure"],
+                    int(line),
+                    "leakage_site",
+                    "",
+                    "the procedure succeeded but leakage_site is empty; write "
+                    "none when there was no leakage.",
+                )
+            )
+
+
+def check_visits(tables, files, problems) -> None:
+    visits, followup, procedure = tables["visits"], tables["followup"], tables["procedure"]
+    end = dict(zip(followup["patient_id"], followup["followup_months"], strict=True))
+    died = dict(zip(followup["patient_id"], followup["died"], strict=True))
+    end_line = {p: int(i) for i, p in followup["patient_id"].items()}
+    for line, row in visits.iterrows():
+        patient, visit = row["patient_id"], row["visit"]
+        months = 0 if visit in ("preop", "discharge") else int(re.sub(r"\D", "", visit) or 0)
+        if patient not in end or pd.isna(end[patient]) or months <= end[patient]:
+            continue
+        if died.get(patient) == "yes":
+            rule = (
+                f"{visit} is after the patient's death at {_show(end[patient])} months "
+                f"({files['followup']} line {end_line[patient]}). Correct the visit or the "
+                "follow-up."
+            )
+        else:
+            rule = (
+                f"{visit} is later than the end of follow-up, {_show(end[patient])} months "
+                f"({files['followup']} line {end_line[patient]}). Correct the visit or "
+                "the follow-up length."
+            )
+        problems.append(Problem(files["visits"], int(line), "visit", visit, rule))
+    seen = defaultdict(set)
+    for patient, visit in zip(visits["patient_id"], visits["visit"], strict=True):
+        seen[patient].add(visit)
+    for line, row in procedure.iterrows():
+        patient = row["patient_id"]
+        if "preop" not in seen[patient]:
+            problems.append(
+                Problem(
+                    files["visits"],
+                    None,
+                    "visit",
+                    "preop",
+                    f"patient {patient} has no preop visit. Every included patient needs one.",
+                )
+            )
+        if row["technical_success"] == "yes" and "discharge" not in seen[patient]:
+            problems.append(
+                Problem(
+                    files["visits"],
+                    None,
+                    "visit",
+                    "discharge",
+                    f"patient {patient} was treated ({files['procedure']} line {int(line)}) but "
+                    "has no discharge visit. Add it: initial pain relief is measured there.",
+                )
+            )
+
+
+# --------------------------------------------------------------------------- entry point
+def validate_cohort(data_dir: Path, codebook: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Validate the five CSVs; return them typed, or raise :class:`CohortInvalid`.
+
+    Returns
+    -------
+    dict of DataFrame
+        Table name -> validated table (text stripped, numbers as float, booleans as
+        yes/no), index reset.
+    """
+    problems: list[Problem] = []
+    files, raw = {}, {}
+    for name, spec in codebook["tables"].items():
+        files[name] = (Path(data_dir) / spec["file"]).as_posix()
+        table = read_raw(Path(data_dir) / spec["file"], files[name], problems)
+        if table is not None and check_header(table, spec, problems):
+            raw[name] = table
+    if len(raw) < len(codebook["tables"]):
+        raise CohortInvalid(problems)
+    typed = {}
+    for name, table in raw.items():
+        spec = codebook["tables"][name]
+        check_whitespace(table, problems)
+        typed[name] = parse_numbers(table, spec, problems)
+        check_columns(table, typed[name], spec, codebook["booleans"], problems)
+    if not problems:
+        check_across_tables(typed, files, problems)
+    if problems:
+        raise CohortInvalid(_unique(problems))
+    return {name: frame.reset_index(drop=True) for name, frame in typed.items()}
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Keep the first problem per cell (a bad type also fails the range check)."""
+    seen, kept = set(), []
+    for problem in problems:
+        key = (problem.file, problem.line, problem.column) if problem.line else problem
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return sorted(kept, key=lambda p: (p.file, p.line or 0))
