@@ -1,4 +1,20 @@
-# Tables and numbers computed from the cohort.
+# The analysis: one dataset of derived patient variables, then one step per table, then
+# one registry of every number the manuscript may quote.
+
+
+rule analysis_dataset:
+    input:
+        **rules.validate_cohort.output,
+        codebook=CODEBOOK,
+        code=package_code("analysis_dataset", "cohort", "derived"),
+    output:
+        patients="results/analysis/patients.csv",
+    log:
+        "results/logs/analysis_dataset.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../scripts/analysis_dataset.py"
 
 
 rule patient_flow:
@@ -14,3 +30,39 @@ rule patient_flow:
         ENVIRONMENT
     script:
         "../scripts/patient_flow.py"
+
+
+rule make_table:
+    input:
+        patients=rules.analysis_dataset.output.patients,
+        code=table_code,
+    output:
+        csv="results/tables/{table}.csv",
+        markdown="results/tables/{table}.md",
+        numbers="results/numbers/{table}.json",
+    log:
+        "results/logs/{table}.log",
+    wildcard_constraints:
+        table="|".join(TABLE_MODULES),
+    conda:
+        ENVIRONMENT
+    params:
+        statistics=config["statistics"],
+        decimals=config["decimals"],
+    script:
+        "../scripts/make_table.py"
+
+
+rule numbers_registry:
+    input:
+        parts=[rules.patient_flow.output.numbers]
+        + expand("results/numbers/{table}.json", table=TABLE_MODULES),
+        code=package_code("analysis_steps", "registry"),
+    output:
+        numbers="results/numbers.json",
+    log:
+        "results/logs/numbers_registry.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../scripts/numbers_registry.py"

@@ -6,6 +6,17 @@ PACKAGE_DIR = "workflow/vertebroplasty"
 ENVIRONMENT = "../../environment.yml"
 CODEBOOK = "data/codebook.yaml"
 COHORT_TABLES = ["enrollment", "baseline", "procedure", "visits", "followup"]
+# Each table step and the package module that builds it (editing it reruns that step).
+TABLE_MODULES = {
+    "table_baseline": "table_baseline",
+    "table_outcomes": "table_outcomes",
+    "table_scores": "table_scores",
+    "table_leakage_sites": "secondary_tables",
+    "table_pain_relief": "secondary_tables",
+    "table_pain_course": "secondary_tables",
+    "table_asia_grades": "secondary_tables",
+    "table_paraplegia": "secondary_tables",
+}
 
 
 def raw_table(name):
@@ -38,3 +49,9 @@ def package_code(*modules):
 def template_folder(wildcards, input):
     """The templates folder, taken from the metadata file's location."""
     return str(Path(input.metadata).parent)
+
+
+def table_code(wildcards):
+    """The code one table step runs: its own module and the shared table helpers."""
+    shared = ("analysis_dataset", "comparisons", "formatting", "registry", "tables")
+    return package_code(TABLE_MODULES[wildcards.table], "analysis_steps", *shared)

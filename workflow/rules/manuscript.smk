@@ -3,7 +3,8 @@
 
 rule render_markdown:
     input:
-        numbers=[rules.patient_flow.output.numbers],
+        numbers=rules.numbers_registry.output.numbers,
+        tables=expand("results/tables/{table}.md", table=TABLE_MODULES),
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         templates=section_templates(),
         code=package_code("registry", "rendering"),

@@ -97,6 +97,7 @@ def render_manuscript(
     registry: NumbersRegistry,
     metadata: Mapping[str, Any],
     settings: Mapping[str, Any],
+    tables: Mapping[str, str] | None = None,
 ) -> str:
     """Render every section template, in order, into one Markdown document.
 
@@ -110,10 +111,13 @@ def render_manuscript(
         Title, authors and affiliations (``templates/metadata.yaml``).
     settings : mapping
         ``date`` (fixed, for reproducible output) and ``synthetic_cohort`` (bool).
+    tables : mapping, optional
+        Table name -> its Markdown, placed with ``table('name')``.
     """
     env = build_environment(template_dir)
     env.globals.update(
         num=_quote(registry),
+        table=_place(tables or {}),
         meta=metadata,
         synthetic_cohort=bool(settings["synthetic_cohort"]),
     )
@@ -149,3 +153,14 @@ def _quote(registry: NumbersRegistry) -> Callable[[str], str]:
         return registry[key].text
 
     return num
+
+
+def _place(tables: Mapping[str, str]) -> Callable[[str], str]:
+    def table(name: str) -> str:
+        """The Markdown of a table built by the analysis."""
+        if name not in tables:
+            known = ", ".join(sorted(tables)) or "none"
+            raise TemplateProblem(f"there is no table named '{name}'. Tables: {known}.")
+        return tables[name].rstrip("\n")
+
+    return table

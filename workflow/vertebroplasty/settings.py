@@ -64,6 +64,9 @@ def describe(error, shown_as: str) -> str:
     if error.validator == "type":
         wanted = TYPE_WORDS.get(error.validator_value, error.validator_value)
         return f"  - {where}: must be {wanted}, found {error.instance!r}."
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return f"  - {where}: {error.instance!r} is not a choice; use one of: {allowed}."
     if error.validator == "required":
         return f"  - {where}: {error.message}."
     return f"  - {where}: {error.message}."

@@ -1,0 +1,50 @@
+"""The analysis dataset: one row per included patient, every variable the paper reports.
+
+Built once from the validated tables (:func:`vertebroplasty.derived.patient_frame`) and
+written as CSV, so every table and figure step reads the same derived values instead
+of deriving them again. Booleans are written yes/no and read back as True/False.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .cohort import read_cohort
+from .derived import patient_frame
+
+BOOLEAN_COLUMNS = (
+    "technical_success",
+    "outcome",
+    "cement_given",
+    "leakage",
+    "new_fracture",
+    "stable",
+    "died",
+    "paraplegic_baseline",
+    "paraplegia_recovered",
+    "relief_discharge",
+    "relief_final",
+)
+
+
+def build_patients(validated_dir: Path, codebook: dict) -> pd.DataFrame:
+    """The patient-level frame from the validated tables."""
+    return patient_frame(read_cohort(validated_dir, codebook), codebook["definitions"])
+
+
+def write_patients(frame: pd.DataFrame, path: Path) -> None:
+    out = frame.copy()
+    for column in BOOLEAN_COLUMNS:
+        out[column] = out[column].map({True: "yes", False: "no"})
+    out.to_csv(path, lineterminator="\n")
+
+
+def read_patients(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, index_col="patient_id", keep_default_na=False, na_values=[""])
+    for column in BOOLEAN_COLUMNS:
+        frame[column] = frame[column].map({"yes": True, "no": False})
+    for column in ("vertebrae_treated",):
+        frame[column] = frame[column].astype(int)
+    return frame

@@ -1,0 +1,255 @@
+"""Tables the results text needs beyond Tables 1–3 (outcome population throughout)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .cohort import ARMS
+from .tables import (
+    NumberBook,
+    TableResult,
+    TestMarks,
+    arm_rows,
+    markdown_table,
+    summarise_binary,
+    summarise_categories,
+)
+
+LEAKAGE_SITES = {
+    "disc": "Intervertebral disc",
+    "puncture_path": "Puncture path",
+    "paravertebral": "Paravertebral space",
+    "venous": "Veins",
+    "spinal_canal": "Spinal canal",
+    "none": "No leakage",
+}
+PAIN_CATEGORIES = {
+    "excellent": "Excellent (VAS 0–2)",
+    "good": "Good (VAS 2.5–4.5)",
+    "fair": "Fair (VAS 5–6.5)",
+    "poor": "Poor (VAS 7–10)",
+}
+COURSE = {
+    "relief": "Relief at last visit",
+    "unchanged": "Unchanged (fair)",
+    "deteriorated": "Deteriorated (poor)",
+}
+PARAPLEGIA = {
+    "full_recovery": "Full recovery (to grade E)",
+    "improved": "Improved, not to E",
+    "unchanged": "Unchanged",
+    "deteriorated": "Deteriorated",
+}
+GRADES = ["A", "B", "C", "D", "E"]
+
+
+def _outcome(patients: pd.DataFrame) -> pd.DataFrame:
+    return patients[patients["outcome"]]
+
+
+def _header(frame: pd.DataFrame, first: str) -> list[str]:
+    n = {arm: len(rows) for arm, rows in arm_rows(frame).items()}
+    return [first, f"PVP+ITR (n = {n['PVP+ITR']})", f"PVP (n = {n['PVP']})", "P"]
+
+
+def _category_rows(summary: dict, labels: dict) -> list[list[str]]:
+    return [
+        [f"  {label}", summary["cells"][c]["PVP+ITR"], summary["cells"][c]["PVP"], ""]
+        for c, label in labels.items()
+    ]
+
+
+def _tidy(summary: dict, variable: str) -> list[dict]:
+    return [
+        {
+            "variable": variable,
+            "category": str(c),
+            "arm": arm,
+            "cell": cell,
+            "p": summary["p"],
+            "test": summary["test"],
+        }
+        for c, by_arm in summary["cells"].items()
+        for arm, cell in by_arm.items()
+    ]
+
+
+def table_leakage_sites(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+    book = NumberBook("table_leakage_sites (outcome population)")
+    frame = _outcome(patients)
+    s = summarise_categories(
+        book,
+        "leakage.site",
+        frame,
+        "leakage_site",
+        list(LEAKAGE_SITES),
+        settings,
+        decimals["percent"],
+    )
+    marks = TestMarks()
+    marks(s["p"], s["test"])
+    markdown = markdown_table(
+        _header(frame, "Site of cement leakage, n (%)"),
+        [
+            ["Any site, n (%)", *[_any(book, a) for a in ARMS.values()], marks(s["p"], s["test"])],
+            *_category_rows(s, LEAKAGE_SITES),
+        ],
+        "Sites of cement leakage, by treatment.",
+        "tbl:leakage",
+        "One site per patient; percentages of patients treated. " + marks.footnote(),
+    )
+    return TableResult(
+        "table_leakage_sites", pd.DataFrame(_tidy(s, "leakage_site")), markdown, book.numbers
+    )
+
+
+def _any(book: NumberBook, arm: str) -> str:
+    leaked = sum(
+        n.value
+        for n in book.numbers
+        if n.key.endswith(f".{arm}.n")
+        and n.key.startswith("leakage.site.")
+        and ".none." not in n.key
+        and ".total." not in n.key
+    )
+    total = next(n.value for n in book.numbers if n.key == f"leakage.site.total.{arm}.n")
+    return f"{leaked} ({100 * leaked / total:.1f})"
+
+
+def table_pain_relief(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+    book = NumberBook("table_pain_relief (outcome population)")
+    frame = _outcome(patients)
+    rows, tidy, marks = [], [], TestMarks()
+    for moment, label in (("discharge", "At discharge"), ("final", "At last follow-up")):
+        s = summarise_categories(
+            book,
+            f"pain_category.{moment}",
+            frame,
+            f"pain_{moment}",
+            list(PAIN_CATEGORIES),
+            settings,
+            decimals["percent"],
+        )
+        rows.append([label, "", "", marks(s["p"], s["test"])])
+        rows += _category_rows(s, PAIN_CATEGORIES)
+        tidy += _tidy(s, f"pain_{moment}")
+    markdown = markdown_table(
+        _header(frame, "Pain relief category, n (%)"),
+        rows,
+        "Pain relief categories at discharge and at the last visit.",
+        "tbl:pain-categories",
+        marks.footnote(),
+    )
+    return TableResult("table_pain_relief", pd.DataFrame(tidy), markdown, book.numbers)
+
+
+def table_pain_course(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+    book = NumberBook("table_pain_course (outcome population)")
+    frame = _outcome(patients)
+    rows, tidy = [], []
+    for relieved, label, key in (
+        (True, "Relief at discharge", "relief_at_discharge"),
+        (False, "No relief at discharge", "no_relief_at_discharge"),
+    ):
+        subset = frame[frame["relief_discharge"] == relieved]
+        s = summarise_categories(
+            book,
+            f"pain_course.{key}",
+            subset,
+            "pain_course",
+            list(COURSE),
+            settings,
+            decimals["percent"],
+            compare=False,
+        )
+        totals = [
+            next(n.text for n in book.numbers if n.key == f"pain_course.{key}.total.{a}.n")
+            for a in ARMS.values()
+        ]
+        rows.append([f"{label}, n", *totals, ""])
+        rows += _category_rows(s, COURSE)
+        tidy += _tidy(s, key)
+    markdown = markdown_table(
+        _header(frame, "Course of pain from discharge to last visit, n (%)"),
+        rows,
+        "Course of pain from discharge to the last visit, by pain relief at discharge.",
+        "tbl:pain-course",
+        "Percentages of the patients in each discharge group. Unchanged: fair result (VAS "
+        "5–6.5) at the last visit; deteriorated: poor result (VAS 7–10), as the codebook defines.",
+    )
+    return TableResult("table_pain_course", pd.DataFrame(tidy), markdown, book.numbers)
+
+
+def table_asia_grades(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+    book = NumberBook("table_asia_grades (outcome population)")
+    frame = _outcome(patients)
+    rows, tidy, marks = [], [], TestMarks()
+    for moment, column, label in (
+        ("baseline", "asia_baseline", "Before treatment"),
+        ("last", "asia_last", "At last follow-up"),
+    ):
+        s = summarise_categories(
+            book, f"asia.{moment}", frame, column, GRADES, settings, decimals["percent"]
+        )
+        rows.append([label, "", "", marks(s["p"], s["test"])])
+        rows += _category_rows(s, {g: f"Grade {g}" for g in GRADES})
+        for group, grades in (("a", ["A"]), ("b_d", ["B", "C", "D"]), ("e", ["E"])):
+            for arm, rows_arm in arm_rows(frame).items():
+                book.count(
+                    f"asia.{moment}.group_{group}.{ARMS[arm]}.n",
+                    int(rows_arm[column].isin(grades).sum()),
+                    len(rows_arm),
+                )
+        tidy += _tidy(s, column)
+    markdown = markdown_table(
+        _header(frame, "ASIA impairment grade, n (%)"),
+        rows,
+        "ASIA impairment grade before treatment and at last follow-up.",
+        "tbl:asia",
+        "Grade A: complete paraplegia; B–D: incomplete; E: none. " + marks.footnote(),
+    )
+    return TableResult("table_asia_grades", pd.DataFrame(tidy), markdown, book.numbers)
+
+
+def table_paraplegia(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+    book = NumberBook("table_paraplegia (outcome population, ASIA A–D before treatment)")
+    frame = _outcome(patients)
+    paraplegic = frame[frame["paraplegic_baseline"]]
+    s = summarise_categories(
+        book,
+        "paraplegia",
+        paraplegic,
+        "paraplegia_outcome",
+        list(PARAPLEGIA),
+        settings,
+        decimals["percent"],
+        compare=False,
+    )
+    recovered = summarise_binary(
+        book,
+        "paraplegia.recovered",
+        paraplegic,
+        "paraplegia_recovered",
+        settings,
+        decimals["percent"],
+    )
+    marks = TestMarks()
+    rows = [
+        [
+            "Recovered (full or improved), n (%)",
+            recovered["cells"]["PVP+ITR"]["n_pct"],
+            recovered["cells"]["PVP"]["n_pct"],
+            marks(recovered["p"], recovered["test"]),
+        ],
+        *_category_rows(s, PARAPLEGIA),
+    ]
+    markdown = markdown_table(
+        _header(paraplegic, "Paraplegia at last follow-up, n (%)"),
+        rows,
+        "Course of paraplegia (ASIA A–D before treatment) to the last follow-up.",
+        "tbl:paraplegia",
+        "Improvement: a better ASIA grade than before treatment. " + marks.footnote(),
+    )
+    return TableResult(
+        "table_paraplegia", pd.DataFrame(_tidy(s, "paraplegia_outcome")), markdown, book.numbers
+    )

@@ -1,0 +1,138 @@
+"""Table 2: technical and clinical outcomes by arm.
+
+Technical success, hospital stay and follow-up length use every included patient;
+everything measured after the procedure uses the outcome population (technically
+successful procedures), as the codebook defines.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .tables import (
+    NumberBook,
+    TableResult,
+    TestMarks,
+    markdown_table,
+    summarise_binary,
+    summarise_continuous,
+)
+
+BINARY_ROWS = (
+    # key, column, label, population
+    ("technical_success", "technical_success", "Technical success, n (%)", "included"),
+    ("pain_relief.initial", "relief_discharge", "Pain relief at discharge, n (%)", "outcome"),
+    ("leakage.any", "leakage", "Cement leakage, n (%)", "outcome"),
+    ("pain_relief.final", "relief_final", "Pain relief at last follow-up, n (%)", "outcome"),
+    ("stability", "stable", "Stable treated vertebrae, n (%)", "outcome"),
+)
+CONTINUOUS_ROWS = (
+    (
+        "hospital_stay",
+        "hospital_days",
+        "Hospital stay (days), mean ± SD",
+        "included",
+        "days",
+        False,
+    ),
+    ("cement_volume", "cement_ml", "Cement volume (mL), mean ± SD (range)", "outcome", "mL", True),
+    (
+        "followup",
+        "followup_months",
+        "Clinical follow-up (months), mean ± SD",
+        "included",
+        "months",
+        False,
+    ),
+)
+ORDER = [
+    "technical_success",
+    "pain_relief.initial",
+    "hospital_stay",
+    "leakage.any",
+    "cement_volume",
+    "followup",
+    "pain_relief.final",
+    "stability",
+]
+
+
+def table_outcomes(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+    """Every row of Table 2, with tests, P values and confidence intervals registered."""
+    book = NumberBook("table_outcomes")
+    outcome = patients[patients["outcome"]]
+    population = {"included": patients, "outcome": outcome}
+    for label, rows in population.items():
+        for arm, key in (("PVP+ITR", "pvp_itr"), ("PVP", "pvp")):
+            book.count(f"population.{label}.{key}.n", int((rows["arm"] == arm).sum()))
+    built, tidy, marks = {}, [], TestMarks()
+    for key, column, label, pop in BINARY_ROWS:
+        s = summarise_binary(book, key, population[pop], column, settings, decimals["percent"])
+        c = s["cells"]
+        built[key] = [label, c["PVP+ITR"]["n_pct"], c["PVP"]["n_pct"], marks(s["p"], s["test"])]
+        for arm, cell in c.items():
+            tidy.append(
+                {
+                    "row": key,
+                    "arm": arm,
+                    "population": pop,
+                    "n": cell["n"],
+                    "denominator": cell["total"],
+                    "mean": None,
+                    "sd": None,
+                    "p": s["p"],
+                    "test": s["test"],
+                }
+            )
+    for key, column, label, pop, unit, with_range in CONTINUOUS_ROWS:
+        s = summarise_continuous(
+            book,
+            key,
+            population[pop],
+            column,
+            decimals[column],
+            settings,
+            unit,
+            label.split(",")[0].lower(),
+        )
+        c = s["cells"]
+        cell = {
+            arm: c[arm]["mean_sd"] + (f" ({c[arm]['range']})" if with_range else "") for arm in c
+        }
+        built[key] = [label, cell["PVP+ITR"], cell["PVP"], marks(s["p"], s["test"])]
+        for arm in c:
+            tidy.append(
+                {
+                    "row": key,
+                    "arm": arm,
+                    "population": pop,
+                    "n": c[arm]["n"],
+                    "denominator": c[arm]["n"],
+                    "mean": c[arm]["mean"],
+                    "sd": c[arm]["sd"],
+                    "p": s["p"],
+                    "test": s["test"],
+                }
+            )
+    n_included = {a: int((patients["arm"] == a).sum()) for a in ("PVP+ITR", "PVP")}
+    header = [
+        "Outcome",
+        f"PVP+ITR (n = {n_included['PVP+ITR']})",
+        f"PVP (n = {n_included['PVP']})",
+        "P",
+    ]
+    n_outcome = {a: int((outcome["arm"] == a).sum()) for a in ("PVP+ITR", "PVP")}
+    footnote = (
+        "Technical success, hospital stay and follow-up: all included patients. Other rows: "
+        f"patients with a technically successful procedure ({n_outcome['PVP+ITR']} and "
+        f"{n_outcome['PVP']}). Pain relief: VAS excellent (0–2) or good (2.5–4.5). Stable: no "
+        "further malignant compression fracture during follow-up. " + marks.footnote()
+    )
+    markdown = markdown_table(
+        header,
+        [built[k] for k in ORDER],
+        "Technical and clinical outcomes, by treatment.",
+        "tbl:outcomes",
+        footnote,
+    )
+    return TableResult("table_outcomes", pd.DataFrame(tidy), markdown, book.numbers)

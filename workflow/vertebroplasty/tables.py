@@ -1,0 +1,246 @@
+"""Building blocks of the manuscript's tables: summaries per arm, numbers, Markdown.
+
+Every table step returns a :class:`TableResult`: a tidy frame (CSV for machines), the
+Markdown the manuscript shows, and the registry numbers behind each cell, so a value
+quoted in the text and shown in a table is the same string from the same entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .cohort import ARMS
+from .comparisons import Comparison, compare_categorical, compare_continuous, proportion_interval
+from .formatting import format_count, format_decimal, format_p_value, format_percent
+from .registry import Number
+
+ARM_LABELS = {"PVP+ITR": "PVP+ITR", "PVP": "PVP"}
+
+
+@dataclass
+class NumberBook:
+    """Collects registry numbers for one step, all with the same source."""
+
+    source: str
+    numbers: list[Number] = field(default_factory=list)
+
+    def add(self, key: str, value, text: str, unit: str = "", n: int | None = None) -> str:
+        self.numbers.append(Number(key, value, text, unit, n, self.source))
+        return text
+
+    def count(self, key: str, n: int, denominator: int | None = None) -> str:
+        return self.add(key, int(n), format_count(n), "patients", denominator)
+
+    def percent(self, key: str, value: float, denominator: int, decimals: int) -> str:
+        return self.add(key, float(value), format_percent(value, decimals), "%", denominator)
+
+    def comparison(
+        self,
+        key: str,
+        result: Comparison,
+        difference: float | None,
+        decimals: int,
+        n: int,
+        unit: str = "",
+    ) -> str:
+        """Register P, the test used and the difference between arms (PVP+ITR − PVP)."""
+        self.add(f"{key}.test", result.test, result.label, "", n)
+        if difference is not None:
+            self.add(
+                f"{key}.difference",
+                float(difference),
+                format_decimal(difference, decimals),
+                unit,
+                n,
+            )
+        return self.add(f"{key}.p", float(result.p), format_p_value(result.p), "", n)
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """One table: tidy data, its Markdown and the numbers behind it."""
+
+    name: str
+    tidy: pd.DataFrame
+    markdown: str
+    numbers: list[Number]
+
+
+def arm_rows(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {arm: frame[frame["arm"] == arm] for arm in ARMS}
+
+
+def summarise_continuous(
+    book: NumberBook,
+    key: str,
+    frame: pd.DataFrame,
+    column: str,
+    decimals: int,
+    settings: dict,
+    unit: str,
+    what: str,
+) -> dict[str, Any]:
+    """Mean, SD, range and n per arm, and the comparison; all registered under ``key``."""
+    cells, values = {}, {}
+    for arm, rows in arm_rows(frame).items():
+        v = rows[column].dropna().astype(float)
+        values[arm] = v
+        base = f"{key}.{ARMS[arm]}"
+        mean = book.add(
+            f"{base}.mean", float(v.mean()), format_decimal(v.mean(), decimals), unit, len(v)
+        )
+        sd = book.add(
+            f"{base}.sd",
+            float(v.std(ddof=1)),
+            format_decimal(v.std(ddof=1), decimals),
+            unit,
+            len(v),
+        )
+        low = _plain(v.min())
+        high = _plain(v.max())
+        book.add(f"{base}.min", float(v.min()), low, unit, len(v))
+        book.add(f"{base}.max", float(v.max()), high, unit, len(v))
+        book.add(f"{base}.mean_sd", float(v.mean()), f"{mean} ± {sd}", unit, len(v))
+        book.add(f"{base}.range", float(v.max() - v.min()), f"{low}–{high}", unit, len(v))
+        book.count(f"{base}.n", len(v))
+        cells[arm] = {
+            "mean_sd": f"{mean} ± {sd}",
+            "range": f"{low}–{high}",
+            "n": len(v),
+            "mean": float(v.mean()),
+            "sd": float(v.std(ddof=1)),
+        }
+    result = compare_continuous(values["PVP+ITR"], values["PVP"], settings, what)
+    difference = values["PVP+ITR"].mean() - values["PVP"].mean()
+    p = book.comparison(
+        key, result, difference, decimals, sum(len(v) for v in values.values()), unit
+    )
+    return {"cells": cells, "p": p, "test": result.label}
+
+
+def summarise_categories(
+    book: NumberBook,
+    key: str,
+    frame: pd.DataFrame,
+    column: str,
+    categories: list,
+    settings: dict,
+    decimals: int,
+    compare: bool = True,
+) -> dict[str, Any]:
+    """Counts and percentages per category and arm, and one comparison of the whole table."""
+    cells: dict[Any, dict[str, str]] = {}
+    counts = []
+    for category in categories:
+        row = []
+        cells[category] = {}
+        for arm, rows in arm_rows(frame).items():
+            present = rows[column].dropna()
+            n = int((present.map(_as_text) == _as_text(category)).sum())
+            base = f"{key}.{_key(category)}.{ARMS[arm]}"
+            book.count(f"{base}.n", n, len(present))
+            pct = 100 * n / len(present) if len(present) else 0.0
+            text = book.percent(f"{base}.pct", pct, len(present), decimals)
+            cells[category][arm] = f"{n} ({text})"
+            row.append(n)
+        counts.append(row)
+    for arm, rows in arm_rows(frame).items():
+        book.count(f"{key}.total.{ARMS[arm]}.n", int(rows[column].notna().sum()))
+    out = {"cells": cells, "p": "", "test": ""}
+    if compare:
+        result = compare_categorical(counts, settings)
+        out["p"] = book.comparison(key, result, None, decimals, int(sum(map(sum, counts))))
+        out["test"] = result.label
+    return out
+
+
+def summarise_binary(
+    book: NumberBook, key: str, frame: pd.DataFrame, column: str, settings: dict, decimals: int
+) -> dict[str, Any]:
+    """Patients with ``column`` true per arm: n, %, confidence interval, and the comparison."""
+    cells, counts = {}, [[], []]
+    differences = []
+    for arm, rows in arm_rows(frame).items():
+        present = rows[column].dropna().astype(bool)
+        n, total = int(present.sum()), len(present)
+        base = f"{key}.{ARMS[arm]}"
+        book.count(f"{base}.n", n, total)
+        book.count(f"{base}.denominator", total)
+        pct = 100 * n / total
+        text = book.percent(f"{base}.pct", pct, total, decimals)
+        low, high = proportion_interval(n, total, settings)
+        book.percent(f"{base}.ci_low", low, total, decimals)
+        book.percent(f"{base}.ci_high", high, total, decimals)
+        cells[arm] = {"n_pct": f"{n} ({text})", "n": n, "total": total}
+        counts[0].append(n)
+        counts[1].append(total - n)
+        differences.append(pct)
+    result = compare_categorical(counts, settings)
+    p = book.comparison(
+        key,
+        result,
+        differences[0] - differences[1],
+        decimals,
+        sum(c["total"] for c in cells.values()),
+        "percentage points",
+    )
+    return {"cells": cells, "p": p, "test": result.label}
+
+
+def markdown_table(
+    header: list[str],
+    rows: list[list[str]],
+    caption: str,
+    label: str,
+    footnote: str,
+    align: str | None = None,
+) -> str:
+    """A pandoc pipe table with a caption and label, and a footnote paragraph below it."""
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(cell or "" for cell in row) + " |" for row in rows]
+    lines += ["", f"Table: {caption} {{#{label}}}", "", f"::: {{.table-note}}\n{footnote}\n:::"]
+    return "\n".join(lines) + "\n"
+
+
+class TestMarks:
+    """Superscript letters that tie each P value to the test that produced it."""
+
+    def __init__(self) -> None:
+        self.letters: dict[str, str] = {}
+
+    def __call__(self, p: str, test: str) -> str:
+        """The P cell: the value with its test's letter (``0.144^b^``)."""
+        if not p:
+            return ""
+        letter = self.letters.setdefault(test, "abcdefgh"[len(self.letters)])
+        return f"{p}^{letter}^"
+
+    def footnote(self) -> str:
+        if not self.letters:
+            return ""
+        return (
+            "P values: "
+            + "; ".join(f"^{letter}^ {test}" for test, letter in self.letters.items())
+            + "."
+        )
+
+
+def _plain(value: float) -> str:
+    return format_count(value) if float(value).is_integer() else format_decimal(value, 2)
+
+
+def _as_text(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _key(category) -> str:
+    return _as_text(category).lower().replace("-", "_").replace(" ", "_")
