@@ -19,6 +19,7 @@ validate(config, "config/schema/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/figures.smk"
 include: "workflow/rules/manuscript.smk"
 
 

@@ -56,7 +56,8 @@ rule make_table:
 rule numbers_registry:
     input:
         parts=[rules.patient_flow.output.numbers]
-        + expand("results/numbers/{table}.json", table=TABLE_MODULES),
+        + expand("results/numbers/{table}.json", table=TABLE_MODULES)
+        + expand("results/numbers/figure_{figure}.json", figure=FIGURE_TABLES),
         code=package_code("analysis_steps", "registry"),
     output:
         numbers="results/numbers.json",

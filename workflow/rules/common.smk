@@ -16,6 +16,15 @@ TABLE_MODULES = {
     "table_pain_course": "secondary_tables",
     "table_asia_grades": "secondary_tables",
     "table_paraplegia": "secondary_tables",
+    "table_asia_transitions": "secondary_tables",
+}
+# Each figure and the table it is drawn from.
+FIGURE_TABLES = {
+    "patient_flow": "results/tables/patient_flow.csv",
+    "scores_over_time": "results/tables/table_scores.csv",
+    "pain_relief": "results/tables/table_pain_relief.csv",
+    "asia_shift": "results/tables/table_asia_transitions.csv",
+    "leakage_sites": "results/tables/table_leakage_sites.csv",
 }
 
 
@@ -55,3 +64,7 @@ def table_code(wildcards):
     """The code one table step runs: its own module and the shared table helpers."""
     shared = ("analysis_dataset", "comparisons", "formatting", "registry", "tables")
     return package_code(TABLE_MODULES[wildcards.table], "analysis_steps", *shared)
+
+
+def figure_table(wildcards):
+    return FIGURE_TABLES[wildcards.figure]

@@ -5,6 +5,7 @@ rule render_markdown:
     input:
         numbers=rules.numbers_registry.output.numbers,
         tables=expand("results/tables/{table}.md", table=TABLE_MODULES),
+        figures=expand("results/figures/{figure}.svg", figure=FIGURE_TABLES),
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         templates=section_templates(),
         code=package_code("registry", "rendering"),

@@ -9,6 +9,7 @@ from .analysis_dataset import read_patients
 from .registry import NumbersRegistry
 from .secondary_tables import (
     table_asia_grades,
+    table_asia_transitions,
     table_leakage_sites,
     table_pain_course,
     table_pain_relief,
@@ -28,6 +29,7 @@ TABLES: dict[str, Callable[..., TableResult]] = {
     "table_pain_course": table_pain_course,
     "table_asia_grades": table_asia_grades,
     "table_paraplegia": table_paraplegia,
+    "table_asia_transitions": table_asia_transitions,
 }
 
 

@@ -142,7 +142,10 @@ def proportion_interval(count: int, n: int, settings: dict[str, Any]) -> tuple[f
         raise TooFewPatients("a proportion needs at least one patient in its denominator")
     method = {"wilson": "wilson", "clopper_pearson": "beta"}[settings["ci_method"]]
     low, high = proportion_confint(count, n, alpha=1 - float(settings["ci_level"]), method=method)
-    return max(0.0, 100 * float(low)), min(100.0, 100 * float(high))
+    # Both methods reach the bound exactly at 0 and n events; floating point may not.
+    low = 0.0 if count == 0 else max(0.0, 100 * float(low))
+    high = 100.0 if count == n else min(100.0, 100 * float(high))
+    return low, high
 
 
 def _clean(values) -> np.ndarray:

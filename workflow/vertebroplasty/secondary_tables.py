@@ -65,6 +65,7 @@ def _tidy(summary: dict, variable: str) -> list[dict]:
             "variable": variable,
             "category": str(c),
             "arm": arm,
+            "n": summary["counts"][c][arm],
             "cell": cell,
             "p": summary["p"],
             "test": summary["test"],
@@ -253,3 +254,35 @@ def table_paraplegia(patients: pd.DataFrame, settings: dict, decimals: dict) -> 
     return TableResult(
         "table_paraplegia", pd.DataFrame(_tidy(s, "paraplegia_outcome")), markdown, book.numbers
     )
+
+
+def table_asia_transitions(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+    """ASIA grade before treatment against grade at last follow-up (shift table), per arm."""
+    book = NumberBook("table_asia_transitions (outcome population)")
+    frame = _outcome(patients)
+    tidy, rows = [], []
+    for arm, rows_arm in arm_rows(frame).items():
+        for before in GRADES:
+            cells = []
+            for after in GRADES:
+                n = int(
+                    ((rows_arm["asia_baseline"] == before) & (rows_arm["asia_last"] == after)).sum()
+                )
+                book.count(
+                    f"asia_transitions.{before.lower()}_to_{after.lower()}.{ARMS[arm]}.n",
+                    n,
+                    len(rows_arm),
+                )
+                tidy.append({"arm": arm, "before": before, "after": after, "n": n})
+                cells.append(str(n))
+            rows.append([arm, f"Grade {before}", *cells])
+    markdown = markdown_table(
+        ["Arm", "Before treatment", *[f"{g} at last follow-up" for g in GRADES]],
+        rows,
+        "ASIA impairment grade before treatment against grade at last follow-up.",
+        "tbl:asia-transitions",
+        "Patients with a technically successful procedure. Cells on the diagonal are "
+        "unchanged; to the right, improved; to the left, deteriorated.",
+        align="llrrrrr",
+    )
+    return TableResult("table_asia_transitions", pd.DataFrame(tidy), markdown, book.numbers)

@@ -133,10 +133,12 @@ def summarise_categories(
 ) -> dict[str, Any]:
     """Counts and percentages per category and arm, and one comparison of the whole table."""
     cells: dict[Any, dict[str, str]] = {}
+    by_category: dict[Any, dict[str, int]] = {}
     counts = []
     for category in categories:
         row = []
         cells[category] = {}
+        by_category[category] = {}
         for arm, rows in arm_rows(frame).items():
             present = rows[column].dropna()
             n = int((present.map(_as_text) == _as_text(category)).sum())
@@ -145,11 +147,12 @@ def summarise_categories(
             pct = 100 * n / len(present) if len(present) else 0.0
             text = book.percent(f"{base}.pct", pct, len(present), decimals)
             cells[category][arm] = f"{n} ({text})"
+            by_category[category][arm] = n
             row.append(n)
         counts.append(row)
     for arm, rows in arm_rows(frame).items():
         book.count(f"{key}.total.{ARMS[arm]}.n", int(rows[column].notna().sum()))
-    out = {"cells": cells, "p": "", "test": ""}
+    out = {"cells": cells, "counts": by_category, "p": "", "test": ""}
     if compare:
         result = compare_categorical(counts, settings)
         out["p"] = book.comparison(key, result, None, decimals, int(sum(map(sum, counts))))

@@ -1,0 +1,74 @@
+"""Figures: drawn from the analysis tables, with stable bytes and data-driven alt text."""
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import REPO
+
+from vertebroplasty.analysis_dataset import build_patients
+from vertebroplasty.analysis_steps import TABLES
+from vertebroplasty.cohort import load_codebook, read_table
+from vertebroplasty.figures import FIGURES, make_figure
+from vertebroplasty.patient_flow import summarise_patient_flow
+
+CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
+SOURCES = {
+    "scores_over_time": "table_scores",
+    "pain_relief": "table_pain_relief",
+    "asia_shift": "table_asia_transitions",
+    "leakage_sites": "table_leakage_sites",
+}
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tables")
+    patients = build_patients(REPO / "data/raw", load_codebook())
+    for table in SOURCES.values():
+        TABLES[table](patients, CONFIG["statistics"], CONFIG["decimals"]).tidy.to_csv(
+            folder / f"{table}.csv", index=False
+        )
+    flow = summarise_patient_flow(read_table(REPO / "data/raw/enrollment.csv"))
+    flow.to_csv(folder / "patient_flow.csv", index=False)
+    return folder
+
+
+def draw(name, tables, folder):
+    source = tables / f"{SOURCES.get(name, 'patient_flow')}.csv"
+    paths = [folder / f"{name}.svg", folder / f"{name}.png", folder / f"{name}.json"]
+    make_figure(name, source, *paths)
+    return paths
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_a_figure_drawn_twice_has_identical_bytes(name, tables, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = draw(name, tables, tmp_path / "a")
+    second = draw(name, tables, tmp_path / "b")
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    svg = first[0].read_text()
+    assert "<dc:date>" not in svg
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_figure_has_a_caption_and_alt_text_in_the_registry(name, tables, tmp_path):
+    numbers = json.loads(draw(name, tables, tmp_path)[2].read_text())
+    assert numbers[f"figures.{name}.caption"]["text"]
+    assert len(numbers[f"figures.{name}.alt"]["text"]) > 40
+
+
+def test_alt_text_quotes_the_data_it_was_drawn_from(tables, tmp_path):
+    scores = pd.read_csv(tables / "table_scores.csv")
+    last = scores[(scores["score"] == "vas") & (scores["time"] == "gt12")].set_index("arm")
+    alt = json.loads(draw("scores_over_time", tables, tmp_path)[2].read_text())[
+        "figures.scores_over_time.alt"
+    ]["text"]
+    assert f"{last.loc['PVP+ITR', 'mean']:.2f}" in alt
+    flow_alt = json.loads(draw("patient_flow", tables, tmp_path)[2].read_text())[
+        "figures.patient_flow.alt"
+    ]["text"]
+    assert "145 patients enrolled" in flow_alt

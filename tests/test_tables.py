@@ -1,0 +1,161 @@
+"""Every table's numbers, recomputed from the cohort CSVs with independent code."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+
+import pytest
+import yaml
+from conftest import REPO
+from independent_cohort import build_patients, mean_sd, values
+from scipy import stats
+
+from vertebroplasty.analysis_dataset import build_patients as package_patients
+from vertebroplasty.analysis_steps import TABLES
+from vertebroplasty.cohort import load_codebook
+
+CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
+PATIENTS = build_patients()
+ARMS = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
+
+
+@pytest.fixture(scope="module")
+def registry():
+    frame = package_patients(REPO / "data/raw", load_codebook())
+    numbers = {}
+    for build in TABLES.values():
+        for number in build(frame, CONFIG["statistics"], CONFIG["decimals"]).numbers:
+            numbers[number.key] = number
+    return numbers
+
+
+def close(registry, key, expected, tolerance=1e-9):
+    assert registry[key].value == pytest.approx(expected, abs=tolerance), key
+
+
+@pytest.mark.parametrize("arm", ARMS)
+def test_table_baseline_means_counts_and_ranges(registry, arm):
+    a = ARMS[arm]
+    for column in ("age_years", "symptom_weeks"):
+        v = values(PATIENTS, arm, column, outcome_only=False)
+        mean, sd = mean_sd(v)
+        close(registry, f"baseline.{column}.{a}.mean", mean)
+        close(registry, f"baseline.{column}.{a}.sd", sd)
+        assert registry[f"baseline.{column}.{a}.range"].text == f"{min(v):g}–{max(v):g}"
+    in_arm = [p for p in PATIENTS.values() if p["arm"] == arm]
+    for column, key in (
+        ("primary_tumor", "primary_tumor"),
+        ("sex", "sex"),
+        ("vertebrae_treated", "vertebrae_treated"),
+        ("asia_baseline", "asia"),
+    ):
+        for category, n in Counter(p[column] for p in in_arm).items():
+            assert registry[f"baseline.{key}.{category.lower()}.{a}.n"].value == n
+
+
+@pytest.mark.parametrize("arm", ARMS)
+def test_table_outcomes_rows(registry, arm):
+    a = ARMS[arm]
+    included = [p for p in PATIENTS.values() if p["arm"] == arm]
+    treated = [p for p in included if p["outcome"]]
+    checks = {
+        "technical_success": (sum(p["technical_success"] == "yes" for p in included), included),
+        "pain_relief.initial": (sum(p["relief_discharge"] == "yes" for p in treated), treated),
+        "pain_relief.final": (sum(p["relief_final"] == "yes" for p in treated), treated),
+        "leakage.any": (sum(p["leakage"] == "yes" for p in treated), treated),
+        "stability": (sum(p["stable"] == "yes" for p in treated), treated),
+    }
+    for key, (n, population) in checks.items():
+        assert registry[f"{key}.{a}.n"].value == n, key
+        close(registry, f"{key}.{a}.pct", 100 * n / len(population))
+    for key, column, outcome_only in (
+        ("hospital_stay", "hospital_days", False),
+        ("cement_volume", "cement_ml", True),
+        ("followup", "followup_months", False),
+    ):
+        mean, sd = mean_sd(values(PATIENTS, arm, column, outcome_only))
+        close(registry, f"{key}.{a}.mean", mean)
+        close(registry, f"{key}.{a}.sd", sd)
+
+
+@pytest.mark.parametrize("score", ["vas", "odi", "kps"])
+@pytest.mark.parametrize("time", ["preop", "m01", "m03", "m06", "m12", "gt12"])
+def test_table_scores_cells_and_mann_whitney_p(registry, score, time):
+    column = f"{score}_{time}"
+    by_arm = {arm: values(PATIENTS, arm, column) for arm in ARMS}
+    for arm, v in by_arm.items():
+        mean, sd = mean_sd(v)
+        close(registry, f"scores.{score}.{time}.{ARMS[arm]}.mean", mean)
+        close(registry, f"scores.{score}.{time}.{ARMS[arm]}.sd", sd)
+        assert registry[f"scores.{score}.{time}.{ARMS[arm]}.n"].value == len(v)
+    # scipy called directly: the paper's test (asymptotic, tie-corrected, no continuity)
+    expected = stats.mannwhitneyu(
+        by_arm["PVP+ITR"], by_arm["PVP"], use_continuity=False, method="asymptotic"
+    ).pvalue
+    close(registry, f"scores.{score}.{time}.p", expected, 1e-12)
+
+
+@pytest.mark.parametrize("arm", ARMS)
+def test_secondary_tables(registry, arm):
+    a = ARMS[arm]
+    treated = [p for p in PATIENTS.values() if p["arm"] == arm and p["outcome"]]
+    for site, n in Counter(p["leakage_site"] for p in treated).items():
+        assert registry[f"leakage.site.{site}.{a}.n"].value == n
+    for moment in ("discharge", "final"):
+        for category, n in Counter(p[f"pain_{moment}"] for p in treated).items():
+            assert registry[f"pain_category.{moment}.{category}.{a}.n"].value == n
+    for relief, key in (("yes", "relief_at_discharge"), ("no", "no_relief_at_discharge")):
+        group = [p for p in treated if p["relief_discharge"] == relief]
+        for course, n in Counter(p["pain_course"] for p in group).items():
+            assert registry[f"pain_course.{key}.{course}.{a}.n"].value == n
+    for moment, column in (("baseline", "asia_baseline"), ("last", "asia_last")):
+        for grade, n in Counter(p[column] for p in treated).items():
+            assert registry[f"asia.{moment}.{grade.lower()}.{a}.n"].value == n
+    paraplegic = [p for p in treated if p["paraplegic_baseline"] == "yes"]
+    for outcome, n in Counter(p["paraplegia_outcome"] for p in paraplegic).items():
+        assert registry[f"paraplegia.{outcome}.{a}.n"].value == n
+    recovered = sum(p["paraplegia_recovered"] == "yes" for p in paraplegic)
+    close(registry, f"paraplegia.recovered.{a}.pct", 100 * recovered / len(paraplegic))
+
+
+def test_paraplegia_recovery_p_is_pearson_chi_squared(registry):
+    table = []
+    for arm in ARMS:
+        group = [
+            p
+            for p in PATIENTS.values()
+            if p["arm"] == arm and p["outcome"] and p["paraplegic_baseline"] == "yes"
+        ]
+        yes = sum(p["paraplegia_recovered"] == "yes" for p in group)
+        table.append([yes, len(group) - yes])
+    expected = stats.chi2_contingency(list(zip(*table, strict=True)), correction=False).pvalue
+    close(registry, "paraplegia.recovered.p", expected, 1e-12)
+    assert registry["paraplegia.recovered.test"].value == "chi2"
+
+
+def test_every_p_value_prints_with_three_decimals_or_as_less_than(registry):
+    for key, number in registry.items():
+        if key.endswith(".p"):
+            assert number.text == "< 0.001" or (len(number.text) == 5 and number.text[1] == ".")
+
+
+def test_confidence_intervals_lie_within_0_and_100_and_around_the_estimate(registry):
+    for key, number in registry.items():
+        if key.endswith(".ci_low"):
+            base = key.removesuffix(".ci_low")
+            low, high = number.value, registry[f"{base}.ci_high"].value
+            assert 0 <= low <= registry[f"{base}.pct"].value <= high <= 100, base
+
+
+def test_the_test_used_follows_the_config(registry):
+    frame = package_patients(REPO / "data/raw", load_codebook())
+    welch = CONFIG["statistics"] | {"continuous_test": "welch_t"}
+    numbers = {n.key: n for n in TABLES["table_scores"](frame, welch, CONFIG["decimals"]).numbers}
+    assert numbers["scores.vas.m01.test"].value == "welch_t"
+    v = [values(PATIENTS, arm, "vas_m01") for arm in ARMS]
+    assert numbers["scores.vas.m01.p"].value == pytest.approx(
+        stats.ttest_ind(*v, equal_var=False).pvalue
+    )
+    assert statistics.fmean(v[0]) < statistics.fmean(v[1])
+    assert numbers["scores.vas.m01.difference"].value < 0

@@ -1,0 +1,20 @@
+# Figures: drawn from the tables the analysis wrote, so restyling a figure never
+# recomputes a statistic.
+
+
+rule figure:
+    input:
+        table=figure_table,
+        code=package_code("figures", "registry"),
+    output:
+        svg="results/figures/{figure}.svg",
+        png="results/figures/{figure}.png",
+        numbers="results/numbers/figure_{figure}.json",
+    log:
+        "results/logs/figure_{figure}.log",
+    wildcard_constraints:
+        figure="|".join(FIGURE_TABLES),
+    conda:
+        ENVIRONMENT
+    script:
+        "../scripts/make_figure.py"
