@@ -30,3 +30,5 @@ rule all:
         rules.to_html.output.html,
         rules.to_docx.output.docx,
         rules.compile_pdf.output.pdf,
+        rules.check_formats.output.report,
+        rules.manifest.output.manifest,

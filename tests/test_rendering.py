@@ -3,6 +3,7 @@ import pytest
 from vertebroplasty.errors import TemplateProblem
 from vertebroplasty.registry import Number, NumbersRegistry
 from vertebroplasty.rendering import SYNTHETIC_SUBTITLE, render_manuscript
+from vertebroplasty.template_helpers import Manuscript
 
 META = {"title": "A title", "authors": [{"name": "A. Author"}], "affiliations": {}}
 REGISTRY = NumbersRegistry([Number("flow.included.pvp_itr.n", 71, "71", "patients", None, "t")])
@@ -16,10 +17,15 @@ def templates(tmp_path, **sections):
     return root
 
 
-def render(root, synthetic=False):
-    return render_manuscript(
-        root, REGISTRY, META, {"date": "2020-01-02", "synthetic_cohort": synthetic}
+STATISTICS = {"alpha": 0.05, "ci_level": 0.95}
+
+
+def render(root, synthetic=False, registry=REGISTRY, tables=None):
+    manuscript = Manuscript(
+        registry, {"needle_itr": "14 G"}, tables or {}, "../figures", STATISTICS
     )
+    settings = {"date": "2020-01-02", "synthetic_cohort": synthetic}
+    return render_manuscript(root, manuscript, META, settings)
 
 
 def test_sections_render_in_the_order_of_their_prefix(tmp_path):
@@ -72,3 +78,100 @@ def test_synthetic_notice_follows_the_config(tmp_path):
     root = templates(tmp_path, **{"01-a": "Text.\n"})
     assert SYNTHETIC_SUBTITLE in render(root, synthetic=True)
     assert SYNTHETIC_SUBTITLE not in render(root, synthetic=False)
+
+
+def comparison(base, p, difference):
+    return [
+        Number(f"{base}.p", p, "x", "", None, "t"),
+        Number(f"{base}.difference", difference, "x", "", None, "t"),
+        Number(f"{base}.pvp_itr.pct", 88.6, "88.6", "%", 70, "t"),
+    ]
+
+
+CLAIMS = NumbersRegistry(
+    [*comparison("pain_relief.final", 0.0004, 26.3), *comparison("leakage.any", 0.144, -13.3)]
+)
+
+
+def test_a_typed_number_in_prose_fails_with_template_line_and_text(tmp_path):
+    root = templates(tmp_path, **{"01-a": "Fine.\nRelief was 88.6% in the combined arm.\n"})
+    with pytest.raises(TemplateProblem) as excinfo:
+        render(root)
+    message = str(excinfo.value)
+    assert "templates/sections/01-a.md.j2 line 2" in message
+    assert "the number '88.6%' is typed into the prose" in message
+    assert "Relief was 88.6% in the combined arm." in message
+
+
+def test_numbers_inside_jinja_citations_and_labels_are_not_prose(tmp_path):
+    text = (
+        "As shown before [@gu2014; @li2013] {{ num('flow.included.pvp_itr.n') }} "
+        "{## note 12 ##}\n# Results {#sec:results2}\n"
+    )
+    assert "71" in render(templates(tmp_path, **{"01-a": text}))
+
+
+def test_compare_chooses_words_from_p_and_direction(tmp_path):
+    root = templates(
+        tmp_path,
+        **{
+            "01-a": "Relief was {{ compare('pain_relief.final') }}.\n"
+            "Leakage was {{ compare('leakage.any') }}.\n"
+        },
+    )
+    text = render(root, registry=CLAIMS)
+    assert "Relief was significantly higher with PVP+ITR than with PVP." in text
+    assert "Leakage was not significantly different between PVP+ITR and PVP." in text
+
+
+def test_significantly_beside_a_p_above_alpha_fails_the_build(tmp_path):
+    line = "Leakage was {{ claim('leakage.any', 'significantly lower') }} with PVP+ITR."
+    root = templates(tmp_path, **{"01-a": f"{line}\n"})
+    with pytest.raises(TemplateProblem) as excinfo:
+        render(root, registry=CLAIMS)
+    message = str(excinfo.value)
+    assert "01-a.md.j2 line 1" in message
+    assert "'significantly lower' about leakage.any is not supported" in message
+
+
+def test_higher_cannot_describe_a_lower_value(tmp_path):
+    root = templates(tmp_path, **{"01-a": "{{ claim('leakage.any', 'higher') }}\n"})
+    with pytest.raises(TemplateProblem, match="is lower than the PVP value"):
+        render(root, registry=CLAIMS)
+
+
+def test_a_true_claim_renders(tmp_path):
+    root = templates(
+        tmp_path,
+        **{"01-a": "Relief was {{ claim('pain_relief.final', 'significantly higher') }}.\n"},
+    )
+    assert "Relief was significantly higher." in render(root, registry=CLAIMS)
+
+
+def test_significance_typed_by_hand_is_refused(tmp_path):
+    root = templates(tmp_path, **{"01-a": "Relief was significantly better.\n"})
+    with pytest.raises(TemplateProblem, match="'significantly' is typed by hand"):
+        render(root)
+
+
+def test_tables_and_figures_are_numbered_in_order_of_placement(tmp_path):
+    tables = {
+        "baseline": "| a |\n|---|\n| b |\n\nTable: Baseline. {#tbl:baseline}\n",
+        "outcomes": "| a |\n|---|\n| b |\n\nTable: Outcomes. {#tbl:outcomes}\n",
+    }
+    root = templates(
+        tmp_path,
+        **{
+            "01-a": "See {{ table_ref('outcomes') }}.\n\n"
+            "{{ table('baseline') }}\n\n{{ table('outcomes') }}\n"
+        },
+    )
+    text = render(root, tables=tables)
+    assert "See [Table 2](#tbl:outcomes)." in text
+    assert "Table: Table 1. Baseline." in text and "Table: Table 2. Outcomes." in text
+
+
+def test_an_unknown_fact_suggests_the_closest_name(tmp_path):
+    root = templates(tmp_path, **{"01-a": "A {{ fact('needle_it') }} needle.\n"})
+    with pytest.raises(TemplateProblem, match="Did you mean 'needle_itr'"):
+        render(root)

@@ -20,9 +20,10 @@ rule analysis_dataset:
 rule patient_flow:
     input:
         enrollment=rules.validate_cohort.output.enrollment,
-        code=package_code("cohort", "formatting", "patient_flow", "registry"),
+        code=package_code("cohort", "formatting", "patient_flow", "registry", "tables"),
     output:
         table="results/tables/patient_flow.csv",
+        markdown="results/tables/patient_flow.md",
         numbers="results/numbers/patient_flow.json",
     log:
         "results/logs/patient_flow.log",

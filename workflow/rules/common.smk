@@ -68,3 +68,21 @@ def table_code(wildcards):
 
 def figure_table(wildcards):
     return FIGURE_TABLES[wildcards.figure]
+
+
+def manifest_sources():
+    """Every input the manuscript depends on, for the manifest's checksums."""
+    fixed = [
+        "config/config.yaml",
+        "config/study_facts.yaml",
+        CODEBOOK,
+        f"{TEMPLATE_DIR}/metadata.yaml",
+        f"{TEMPLATE_DIR}/references.bib",
+    ]
+    pandoc = sorted(str(p) for p in Path("config/pandoc").glob("*"))
+    return (
+        [raw_table(name) for name in COHORT_TABLES]
+        + fixed
+        + pandoc
+        + section_templates()
+    )

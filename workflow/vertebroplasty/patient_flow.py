@@ -53,3 +53,31 @@ def patient_flow_numbers(flow: pd.DataFrame, source: str) -> list[Number]:
             Number(f"flow.{stage}.total.n", total, format_count(total), "patients", None, source)
         )
     return numbers
+
+
+def patient_flow_markdown(flow: pd.DataFrame) -> str:
+    """The flow as a table: enrolled, each exclusion reason and analysed, per arm."""
+    from .tables import markdown_table
+
+    n = flow.set_index(["stage", "arm"])["n"]
+    labels = {
+        "enrolled": "Enrolled",
+        "excluded_no_followup_mri": "Excluded: no follow-up MRI",
+        "excluded_lost_to_followup": "Excluded: lost to follow-up",
+        "included": "Analysed",
+    }
+    rows = [
+        [
+            label,
+            *(format_count(n[stage, arm]) for arm in ARMS),
+            format_count(sum(n[stage, arm] for arm in ARMS)),
+        ]
+        for stage, label in labels.items()
+    ]
+    return markdown_table(
+        ["Patients", "PVP+ITR", "PVP", "Total"],
+        rows,
+        "Flow of patients from enrolment to analysis.",
+        "tbl:flow",
+        "Patients chose their treatment before the procedure.",
+    )

@@ -9,7 +9,7 @@ pass through untouched.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import TemplateProblem
-from .registry import NumbersRegistry
+from .template_helpers import Manuscript, placement_order
+from .template_lint import lint_template
 
 SECTION_GLOB = "sections/*.md.j2"
 
@@ -94,35 +95,49 @@ def front_matter(metadata: Mapping[str, Any], date: str, synthetic_cohort: bool)
 
 def render_manuscript(
     template_dir: Path,
-    registry: NumbersRegistry,
+    manuscript: Manuscript,
     metadata: Mapping[str, Any],
     settings: Mapping[str, Any],
-    tables: Mapping[str, str] | None = None,
 ) -> str:
-    """Render every section template, in order, into one Markdown document.
+    """Check, then render every section template, in order, into one Markdown document.
 
     Parameters
     ----------
     template_dir : Path
         Folder holding ``sections/NN-name.md.j2``.
-    registry : NumbersRegistry
-        The numbers the templates may quote with ``num('key')``.
+    manuscript : Manuscript
+        Numbers, facts, tables and figures the templates may quote or place.
     metadata : mapping
         Title, authors and affiliations (``templates/metadata.yaml``).
     settings : mapping
         ``date`` (fixed, for reproducible output) and ``synthetic_cohort`` (bool).
-    tables : mapping, optional
-        Table name -> its Markdown, placed with ``table('name')``.
+
+    Raises
+    ------
+    TemplateProblem
+        With template, line and text, for a typed number, an unknown key, a syntax
+        error or a claim the data do not support.
     """
+    names = section_templates(template_dir)
+    if not names:
+        raise TemplateProblem(f"no section templates found under {template_dir}/{SECTION_GLOB}")
+    problems = [
+        problem
+        for name in names
+        for problem in lint_template(Path(template_dir) / name, f"{Path(template_dir).name}/{name}")
+    ]
+    if problems:
+        raise TemplateProblem(
+            f"{len(problems)} problem(s) in the templates:\n" + "\n".join(map(str, problems))
+        )
+    sources = [(Path(template_dir) / name).read_text(encoding="utf-8") for name in names]
+    manuscript.order = placement_order(sources)
     env = build_environment(template_dir)
     env.globals.update(
-        num=_quote(registry),
-        table=_place(tables or {}),
-        meta=metadata,
-        synthetic_cohort=bool(settings["synthetic_cohort"]),
+        manuscript.globals(), meta=metadata, synthetic_cohort=bool(settings["synthetic_cohort"])
     )
     parts = [front_matter(metadata, settings["date"], bool(settings["synthetic_cohort"]))]
-    for name in section_templates(template_dir):
+    for name in names:
         try:
             parts.append(env.get_template(name).render())
         except jinja2.TemplateSyntaxError as exc:
@@ -142,25 +157,4 @@ def render_manuscript(
                 f"{template_location(exc, template_dir)}\n  {exc.message}. Use num('key') "
                 "for a number; `make numbers` lists the keys."
             ) from None
-    if len(parts) == 1:
-        raise TemplateProblem(f"no section templates found under {template_dir}/{SECTION_GLOB}")
     return "\n".join(part.rstrip("\n") + "\n" for part in parts)
-
-
-def _quote(registry: NumbersRegistry) -> Callable[[str], str]:
-    def num(key: str) -> str:
-        """The formatted text of a registry entry, as it must appear in the paper."""
-        return registry[key].text
-
-    return num
-
-
-def _place(tables: Mapping[str, str]) -> Callable[[str], str]:
-    def table(name: str) -> str:
-        """The Markdown of a table built by the analysis."""
-        if name not in tables:
-            known = ", ".join(sorted(tables)) or "none"
-            raise TemplateProblem(f"there is no table named '{name}'. Tables: {known}.")
-        return tables[name].rstrip("\n")
-
-    return table

@@ -114,6 +114,9 @@ def table_outcomes(patients: pd.DataFrame, settings: dict, decimals: dict) -> Ta
                     "test": s["test"],
                 }
             )
+    for arm, key in (("PVP+ITR", "pvp_itr"), ("PVP", "pvp")):
+        fractures = int(outcome.loc[outcome["arm"] == arm, "new_fracture"].sum())
+        book.count(f"new_fracture.{key}.n", fractures, int((outcome["arm"] == arm).sum()))
     n_included = {a: int((patients["arm"] == a).sum()) for a in ("PVP+ITR", "PVP")}
     header = [
         "Outcome",

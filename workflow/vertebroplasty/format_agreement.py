@@ -1,0 +1,89 @@
+"""Guarantee: the HTML, DOCX and PDF show the same numbers as the Markdown, in order.
+
+Each output is turned back into text (pandoc for Markdown, HTML and DOCX, pypdf for the
+PDF), every number is extracted from the abstract onwards, and each sequence is
+compared with the Markdown's. A number lost, added or changed by a converter fails the
+build with its neighbours shown, so it can be found.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+
+from .errors import ManuscriptError
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+ATTRIBUTES = re.compile(r"\{[#.][^}]*\}")
+START = "Abstract"
+
+
+class FormatsDisagree(ManuscriptError):
+    """A converter lost or changed a number."""
+
+
+def text_of(path: Path, bibliography: Path, csl: str) -> str:
+    """The visible text of one output, as plain text."""
+    import pypandoc
+
+    path = Path(path)
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        pages = []
+        for number, page in enumerate(PdfReader(path).pages, start=1):
+            text = page.extract_text().rstrip()
+            pages.append(text.removesuffix(str(number)))  # the page number in the footer
+        return "\n".join(pages)
+    source = {".md": "markdown", ".html": "html", ".docx": "docx"}[path.suffix]
+    args = ["--wrap=none"]
+    if source == "markdown":
+        args += ["--citeproc", f"--bibliography={bibliography}", f"--csl={csl}"]
+    return pypandoc.convert_file(str(path), "plain", format=source, extra_args=args)
+
+
+def numbers_of(text: str) -> list[str]:
+    """Every number from the abstract onwards (title-page dates are laid out differently)."""
+    start = text.find(START)
+    return NUMBER.findall(ATTRIBUTES.sub(" ", text[max(start, 0) :]))
+
+
+def differences(reference: list[str], other: list[str], limit: int = 10) -> list[str]:
+    """Where ``other`` departs from ``reference``, with a few numbers of context."""
+    matcher = difflib.SequenceMatcher(a=reference, b=other, autojunk=False)
+    found = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        context = " ".join(reference[max(i1 - 4, 0) : i1])
+        found.append(
+            f"after '{context}': Markdown has [{' '.join(reference[i1:i2])}], "
+            f"this format has [{' '.join(other[j1:j2])}]"
+        )
+    return found[:limit]
+
+
+def check_formats(
+    markdown: Path, outputs: list[Path], bibliography: Path, csl: str, report: Path
+) -> None:
+    """Compare every output with the Markdown; write a report; fail on any difference."""
+    reference = numbers_of(text_of(markdown, bibliography, csl))
+    lines = [f"{Path(markdown).name}: {len(reference)} numbers from '{START}' onwards"]
+    problems = []
+    for output in outputs:
+        found = numbers_of(text_of(output, bibliography, csl))
+        diff = differences(reference, found)
+        lines.append(
+            f"{Path(output).name}: {len(found)} numbers, "
+            + ("same sequence" if not diff else f"{len(diff)} difference(s)")
+        )
+        problems += [f"{Path(output).name}: {d}" for d in diff]
+    Path(report).write_text("\n".join(lines + problems) + "\n", encoding="utf-8")
+    if problems:
+        raise FormatsDisagree(
+            "The output formats do not show the same numbers as the Markdown:\n  - "
+            + "\n  - ".join(problems)
+            + "\nA converter lost or changed a number; see the report "
+            + str(report)
+        )

