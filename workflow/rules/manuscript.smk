@@ -47,11 +47,25 @@ rule to_html:
         "../scripts/convert_markdown.py"
 
 
+rule reference_docx:
+    input:
+        code=package_code("reference_docx"),
+    output:
+        reference="results/pandoc/reference.docx",
+    log:
+        "results/logs/reference_docx.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../scripts/reference_docx.py"
+
+
 rule to_docx:
     input:
         markdown=rules.render_markdown.output.markdown,
         defaults="config/pandoc/docx.yaml",
         lua="config/pandoc/svg-to-png.lua",
+        reference=rules.reference_docx.output.reference,
         figures=expand("results/figures/{figure}.png", figure=FIGURE_TABLES),
         bibliography=f"{TEMPLATE_DIR}/references.bib",
         code=package_code("conversion"),

@@ -13,4 +13,5 @@ if __name__ == "__main__":
         defaults=snakemake.input.defaults,  # noqa: F821
         date=snakemake.params.date,  # noqa: F821
         bibliography=snakemake.input.bibliography,  # noqa: F821
+        reference_doc=snakemake.input.get("reference"),  # noqa: F821
     )

@@ -29,7 +29,13 @@ def citation_style(name: str = "nlm-citation-sequence") -> str:
 
 
 def convert_markdown(
-    source: Path, output: Path, fmt: str, defaults: Path, date: str, bibliography: Path
+    source: Path,
+    output: Path,
+    fmt: str,
+    defaults: Path,
+    date: str,
+    bibliography: Path,
+    reference_doc: Path | None = None,
 ) -> None:
     """Convert the manuscript Markdown to ``fmt`` with pandoc, citeproc and a defaults file."""
     import pypandoc
@@ -47,6 +53,7 @@ def convert_markdown(
             f"--resource-path={Path(source).parent}",
             f"--bibliography={bibliography}",
             f"--csl={citation_style()}",
+            *([f"--reference-doc={reference_doc}"] if reference_doc else []),
         ],
         sandbox=False,
     )

@@ -1,0 +1,127 @@
+"""The manuscript's guarantees, each shown by a change that must fail the build.
+
+Each test edits a copy of the repository the way an author might, rebuilds with
+Snakemake, and checks the build stops with a message naming template, line and text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import copy_repository, run_snakemake
+
+RESULTS = ("results/manuscript", "results/tables", "results/figures", "results/numbers")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    workdir = copy_repository(tmp_path_factory.mktemp("guarantees") / "repo")
+    result = run_snakemake(workdir)
+    assert result.returncode == 0, result.stderr
+    return workdir
+
+
+@pytest.fixture
+def fresh_copy(built, tmp_path) -> Path:
+    """A copy of the built repository (results and Snakemake state included)."""
+    target = tmp_path / "repo"
+    shutil.copytree(built, target, symlinks=True)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def failing_build(workdir: Path) -> str:
+    result = run_snakemake(workdir)
+    assert result.returncode != 0, "the build should have failed"
+    return result.stdout + result.stderr
+
+
+def test_a_typed_percentage_fails_the_build(fresh_copy):
+    results = fresh_copy / "templates/sections/04-results.md.j2"
+    edit(results, "## Pain relief\n\n", "## Pain relief\n\nRelief was reached in 88.6% of cases.\n")
+    output = failing_build(fresh_copy)
+    assert "templates/sections/04-results.md.j2 line" in output
+    assert "the number '88.6%' is typed into the prose" in output
+    assert "Relief was reached in 88.6% of cases." in output
+
+
+def test_a_misspelt_key_fails_with_the_closest_keys(fresh_copy):
+    edit(
+        fresh_copy / "templates/sections/04-results.md.j2",
+        'num("flow.enrolled.pvp_itr.n")',
+        'num("flow.enroled.pvp_itr.n")',
+    )
+    output = failing_build(fresh_copy)
+    assert "templates/sections/04-results.md.j2 line" in output
+    assert "there is no number with the key 'flow.enroled.pvp_itr.n'" in output
+    assert "Did you mean 'flow.enrolled.pvp_itr.n'" in output
+
+
+def test_significantly_beside_p_above_alpha_fails_the_build(fresh_copy):
+    # Leakage does not differ significantly in the synthetic cohort (P > 0.05).
+    edit(
+        fresh_copy / "templates/sections/04-results.md.j2",
+        "## Pain relief\n\n",
+        "## Pain relief\n\nLeakage was {{ claim('leakage.any', 'significantly lower') }}.\n",
+    )
+    output = failing_build(fresh_copy)
+    assert "the claim 'significantly lower' about leakage.any is not supported" in output
+
+
+def test_a_number_changed_in_one_format_fails_the_build(fresh_copy):
+    html = fresh_copy / "results/manuscript/manuscript.html"
+    edit(html, "88.6%", "88.7%")
+    output = failing_build(fresh_copy)
+    assert "manuscript.html: after" in output
+    assert "Markdown has [88.6]" in output and "this format has [88.7]" in output
+
+
+def digests(workdir: Path) -> dict[str, str]:
+    found = {}
+    for folder in RESULTS:
+        for path in sorted((workdir / folder).rglob("*")):
+            if path.is_file():
+                found[str(path.relative_to(workdir))] = hashlib.sha256(
+                    path.read_bytes()
+                ).hexdigest()
+    return found
+
+
+def test_a_changed_cement_volume_changes_its_dependents_and_nothing_else(fresh_copy):
+    before = digests(fresh_copy)
+    text_before = (fresh_copy / "results/manuscript/manuscript.md").read_text().splitlines()
+    procedure = fresh_copy / "data/raw/procedure.csv"
+    lines = procedure.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.split(",")[2] == "6.5")
+    fields = lines[index].split(",")
+    fields[2] = "7.0"
+    lines[index] = ",".join(fields)
+    procedure.write_text("\n".join(lines) + "\n")
+    result = run_snakemake(fresh_copy)
+    assert result.returncode == 0, result.stderr
+    after = digests(fresh_copy)
+    changed = {path for path in before if before[path] != after.get(path)}
+    assert "results/tables/table_outcomes.md" in changed
+    assert not [p for p in changed if p.startswith("results/figures/")]
+    unrelated = {
+        "table_baseline",
+        "table_scores",
+        "table_pain_relief",
+        "table_paraplegia",
+        "table_asia_grades",
+        "table_leakage_sites",
+        "patient_flow",
+    }
+    assert not [p for p in changed if Path(p).stem in unrelated]
+    text_after = (fresh_copy / "results/manuscript/manuscript.md").read_text().splitlines()
+    differing = [a for a, b in zip(text_before, text_after, strict=True) if a != b]
+    assert differing
+    assert all("mL" in line or "Cement volume" in line for line in differing), differing
