@@ -60,7 +60,8 @@ def test_a_changed_count_in_the_data_changes_every_format(tmp_path):
     index = next(i for i, row in enumerate(rows) if ",PVP+ITR,yes," in row)
     rows[index] = rows[index].replace(",PVP+ITR,", ",PVP,")
     enrollment.write_text("\n".join([header, *rows]) + "\n")
-    result = run_snakemake(workdir)
+    # The audit reports the changed counts against the paper; it must not stop this build.
+    result = run_snakemake(workdir, "--config", "audit_strict=false")
     assert result.returncode == 0, result.stderr
     counts = included_per_arm(enrollment)
     for name in OUTPUTS:

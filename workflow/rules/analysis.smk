@@ -58,7 +58,8 @@ rule numbers_registry:
     input:
         parts=[rules.patient_flow.output.numbers]
         + expand("results/numbers/{table}.json", table=TABLE_MODULES)
-        + expand("results/numbers/figure_{figure}.json", figure=FIGURE_TABLES),
+        + expand("results/numbers/figure_{figure}.json", figure=FIGURE_TABLES)
+        + ["results/numbers/audit.json"],
         code=package_code("analysis_steps", "registry"),
     output:
         numbers="results/numbers.json",

@@ -7,6 +7,7 @@ rule render_markdown:
         tables=[rules.patient_flow.output.markdown]
         + expand("results/tables/{table}.md", table=TABLE_MODULES),
         figures=expand("results/figures/{figure}.svg", figure=FIGURE_TABLES),
+        audit=rules.audit.output.html,
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",
         templates=section_templates(),

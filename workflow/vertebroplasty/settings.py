@@ -35,6 +35,7 @@ def check_config(
     import jsonschema
 
     schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    coerce_command_line(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     problems = [
         describe(error, shown_as)
@@ -42,6 +43,23 @@ def check_config(
     ]
     if problems:
         raise ConfigInvalid("\n".join(["The build settings are not valid:", *problems]))
+
+
+BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False}
+
+
+def coerce_command_line(config: dict[str, Any], schema: dict[str, Any]) -> None:
+    """Turn 'true'/'false' typed on the command line into booleans where the schema wants one.
+
+    ``snakemake --config audit_strict=false`` passes the text 'false'; the schema's type
+    says what was meant. The config is changed in place.
+    """
+    for key, spec in schema.get("properties", {}).items():
+        value = config.get(key)
+        if spec.get("type") == "boolean" and isinstance(value, str):
+            config[key] = BOOLEAN_WORDS.get(value.strip().lower(), value)
+        elif spec.get("type") == "object" and isinstance(value, dict):
+            coerce_command_line(value, spec)
 
 
 def describe(error, shown_as: str) -> str:
