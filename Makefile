@@ -8,10 +8,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.pins-installed
 CORES ?= 4
 
-.PHONY: paper test cohort lint clean
+.PHONY: paper test cohort lint clean numbers watch report
 
+## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output.
 paper: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/python -m vertebroplasty.build --cores $(CORES) $(if $(VERBOSE),--verbose)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -19,6 +20,20 @@ test: $(STAMP)
 ## Rebuild the synthetic cohort in data/raw/ and data/RECONCILIATION.md (not part of `paper`).
 cohort: $(STAMP)
 	$(BIN)/python -m vertebroplasty.reconstruction
+
+## Every number the templates can quote; filter with Q=word (make numbers Q=vas).
+numbers: $(STAMP)
+	@$(BIN)/python -m vertebroplasty.build --cores $(CORES) results/numbers.json
+	@$(BIN)/python -m vertebroplasty.numbers_list $(Q)
+
+## Rebuild whenever a template, the config or the data change.
+watch: $(STAMP)
+	$(BIN)/python -m vertebroplasty.watch
+
+## Snakemake's own HTML report of the run, with figures and tables: results/report.html
+report: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests

@@ -16,6 +16,9 @@ check_config(config, "config/schema/config.schema.yaml")
 validate(config, "config/schema/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/analysis.smk"

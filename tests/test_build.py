@@ -6,6 +6,7 @@ import csv
 import hashlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pypandoc
 import pytest
@@ -94,18 +95,13 @@ def test_pdf_is_a_real_pdf_with_pages(built_repo):
         ["ruff", "check", "workflow", "tests"],
         ["snakefmt", "--check", "Snakefile", "workflow/rules"],
         ["snakemake", "--lint"],
+        ["actionlint", ".github/workflows/build.yml"],
     ],
-    ids=["ruff", "snakefmt", "snakemake-lint"],
+    ids=["ruff", "snakefmt", "snakemake-lint", "actionlint"],
 )
 def test_linters_pass(command):
-    executable = (
-        [sys.executable, "-m", command[0]]
-        if command[0] != "snakefmt"
-        else [
-            str(REPO / ".venv/bin/snakefmt")
-            if (REPO / ".venv/bin/snakefmt").exists()
-            else "snakefmt"
-        ]
-    )
+    # Tools without a `python -m` entry point live beside the test's Python.
+    tool = Path(sys.executable).parent / command[0]
+    executable = [str(tool)] if tool.exists() else [sys.executable, "-m", command[0]]
     result = subprocess.run([*executable, *command[1:]], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -38,7 +38,11 @@ rule make_table:
         patients=rules.analysis_dataset.output.patients,
         code=table_code,
     output:
-        csv="results/tables/{table}.csv",
+        csv=report(
+            "results/tables/{table}.csv",
+            caption="../report/table.rst",
+            category="Tables",
+        ),
         markdown="results/tables/{table}.md",
         numbers="results/numbers/{table}.json",
     log:

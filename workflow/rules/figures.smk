@@ -7,7 +7,11 @@ rule figure:
         table=figure_table,
         code=package_code("figures", "registry"),
     output:
-        svg="results/figures/{figure}.svg",
+        svg=report(
+            "results/figures/{figure}.svg",
+            caption="../report/figure.rst",
+            category="Figures",
+        ),
         png="results/figures/{figure}.png",
         numbers="results/numbers/figure_{figure}.json",
     log:

@@ -36,7 +36,11 @@ rule to_html:
         bibliography=f"{TEMPLATE_DIR}/references.bib",
         code=package_code("conversion"),
     output:
-        html="results/manuscript/manuscript.html",
+        html=report(
+            "results/manuscript/manuscript.html",
+            caption="../report/manuscript.rst",
+            category="Manuscript",
+        ),
     log:
         "results/logs/to_html.log",
     conda:

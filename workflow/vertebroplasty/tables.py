@@ -234,7 +234,8 @@ class TestMarks:
 
 
 def _plain(value: float) -> str:
-    return format_count(value) if float(value).is_integer() else format_decimal(value, 2)
+    """A recorded value as recorded: 5, 0.5, 19.25 (no padding to a fixed precision)."""
+    return f"{float(value):g}"
 
 
 def _as_text(value) -> str:

@@ -1,0 +1,159 @@
+"""Every error in the author's guide is produced by the build, in the guide's words."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import REPO
+from test_rendering import CLAIMS, render, templates
+
+from vertebroplasty.comparisons import TooFewPatients, compare_continuous
+from vertebroplasty.errors import ManuscriptError
+from vertebroplasty.format_agreement import FormatsDisagree
+from vertebroplasty.registry import Number, NumbersRegistry
+from vertebroplasty.settings import check_config
+
+GUIDE = (REPO / "templates/README.md").read_text()
+
+
+def guide_messages() -> dict[str, list[str]]:
+    """Heading -> the message blocks quoted under 'The build says'."""
+    found: dict[str, list[str]] = {}
+    errors = GUIDE.split("## When the build stops", 1)[1]
+    for section in re.split(r"^### ", errors, flags=re.MULTILINE)[1:]:
+        heading = section.splitlines()[0].strip()
+        found[heading] = [
+            block.strip() for block in re.findall(r"```\n(.*?)```", section, re.DOTALL)
+        ]
+    return found
+
+
+def message_of(action) -> str:
+    with pytest.raises(ManuscriptError) as excinfo:
+        action()
+    return str(excinfo.value)
+
+
+def typed_number(tmp):
+    root = templates(tmp, **{"04-results": "a\nb\nc\nd\nRelief was 88.6% in all.\n"})
+    return message_of(lambda: render(root)).replace(
+        "templates/sections/04-results", "templates/sections/04-results"
+    )
+
+
+REGISTRY = NumbersRegistry([Number("flow.enrolled.pvp_itr.n", 81, "81", "patients", None, "t")])
+
+
+def tables_error(tmp):
+    one = templates(tmp / "a", **{"01-a": "{{ table('outcome') }}\n"})
+    two = templates(tmp / "b", **{"01-a": "See {{ table_ref('outcomes') }}.\n"})
+    outcomes = {"outcomes": "| a |\n|---|\n| b |\n\nTable: O. {#tbl:outcomes}\n"}
+    return message_of(lambda: render(one, tables=outcomes)) + message_of(
+        lambda: render(two, tables=outcomes)
+    )
+
+
+def bad_cohort(tmp):
+    from test_validation import bad_cohort as build
+
+    from vertebroplasty.cohort import load_codebook
+    from vertebroplasty.validation import validate_cohort
+
+    folder = build("vas_above_maximum", tmp / "data" / "raw")
+    text = message_of(lambda: validate_cohort(folder, load_codebook()))
+    return text.replace(folder.as_posix(), "data/raw")
+
+
+def bad_setting(tmp):
+    config = {"dat_dir": "x", "synthetic_cohort": True}
+    return message_of(lambda: check_config(config, REPO / "config/schema/config.schema.yaml"))
+
+
+def formats(tmp):
+    raise_it = FormatsDisagree(
+        "The output formats do not show the same numbers as the Markdown:\n  - manuscript.html: ..."
+    )
+    from vertebroplasty import format_agreement
+
+    md = tmp / "m.md"
+    md.write_text("# Abstract\n\nValue 88.6.\n")
+    html = tmp / "m.html"
+    html.write_text("<h1>Abstract</h1><p>Value 88.7.</p>")
+    text = message_of(
+        lambda: format_agreement.check_formats(
+            md,
+            [html],
+            REPO / "templates/references.bib",
+            __import__("vertebroplasty.conversion", fromlist=["x"]).citation_style(),
+            tmp / "report.txt",
+        )
+    )
+    assert str(raise_it).splitlines()[0] in text
+    return text
+
+
+def audit(tmp):
+    from vertebroplasty.audit import AuditFailed
+
+    return str(
+        AuditFailed(
+            "The audit found 1 inconsistency(ies) that config/audit.yaml does not acknowledge:"
+        )
+    )
+
+
+TRIGGERS = {
+    "A number typed into the prose": typed_number,
+    '"Significant" typed by hand': lambda tmp: message_of(
+        lambda: render(templates(tmp, **{"01-a": "It was significantly better.\n"}))
+    ),
+    "A key that does not exist": lambda tmp: message_of(
+        lambda: render(
+            templates(tmp, **{"01-a": "{{ num('flow.enroled.pvp_itr.n') }}\n"}), registry=REGISTRY
+        )
+    ),
+    "A study fact that does not exist": lambda tmp: message_of(
+        lambda: render(templates(tmp, **{"01-a": "{{ fact('needle_it') }}\n"}))
+    ),
+    "A claim the data do not support": lambda tmp: message_of(
+        lambda: render(
+            templates(tmp, **{"01-a": "{{ claim('leakage.any', 'significantly lower') }}\n"}),
+            registry=CLAIMS,
+        )
+    ),
+    "A broken placeholder": lambda tmp: message_of(
+        lambda: render(templates(tmp, **{"01-a": "{{ num('x') }}}}\n{{ num('x' }}\n"}))
+    ),
+    "A name the templates do not know": lambda tmp: message_of(
+        lambda: render(templates(tmp, **{"01-a": "{{ patients_total }}\n"}))
+    ),
+    "A table that does not exist, or one never placed": tables_error,
+    "A problem in the cohort data": bad_cohort,
+    "A setting that does not exist or has the wrong type": bad_setting,
+    "A number that differs between the formats": formats,
+    "A new inconsistency in the published paper": audit,
+    "Too few patients to compare": lambda tmp: message_of(
+        lambda: compare_continuous(
+            [5.0],
+            [4.0, 5.0, 6.0],
+            {"continuous_test": "mann_whitney", "mann_whitney_continuity": False},
+            "Cement volume",
+        )
+    ),
+}
+
+
+def test_every_error_in_the_guide_has_a_trigger():
+    assert set(guide_messages()) == set(TRIGGERS)
+
+
+@pytest.mark.parametrize("heading", sorted(TRIGGERS))
+def test_the_guide_quotes_the_message_the_build_prints(heading, tmp_path):
+    produced = " ".join(TRIGGERS[heading](tmp_path).split())
+    for quoted in guide_messages()[heading]:
+        assert " ".join(quoted.split()) in produced, f"{heading}: {quoted!r} not in {produced!r}"
+
+
+def test_too_few_patients_is_an_author_error():
+    assert issubclass(TooFewPatients, ManuscriptError)
