@@ -36,3 +36,7 @@ rule all:
         rules.compile_pdf.output.pdf,
         rules.check_formats.output.report,
         rules.manifest.output.manifest,
+
+
+onsuccess:
+    stop_idle_timers()

@@ -11,10 +11,8 @@ rule analysis_dataset:
         patients="results/analysis/patients.csv",
     log:
         "results/logs/analysis_dataset.log",
-    conda:
-        ENVIRONMENT
-    script:
-        "../scripts/analysis_dataset.py"
+    run:
+        run_step("analysis_dataset", input, output, params, wildcards, log)
 
 
 rule patient_flow:
@@ -27,10 +25,8 @@ rule patient_flow:
         numbers="results/numbers/patient_flow.json",
     log:
         "results/logs/patient_flow.log",
-    conda:
-        ENVIRONMENT
-    script:
-        "../scripts/patient_flow.py"
+    run:
+        run_step("patient_flow", input, output, params, wildcards, log)
 
 
 rule make_table:
@@ -49,13 +45,11 @@ rule make_table:
         "results/logs/{table}.log",
     wildcard_constraints:
         table="|".join(TABLE_MODULES),
-    conda:
-        ENVIRONMENT
     params:
         statistics=config["statistics"],
         decimals=config["decimals"],
-    script:
-        "../scripts/make_table.py"
+    run:
+        run_step("make_table", input, output, params, wildcards, log)
 
 
 rule numbers_registry:
@@ -69,7 +63,5 @@ rule numbers_registry:
         numbers="results/numbers.json",
     log:
         "results/logs/numbers_registry.log",
-    conda:
-        ENVIRONMENT
-    script:
-        "../scripts/numbers_registry.py"
+    run:
+        run_step("numbers_registry", input, output, params, wildcards, log)

@@ -18,10 +18,8 @@ rule audit:
         numbers="results/numbers/audit.json",
     log:
         "results/logs/audit.log",
-    conda:
-        ENVIRONMENT
     params:
         strict=config["audit_strict"],
         synthetic=config["synthetic_cohort"],
-    script:
-        "../scripts/audit.py"
+    run:
+        run_step("audit", input, output, params, wildcards, log)

@@ -3,7 +3,6 @@ from pathlib import Path
 
 TEMPLATE_DIR = "templates"
 PACKAGE_DIR = "workflow/vertebroplasty"
-ENVIRONMENT = "../../environment.yml"
 CODEBOOK = "data/codebook.yaml"
 COHORT_TABLES = ["enrollment", "baseline", "procedure", "visits", "followup"]
 # Each table step and the package module that builds it (editing it reruns that step).
@@ -52,7 +51,7 @@ def section_templates():
 
 def package_code(*modules):
     """Package modules a rule runs, as inputs, so editing one reruns that rule."""
-    return [f"{PACKAGE_DIR}/{module}.py" for module in ("errors", "step") + modules]
+    return [f"{PACKAGE_DIR}/{module}.py" for module in ("errors", "steps") + modules]
 
 
 def template_folder(wildcards, input):
@@ -86,3 +85,26 @@ def manifest_sources():
         + pandoc
         + section_templates()
     )
+
+
+def run_step(name, input, output, params, wildcards, log):
+    """Run a step inside Snakemake's process (no Python start-up per job).
+
+    The package is imported here, when a job runs, so parsing the workflow stays fast.
+    """
+    from vertebroplasty.steps import run_in_process
+
+    run_in_process(name, input, output, params, wildcards, log)
+
+
+def stop_idle_timers():
+    """Cancel Snakemake's leftover rate-limit timers so the build exits when it is done.
+
+    The scheduler re-checks its job rate on a one-second timer; once every job has
+    finished, Python would otherwise wait for the last timer before exiting.
+    """
+    import threading
+
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()

@@ -18,7 +18,5 @@ rule figure:
         "results/logs/figure_{figure}.log",
     wildcard_constraints:
         figure="|".join(FIGURE_TABLES),
-    conda:
-        ENVIRONMENT
-    script:
-        "../scripts/make_figure.py"
+    run:
+        run_step("make_figure", input, output, params, wildcards, log)

@@ -16,15 +16,13 @@ rule render_markdown:
         markdown="results/manuscript/manuscript.md",
     log:
         "results/logs/render_markdown.log",
-    conda:
-        ENVIRONMENT
     params:
         template_dir=template_folder,
         date=manuscript_date,
         synthetic_cohort=synthetic_cohort,
         statistics=config["statistics"],
-    script:
-        "../scripts/render_markdown.py"
+    run:
+        run_step("render_markdown", input, output, params, wildcards, log)
 
 
 rule to_html:
@@ -43,13 +41,11 @@ rule to_html:
         ),
     log:
         "results/logs/to_html.log",
-    conda:
-        ENVIRONMENT
     params:
         format="html",
         date=manuscript_date,
-    script:
-        "../scripts/convert_markdown.py"
+    run:
+        run_step("convert_markdown", input, output, params, wildcards, log)
 
 
 rule reference_docx:
@@ -59,10 +55,8 @@ rule reference_docx:
         reference="results/pandoc/reference.docx",
     log:
         "results/logs/reference_docx.log",
-    conda:
-        ENVIRONMENT
-    script:
-        "../scripts/reference_docx.py"
+    run:
+        run_step("reference_docx", input, output, params, wildcards, log)
 
 
 rule to_docx:
@@ -78,13 +72,11 @@ rule to_docx:
         docx="results/manuscript/manuscript.docx",
     log:
         "results/logs/to_docx.log",
-    conda:
-        ENVIRONMENT
     params:
         format="docx",
         date=manuscript_date,
-    script:
-        "../scripts/convert_markdown.py"
+    run:
+        run_step("convert_markdown", input, output, params, wildcards, log)
 
 
 rule to_typst:
@@ -98,13 +90,11 @@ rule to_typst:
         typst="results/manuscript/manuscript.typ",
     log:
         "results/logs/to_typst.log",
-    conda:
-        ENVIRONMENT
     params:
         format="typst",
         date=manuscript_date,
-    script:
-        "../scripts/convert_markdown.py"
+    run:
+        run_step("convert_markdown", input, output, params, wildcards, log)
 
 
 rule compile_pdf:
@@ -116,12 +106,10 @@ rule compile_pdf:
         pdf="results/manuscript/manuscript.pdf",
     log:
         "results/logs/compile_pdf.log",
-    conda:
-        ENVIRONMENT
     params:
         date=manuscript_date,
-    script:
-        "../scripts/compile_pdf.py"
+    run:
+        run_step("compile_pdf", input, output, params, wildcards, log)
 
 
 rule check_formats:
@@ -136,10 +124,8 @@ rule check_formats:
         report="results/checks/formats.txt",
     log:
         "results/logs/check_formats.log",
-    conda:
-        ENVIRONMENT
-    script:
-        "../scripts/check_formats.py"
+    run:
+        run_step("check_formats", input, output, params, wildcards, log)
 
 
 rule manifest:
@@ -157,7 +143,5 @@ rule manifest:
         manifest="results/manuscript/manifest.json",
     log:
         "results/logs/manifest.log",
-    conda:
-        ENVIRONMENT
-    script:
-        "../scripts/write_manifest.py"
+    run:
+        run_step("manifest", input, output, params, wildcards, log)

@@ -11,9 +11,7 @@ rule validate_cohort:
         **{name: f"results/validated/{name}.csv" for name in COHORT_TABLES},
     log:
         "results/logs/validate_cohort.log",
-    conda:
-        ENVIRONMENT
     params:
         data_dir=config["data_dir"],
-    script:
-        "../scripts/validate_cohort.py"
+    run:
+        run_step("validate_cohort", input, output, params, wildcards, log)

@@ -768,13 +768,13 @@ def write_audit(
 
     from .analysis_dataset import read_patients
     from .cohort import load_codebook, read_cohort
-    from .published import load_published
+    from .published import load_published, load_yaml
     from .registry import Number, NumbersRegistry
 
     log = logging.getLogger(__name__)
     book = load_codebook(Path(codebook))
     entries = load_published(Path(published))
-    relations = yaml.safe_load(Path(relations).read_text(encoding="utf-8"))
+    relations = load_yaml(Path(relations))
     acknowledged = (yaml.safe_load(Path(acknowledgements).read_text(encoding="utf-8")) or {}).get(
         "acknowledged", {}
     ) or {}

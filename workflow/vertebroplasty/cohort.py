@@ -25,7 +25,8 @@ CODEBOOK = Path(__file__).resolve().parents[2] / "data" / "codebook.yaml"
 
 def load_codebook(path: Path = CODEBOOK) -> dict[str, Any]:
     """The codebook: tables, columns and the study's definitions."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -8,6 +8,7 @@ comes with a caption and alt text, which go into the numbers registry.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from .registry import Number
 ARM_COLOURS = {"PVP+ITR": "#0072B2", "PVP": "#E69F00"}
 ARM_ORDER = ["PVP+ITR", "PVP"]
 WIDTH = 3.5  # inches, a journal's single column
+# pyplot keeps global state; figure jobs run as threads of one process, so draw one at a time.
+PYPLOT_LOCK = threading.Lock()
 STYLE = {
     "font.family": "DejaVu Sans",
     "font.size": 7,
@@ -321,11 +324,13 @@ def make_figure(name: str, table: Path, svg: Path, png: Path, numbers: Path) -> 
     """Draw figure ``name`` from its table CSV; write SVG, PNG and its caption and alt text."""
     from .registry import NumbersRegistry
 
-    plt = _pyplot()
+    data = pd.read_csv(table, keep_default_na=False, na_values=[""])
     draw, _ = FIGURES[name]
-    figure, text = draw(pd.read_csv(table, keep_default_na=False, na_values=[""]))
-    save_figure(figure, Path(svg), Path(png))
-    plt.close(figure)
+    with PYPLOT_LOCK:
+        plt = _pyplot()
+        figure, text = draw(data)
+        save_figure(figure, Path(svg), Path(png))
+        plt.close(figure)
     source = f"figure {name}"
     NumbersRegistry(
         [

@@ -67,18 +67,26 @@ def differences(reference: list[str], other: list[str], limit: int = 10) -> list
 def check_formats(
     markdown: Path, outputs: list[Path], bibliography: Path, csl: str, report: Path
 ) -> None:
-    """Compare every output with the Markdown; write a report; fail on any difference."""
-    reference = numbers_of(text_of(markdown, bibliography, csl))
-    lines = [f"{Path(markdown).name}: {len(reference)} numbers from '{START}' onwards"]
+    """Compare every output with the Markdown; write a report; fail on any difference.
+
+    The four texts are extracted at the same time (each is a pandoc or PDF reader run).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = [Path(markdown), *map(Path, outputs)]
+    with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+        texts = list(pool.map(lambda p: text_of(p, bibliography, csl), paths))
+    reference = numbers_of(texts[0])
+    lines = [f"{paths[0].name}: {len(reference)} numbers from '{START}' onwards"]
     problems = []
-    for output in outputs:
-        found = numbers_of(text_of(output, bibliography, csl))
+    for output, text in zip(paths[1:], texts[1:], strict=True):
+        found = numbers_of(text)
         diff = differences(reference, found)
         lines.append(
-            f"{Path(output).name}: {len(found)} numbers, "
+            f"{output.name}: {len(found)} numbers, "
             + ("same sequence" if not diff else f"{len(diff)} difference(s)")
         )
-        problems += [f"{Path(output).name}: {d}" for d in diff]
+        problems += [f"{output.name}: {d}" for d in diff]
     Path(report).write_text("\n".join(lines + problems) + "\n", encoding="utf-8")
     if problems:
         raise FormatsDisagree(

@@ -50,7 +50,13 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 def load_published(path: Path = PUBLISHED) -> list[dict[str, Any]]:
     """All entries of the published-numbers file, in the paper's order."""
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["numbers"]
+    return load_yaml(Path(path))["numbers"]
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse YAML with libyaml when PyYAML was built with it (several times faster)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
 
 
 def printed_number(entry: dict[str, Any]) -> tuple[float, int]:
@@ -70,7 +76,12 @@ def select(frame: pd.DataFrame, enrollment: pd.DataFrame, of: dict[str, Any]) ->
     if of.get("pop") == "enrolled":
         rows = enrollment.assign(included=enrollment["included"].map({True: "yes", False: "no"}))
     else:
-        rows = frame if of.get("pop") != "outcome" else frame[frame["outcome"].astype(bool)]
+        # Keep only the columns this entry needs: filtering a narrow frame is much faster.
+        wanted = ["arm", "outcome", *(of.get("among") or {})]
+        if "var" in of:
+            wanted.append(of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}")
+        rows = frame[list(dict.fromkeys(wanted))]
+        rows = rows if of.get("pop") != "outcome" else rows[rows["outcome"].astype(bool)]
     if of.get("arm", "both") != "both":
         rows = rows[rows["arm"] == of["arm"]]
     for column, value in (of.get("among") or {}).items():

@@ -135,13 +135,15 @@ def summarise_categories(
     cells: dict[Any, dict[str, str]] = {}
     by_category: dict[Any, dict[str, int]] = {}
     counts = []
+    # Count each arm once (value_counts), not once per category.
+    present_by_arm = {arm: rows[column].dropna() for arm, rows in arm_rows(frame).items()}
+    tallies = {arm: present.map(_as_text).value_counts() for arm, present in present_by_arm.items()}
     for category in categories:
         row = []
         cells[category] = {}
         by_category[category] = {}
-        for arm, rows in arm_rows(frame).items():
-            present = rows[column].dropna()
-            n = int((present.map(_as_text) == _as_text(category)).sum())
+        for arm, present in present_by_arm.items():
+            n = int(tallies[arm].get(_as_text(category), 0))
             base = f"{key}.{_key(category)}.{ARMS[arm]}"
             book.count(f"{base}.n", n, len(present))
             pct = 100 * n / len(present) if len(present) else 0.0
@@ -150,8 +152,8 @@ def summarise_categories(
             by_category[category][arm] = n
             row.append(n)
         counts.append(row)
-    for arm, rows in arm_rows(frame).items():
-        book.count(f"{key}.total.{ARMS[arm]}.n", int(rows[column].notna().sum()))
+    for arm, present in present_by_arm.items():
+        book.count(f"{key}.total.{ARMS[arm]}.n", len(present))
     out = {"cells": cells, "counts": by_category, "p": "", "test": ""}
     if compare:
         result = compare_categorical(counts, settings)

@@ -1,0 +1,252 @@
+"""Every pipeline step, called by its rule inside Snakemake's own process.
+
+Rules end in ``run: run_step("name", input, output, params, wildcards, log)``: the step
+runs in a thread of the Snakemake process, so the build pays for starting Python and
+importing pandas, SciPy and matplotlib once instead of once per job. Each step reads
+its named inputs and params and writes its named outputs; the logic stays in the
+modules they call.
+
+Each job logs to its own file (records are filtered by thread), and an author error
+(:class:`~vertebroplasty.errors.ManuscriptError`) is printed as its message alone.
+Set ``MANUSCRIPT_VERBOSE=1`` to see stack traces.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import ManuscriptError
+
+log = logging.getLogger("vertebroplasty")
+
+
+class StepFailed(Exception):
+    """Raised to Snakemake after the author's message has been printed."""
+
+
+@contextmanager
+def job_log(path: str | None) -> Iterator[None]:
+    """Send this thread's package log records to the job's log file."""
+    thread = threading.get_ident()
+    handlers: list[logging.Handler] = []
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(path, mode="w", encoding="utf-8"))
+    # Warnings also reach the terminal (errors are printed by run_in_process).
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.addFilter(lambda record: record.levelno == logging.WARNING)
+    handlers.append(terminal)
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(lambda record: record.thread == thread)
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            log.removeHandler(handler)
+            handler.close()
+
+
+def run_in_process(name: str, input, output, params, wildcards, log_files) -> None:
+    """Run step ``name``; on an author error print the message and fail the job."""
+    step = STEPS[name]
+    with job_log(log_files[0] if log_files else None):
+        try:
+            step(input, output, params, wildcards)
+        except ManuscriptError as exc:
+            if os.environ.get("MANUSCRIPT_VERBOSE"):
+                log.exception("ERROR")
+            message = f"\nERROR: {exc}\n"
+            log.error(message)
+            print(message, file=sys.stderr, flush=True)
+            raise StepFailed(f"{name} stopped: see the message above") from None
+
+
+# --------------------------------------------------------------------------- data
+def validate_cohort(input, output, params, wildcards) -> None:
+    from .cohort import load_codebook, write_table
+    from .validation import validate_cohort as validate
+
+    book = load_codebook(Path(input.codebook))
+    tables = validate(Path(params.data_dir), book)
+    for name, spec in book["tables"].items():
+        write_table(tables[name], spec, Path(output[name]))
+    log.info(
+        "cohort in %s is valid: %s",
+        params.data_dir,
+        ", ".join(f"{name} {len(t)} rows" for name, t in tables.items()),
+    )
+
+
+def analysis_dataset(input, output, params, wildcards) -> None:
+    from .analysis_dataset import build_patients, write_patients
+    from .cohort import load_codebook
+
+    patients = build_patients(Path(input.enrollment).parent, load_codebook(Path(input.codebook)))
+    write_patients(patients, Path(output.patients))
+    log.info("analysis dataset: %d patients, %d variables", *patients.shape)
+
+
+def patient_flow(input, output, params, wildcards) -> None:
+    from .cohort import read_table
+    from .patient_flow import patient_flow_markdown, patient_flow_numbers, summarise_patient_flow
+    from .registry import NumbersRegistry
+
+    flow = summarise_patient_flow(read_table(Path(input.enrollment)))
+    flow.to_csv(output.table, index=False, lineterminator="\n")
+    Path(output.markdown).write_text(patient_flow_markdown(flow), encoding="utf-8")
+    NumbersRegistry(patient_flow_numbers(flow, source=output.table)).to_json(output.numbers)
+
+
+# --------------------------------------------------------------------------- analysis
+def make_table(input, output, params, wildcards) -> None:
+    from .analysis_steps import make_table as build
+
+    build(
+        wildcards.table,
+        Path(input.patients),
+        dict(params.statistics),
+        dict(params.decimals),
+        Path(output.csv),
+        Path(output.markdown),
+        Path(output.numbers),
+    )
+
+
+def make_figure(input, output, params, wildcards) -> None:
+    from .figures import make_figure as draw
+
+    draw(
+        wildcards.figure,
+        Path(input.table),
+        Path(output.svg),
+        Path(output.png),
+        Path(output.numbers),
+    )
+
+
+def numbers_registry(input, output, params, wildcards) -> None:
+    from .analysis_steps import merge_numbers
+
+    merge_numbers(list(input.parts), Path(output.numbers))
+
+
+def audit(input, output, params, wildcards) -> None:
+    from .audit import write_audit
+
+    write_audit(
+        input.published,
+        input.relations,
+        input.patients,
+        input.enrollment,
+        list(input.numbers),
+        input.codebook,
+        input.acknowledgements,
+        bool(params.strict),
+        bool(params.synthetic),
+        output.csv,
+        output.markdown,
+        output.html,
+        output.numbers,
+    )
+
+
+# --------------------------------------------------------------------------- manuscript
+def render_markdown(input, output, params, wildcards) -> None:
+    import yaml
+
+    from .registry import NumbersRegistry
+    from .rendering import render_manuscript
+    from .template_helpers import Manuscript
+
+    markdown = Path(output.markdown)
+    figures = Path(input.figures[0]).parent
+    manuscript = Manuscript(
+        registry=NumbersRegistry.from_json(Path(input.numbers)),
+        facts=yaml.safe_load(Path(input.facts).read_text(encoding="utf-8")),
+        tables={
+            Path(t).stem.removeprefix("table_"): Path(t).read_text(encoding="utf-8")
+            for t in input.tables
+        },
+        figure_dir=Path("..", figures.relative_to(markdown.parent.parent)).as_posix(),
+        statistics=dict(params.statistics),
+    )
+    meta = yaml.safe_load(Path(input.metadata).read_text(encoding="utf-8"))
+    settings = {"date": params.date, "synthetic_cohort": params.synthetic_cohort}
+    text = render_manuscript(Path(params.template_dir), manuscript, meta, settings)
+    markdown.write_text(text, encoding="utf-8")
+    log.info("rendered %s (%d lines)", markdown, text.count("\n"))
+
+
+def convert_markdown(input, output, params, wildcards) -> None:
+    from .conversion import convert_markdown as convert
+
+    convert(
+        Path(input.markdown),
+        Path(output[0]),
+        params.format,
+        Path(input.defaults),
+        params.date,
+        Path(input.bibliography),
+        input.get("reference"),
+    )
+
+
+def compile_pdf(input, output, params, wildcards) -> None:
+    from .conversion import compile_pdf as compile_typst
+
+    compile_typst(Path(input.typst), Path(output.pdf), params.date)
+
+
+def reference_docx(input, output, params, wildcards) -> None:
+    from .reference_docx import write_reference_docx
+
+    write_reference_docx(Path(output.reference))
+
+
+def check_formats(input, output, params, wildcards) -> None:
+    from .conversion import citation_style
+    from .format_agreement import check_formats as check
+
+    check(
+        Path(input.markdown),
+        [Path(input.html), Path(input.docx), Path(input.pdf)],
+        Path(input.bibliography),
+        citation_style(),
+        Path(output.report),
+    )
+
+
+def manifest(input, output, params, wildcards) -> None:
+    from .manifest import write_manifest
+
+    write_manifest(list(input.sources), list(input.outputs), Path(output.manifest))
+
+
+STEPS: dict[str, Callable[..., Any]] = {
+    step.__name__: step
+    for step in (
+        validate_cohort,
+        analysis_dataset,
+        patient_flow,
+        make_table,
+        make_figure,
+        numbers_registry,
+        audit,
+        render_markdown,
+        convert_markdown,
+        compile_pdf,
+        reference_docx,
+        check_formats,
+        manifest,
+    )
+}
