@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.pins-installed
 CORES ?= 4
 
-.PHONY: paper test cohort lint clean numbers watch report
+.PHONY: paper test cohort lint clean numbers watch report bench
 
 ## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output.
 paper: $(STAMP)
@@ -34,6 +34,10 @@ watch: $(STAMP)
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES)
 	$(BIN)/snakemake --report results/report.html
+
+## Time the build against this machine's floor (a few minutes); prints a table.
+bench: $(STAMP)
+	$(BIN)/python -m vertebroplasty.benchmark
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests

@@ -22,6 +22,7 @@ CASES = REPO / "tests/data/bad_cohorts"
 EXPECTED = {
     "missing_file": "baseline.csv: the file is missing",
     "empty_file": "visits.csv: the file is empty",
+    "ragged_row": "enrollment.csv line 3: the line has 3 cells but the header has 4",
     "header_only": "followup.csv: the file has a header but no data rows",
     "not_utf8": "baseline.csv line 3: the file is not UTF-8 text (byte 0xfc",
     "missing_column": "procedure.csv line 1, column hospital_days: the required column is missing",

@@ -7,6 +7,7 @@ of deriving them again. Booleans are written yes/no and read back as True/False.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -41,7 +42,27 @@ def write_patients(frame: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, lineterminator="\n")
 
 
+_PARSED: dict[tuple[str, int, int], pd.DataFrame] = {}
+_PARSING = threading.Lock()
+
+
 def read_patients(path: Path) -> pd.DataFrame:
+    """The analysis dataset, parsed once per build.
+
+    Every table, figure and the audit read the same file in one process (steps run as
+    threads), so the parsed frame is kept, keyed by the file's path, size and
+    modification time: a changed file is parsed again. Callers must not modify it.
+    """
+    stat = Path(path).stat()
+    key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    with _PARSING:
+        if key not in _PARSED:
+            _PARSED.clear()
+            _PARSED[key] = _parse_patients(path)
+        return _PARSED[key]
+
+
+def _parse_patients(path: Path) -> pd.DataFrame:
     frame = pd.read_csv(path, index_col="patient_id", keep_default_na=False, na_values=[""])
     for column in BOOLEAN_COLUMNS:
         frame[column] = frame[column].map({"yes": True, "no": False})

@@ -29,6 +29,17 @@ def pain_category(vas: float, definitions: dict[str, Any]) -> str | None:
     raise ValueError(f"VAS {vas} falls in no pain category of the codebook")
 
 
+def pain_categories(vas: pd.Series, definitions: dict[str, Any]) -> pd.Series:
+    """:func:`pain_category` for a whole column at once (missing VAS stays missing)."""
+    result = pd.Series(None, index=vas.index, dtype=object)
+    for name, bounds in definitions["pain_category"]["categories"].items():
+        result[(vas >= bounds["min"]) & (vas <= bounds["max"])] = name
+    unplaced = vas.notna() & result.isna()
+    if unplaced.any():
+        raise ValueError(f"VAS {vas[unplaced].iloc[0]} falls in no pain category of the codebook")
+    return result
+
+
 def asia_group(grade: str) -> str:
     """A (complete), B-D (incomplete) or E (no paraplegia)."""
     return {"A": "A", "E": "E"}.get(grade, "B-D")
@@ -104,9 +115,9 @@ def patient_frame(tables: dict[str, pd.DataFrame], definitions: dict[str, Any]) 
     frame["vas_final"] = last_vas(visits)
     relief = set(definitions["pain_relief"]["categories"])
     for moment in ("discharge", "final"):
-        frame[f"pain_{moment}"] = [pain_category(v, definitions) for v in frame[f"vas_{moment}"]]
+        frame[f"pain_{moment}"] = pain_categories(frame[f"vas_{moment}"], definitions)
         frame[f"relief_{moment}"] = frame[f"pain_{moment}"].map(
-            lambda c: None if c is None else c in relief
+            {c: c in relief for c in definitions["pain_category"]["categories"]}
         )
     frame["pain_course"] = frame["pain_final"].map(
         {"excellent": "relief", "good": "relief", "fair": "unchanged", "poor": "deteriorated"}

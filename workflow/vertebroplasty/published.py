@@ -71,39 +71,65 @@ def printed_number(entry: dict[str, Any]) -> tuple[float, int]:
     return float(number), len(number.split(".", 1)[1]) if "." in number else 0
 
 
-def select(frame: pd.DataFrame, enrollment: pd.DataFrame, of: dict[str, Any]) -> pd.DataFrame:
-    """The patients an entry is about: arm, population and any ``among`` condition."""
+def select(
+    frame: pd.DataFrame, enrollment: pd.DataFrame, of: dict[str, Any], cache: dict | None = None
+) -> pd.DataFrame:
+    """The patients an entry is about: arm, population and any ``among`` condition.
+
+    With a ``cache`` (one dict per frame), the rows chosen for a population are
+    remembered, so hundreds of published numbers about the same groups filter once.
+    """
     if of.get("pop") == "enrolled":
         rows = enrollment.assign(included=enrollment["included"].map({True: "yes", False: "no"}))
-    else:
-        # Keep only the columns this entry needs: filtering a narrow frame is much faster.
-        wanted = ["arm", "outcome", *(of.get("among") or {})]
-        if "var" in of:
-            wanted.append(of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}")
-        rows = frame[list(dict.fromkeys(wanted))]
-        rows = rows if of.get("pop") != "outcome" else rows[rows["outcome"].astype(bool)]
-    if of.get("arm", "both") != "both":
-        rows = rows[rows["arm"] == of["arm"]]
-    for column, value in (of.get("among") or {}).items():
-        rows = rows[rows[column].map(_as_text) == str(value)]
-    return rows
+        if of.get("arm", "both") != "both":
+            rows = rows[rows["arm"] == of["arm"]]
+        return rows
+    among = tuple(sorted((of.get("among") or {}).items()))
+    key = (id(frame), len(frame), of.get("pop"), of.get("arm", "both"), among)
+    chosen = {} if cache is None else cache
+    if key not in chosen:
+        mask = pd.Series(True, index=frame.index)
+        if of.get("pop") == "outcome":
+            mask &= frame["outcome"].astype(bool)
+        if key[3] != "both":
+            mask &= frame["arm"] == key[3]
+        for column, value in among:
+            mask &= matches(frame[column], value)
+        chosen[key] = mask.to_numpy()
+    wanted = ["arm", "outcome", *(name for name, _ in among)]
+    if "var" in of:
+        wanted.append(of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}")
+    return frame.loc[chosen[key], list(dict.fromkeys(wanted))]
 
 
-def _as_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def matches(series: pd.Series, value: Any) -> pd.Series:
+    """Where a column equals a value written as text in published.yaml ("yes", "2", "A").
+
+    Compared in the column's own type, without turning every cell into text.
+    """
+    text = str(value)
+    present = series.dropna()
+    if present.empty:
+        return pd.Series(False, index=series.index)
+    if set(present.unique()) <= {True, False}:
+        return series.map({True: "yes", False: "no"}) == text
+    if pd.api.types.is_numeric_dtype(series):
+        try:
+            return series == float(text)
+        except ValueError:
+            return pd.Series(False, index=series.index)
+    return series.astype(object) == text
 
 
-def evaluate(entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFrame) -> float:
+def evaluate(
+    entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFrame, cache: dict | None = None
+) -> float:
     """Compute an entry's quantity from the cohort (patient frame and enrollment table)."""
     of = entry.get("of", {})
-    rows = select(frame, enrollment, of)
+    rows = select(frame, enrollment, of, cache)
     stat = entry["stat"]
     if stat in ("count", "percent"):
-        hits = rows if "var" not in of else rows[rows[of["var"]].map(_as_text) == str(of["is"])]
+        hits = rows if "var" not in of else rows[matches(rows[of["var"]], of["is"])]
         return float(len(hits)) if stat == "count" else 100.0 * len(hits) / len(rows)
     column = of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}"
     values = rows[column].dropna().astype(float)
@@ -117,8 +143,10 @@ def evaluate(entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFram
     )
 
 
-def n_behind(entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFrame) -> int:
+def n_behind(
+    entry: dict[str, Any], frame: pd.DataFrame, enrollment: pd.DataFrame, cache: dict | None = None
+) -> int:
     """How many non-missing values a mean or SD rests on."""
     of = entry["of"]
     column = of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}"
-    return int(select(frame, enrollment, of)[column].notna().sum())
+    return int(select(frame, enrollment, of, cache)[column].notna().sum())

@@ -44,27 +44,33 @@ def clear_of_rounding_edge(value: float, decimals: int) -> bool:
     return abs(scaled - math.floor(scaled) - 0.5) > 1e-6
 
 
-def _prefer_clear(options: list[int], value_of, decimals: int) -> list[int]:
-    clear = [o for o in options if clear_of_rounding_edge(value_of(o), decimals)]
-    return clear or options
-
-
-def reachable_sums(n: int, step: float, mean_text: str, low: int, high: int) -> list[int]:
+def reachable_sums(n: int, step: float, mean_text: str, low: int, high: int) -> range:
     """Sums (in steps) whose mean prints as ``mean_text``; empty when none can (GRIM).
 
-    Sums whose mean sits exactly half-way between two printed values are kept only
-    when nothing else works, so any rounding rule prints the same text.
+    The mean grows with the sum, so the answer is one run of whole numbers, found from
+    its ends in constant time whatever n is. A sum whose mean sits exactly half-way
+    between two printed values can only be at an end of the run; it is dropped when
+    others remain, so any rounding rule prints the same text.
     """
     decimals = decimals_of(mean_text)
-    centre = float(mean_text) * n / step
-    width = 10 ** (-decimals) * n / step
-    candidates = range(math.floor(centre - width) - 1, math.ceil(centre + width) + 2)
-    options = [
-        s
-        for s in candidates
-        if low <= s <= high and format_decimal(s * step / n, decimals) == mean_text
-    ]
-    return _prefer_clear(options, lambda s: s * step / n, decimals)
+    target, half = float(mean_text), 0.5 * 10 ** (-decimals)
+
+    def prints(total: int) -> bool:
+        return format_decimal(total * step / n, decimals) == mean_text
+
+    first = max(low, math.ceil((target - half) * n / step) - 2)
+    last = min(high, math.floor((target + half) * n / step) + 2)
+    while first <= last and not prints(first):
+        first += 1
+    while last >= first and not prints(last):
+        last -= 1
+    if first > last:
+        return range(0)
+    if last > first and not clear_of_rounding_edge(first * step / n, decimals):
+        first += 1
+    if last > first and not clear_of_rounding_edge(last * step / n, decimals):
+        last -= 1
+    return range(first, last + 1)
 
 
 def nearest_sum(n: int, step: float, mean_text: str, low: int, high: int) -> int:
@@ -156,7 +162,7 @@ def search_values(
     sums = reachable_sums(n, step, mean_text, int(lo.sum()), int(hi.sum()))
     current = int(units.sum())
     total = (
-        min(sums, key=lambda s: abs(s - current))
+        nearest_in(sums, current)
         if sums
         else nearest_sum(n, step, mean_text, int(lo.sum()), int(hi.sum()))
     )

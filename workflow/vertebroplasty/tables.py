@@ -137,7 +137,10 @@ def summarise_categories(
     counts = []
     # Count each arm once (value_counts), not once per category.
     present_by_arm = {arm: rows[column].dropna() for arm, rows in arm_rows(frame).items()}
-    tallies = {arm: present.map(_as_text).value_counts() for arm, present in present_by_arm.items()}
+    tallies = {
+        arm: {_as_text(value): int(n) for value, n in present.value_counts().items()}
+        for arm, present in present_by_arm.items()
+    }
     for category in categories:
         row = []
         cells[category] = {}
