@@ -11,6 +11,7 @@ from .tables import (
     markdown_table,
     summarise_categories,
     summarise_continuous,
+    tidy_rows,
 )
 
 TUMOURS = {
@@ -61,19 +62,7 @@ def table_baseline(patients: pd.DataFrame, settings: dict, decimals: dict) -> Ta
                 marks(s["p"], s["test"]),
             ]
         )
-        for arm in c:
-            tidy.append(
-                {
-                    "variable": column,
-                    "category": "",
-                    "arm": arm,
-                    "n": c[arm]["n"],
-                    "mean": c[arm]["mean"],
-                    "sd": c[arm]["sd"],
-                    "p": s["p"],
-                    "test": s["test"],
-                }
-            )
+        tidy += tidy_rows(s, variable=column, category="")
 
     sex = summarise_categories(book, "baseline.sex", patients, "sex", ["M", "F"], settings, pct)
     rows.append(

@@ -16,6 +16,7 @@ from .tables import (
     markdown_table,
     summarise_binary,
     summarise_continuous,
+    tidy_rows,
 )
 
 BINARY_ROWS = (
@@ -100,20 +101,7 @@ def table_outcomes(patients: pd.DataFrame, settings: dict, decimals: dict) -> Ta
             arm: c[arm]["mean_sd"] + (f" ({c[arm]['range']})" if with_range else "") for arm in c
         }
         built[key] = [label, cell["PVP+ITR"], cell["PVP"], marks(s["p"], s["test"])]
-        for arm in c:
-            tidy.append(
-                {
-                    "row": key,
-                    "arm": arm,
-                    "population": pop,
-                    "n": c[arm]["n"],
-                    "denominator": c[arm]["n"],
-                    "mean": c[arm]["mean"],
-                    "sd": c[arm]["sd"],
-                    "p": s["p"],
-                    "test": s["test"],
-                }
-            )
+        tidy += tidy_rows(s, row=key, population=pop)
     for arm, key in (("PVP+ITR", "pvp_itr"), ("PVP", "pvp")):
         fractures = int(outcome.loc[outcome["arm"] == arm, "new_fracture"].sum())
         book.count(f"new_fracture.{key}.n", fractures, int((outcome["arm"] == arm).sum()))

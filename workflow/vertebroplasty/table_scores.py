@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 from .derived import TABLE3_COLUMNS
-from .tables import NumberBook, TableResult, TestMarks, markdown_table, summarise_continuous
+from .tables import (
+    NumberBook,
+    TableResult,
+    TestMarks,
+    markdown_table,
+    summarise_continuous,
+    tidy_rows,
+)
 
 SCORES = {"vas": "VAS", "odi": "ODI", "kps": "KPS"}
 TIME_LABELS = {
@@ -46,19 +53,7 @@ def table_scores(patients: pd.DataFrame, settings: dict, decimals: dict) -> Tabl
                     marks(s["p"], s["test"]),
                 ]
             )
-            for arm in c:
-                tidy.append(
-                    {
-                        "score": score,
-                        "time": time,
-                        "arm": arm,
-                        "n": c[arm]["n"],
-                        "mean": c[arm]["mean"],
-                        "sd": c[arm]["sd"],
-                        "p": s["p"],
-                        "test": s["test"],
-                    }
-                )
+            tidy += tidy_rows(s, score=score, time=time)
     markdown = markdown_table(
         ["Score", "Time", "PVP+ITR, mean ± SD (n)", "PVP, mean ± SD (n)", "P"],
         rows,

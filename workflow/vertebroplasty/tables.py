@@ -198,6 +198,22 @@ def summarise_binary(
     return {"cells": cells, "p": p, "test": result.label}
 
 
+def tidy_rows(summary: dict[str, Any], **labels: Any) -> list[dict[str, Any]]:
+    """One tidy row per arm for a continuous summary, led by the given labels."""
+    return [
+        {
+            **labels,
+            "arm": arm,
+            "n": cell["n"],
+            "mean": cell["mean"],
+            "sd": cell["sd"],
+            "p": summary["p"],
+            "test": summary["test"],
+        }
+        for arm, cell in summary["cells"].items()
+    ]
+
+
 def markdown_table(
     header: list[str],
     rows: list[list[str]],
