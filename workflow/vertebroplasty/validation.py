@@ -436,30 +436,27 @@ def check_across_tables(
     for name in ("baseline", "procedure", "visits", "followup"):
         table = tables[name]
         ids = table["patient_id"]
-        unknown = ~ids.isin(status.index)
-        for line, patient in ids[unknown].items():
-            problems.append(
-                Problem(
-                    files[name],
-                    int(line),
-                    "patient_id",
-                    patient,
-                    f"{patient} is not in {files['enrollment']}. Add the "
-                    "patient there or correct the identifier.",
+        enrolled_as = {
+            "unknown": (
+                ~ids.isin(status.index),
+                lambda patient: (
+                    f"{patient} is not in {files['enrollment']}. Add the patient there or correct "
+                    "the identifier."
+                ),
+            ),
+            "excluded": (
+                ids.isin(status.index[status == "no"]),
+                lambda patient: (
+                    f"{patient} is excluded in {files['enrollment']} ({reason[patient]}) but has a "
+                    "row here. Remove the row or mark the patient as included."
+                ),
+            ),
+        }
+        for broken, rule in enrolled_as.values():
+            for line, patient in ids[broken].items():
+                problems.append(
+                    Problem(files[name], int(line), "patient_id", patient, rule(patient))
                 )
-            )
-        excluded = ids.isin(status.index[status == "no"])
-        for line, patient in ids[excluded].items():
-            problems.append(
-                Problem(
-                    files[name],
-                    int(line),
-                    "patient_id",
-                    patient,
-                    f"{patient} is excluded in {files['enrollment']} ({reason[patient]}) but "
-                    "has a row here. Remove the row or mark the patient as included.",
-                )
-            )
         if name == "visits":
             continue
         for patient in sorted(included - set(ids)):
