@@ -36,6 +36,17 @@ def author_errors(output: str) -> list[str]:
     return ["\n".join(block).strip() for block in blocks if "".join(block).strip()]
 
 
+def warnings(output: str) -> list[str]:
+    """Warning blocks the steps printed (a 'WARNING:' line and its indented items)."""
+    blocks: list[list[str]] = []
+    for line in output.splitlines():
+        if line.startswith("WARNING"):
+            blocks.append([line])
+        elif blocks and line.startswith(("  - ", "If each")):
+            blocks[-1].append(line)
+    return ["\n".join(block) for block in blocks]
+
+
 def failed_logs(output: str) -> list[str]:
     return sorted(set(re.findall(r"log: (results/logs/\S+\.log)", output)))
 
@@ -52,9 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         return result.returncode
     output = (result.stdout or "") + (result.stderr or "")
     if result.returncode == 0:
-        for line in output.splitlines():
-            if line.startswith(("WARNING", "  - ")) and "audit" in output:
-                print(line)
+        for warning in warnings(output):
+            print(warning + "\n")
         if not args.targets:
             print(f"The manuscript is up to date: {OUTPUTS}")
         return 0

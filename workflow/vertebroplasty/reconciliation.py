@@ -118,12 +118,11 @@ def explain(entry, value, frame, enrollment, codebook, verdicts, by_id) -> str:
 
 def _count(entry, frame, enrollment) -> tuple[int, int]:
     """Patients counted by a percentage, and its denominator."""
-    from .published import select
+    from .published import matches, select
 
     of = entry["of"]
     rows = select(frame, enrollment, of)
-    text = rows[of["var"]].map(lambda v: "yes" if v is True else "no" if v is False else str(v))
-    return int((text == str(of["is"])).sum()), len(rows)
+    return int(matches(rows[of["var"]], of["is"]).sum()), len(rows)
 
 
 def _neighbours(n: int, step: float, mean: float, decimals: int) -> tuple[str, str]:

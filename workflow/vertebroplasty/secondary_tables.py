@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .cohort import ARMS
+from .formatting import format_percent
 from .tables import (
     NumberBook,
     TableResult,
@@ -92,7 +93,11 @@ def table_leakage_sites(patients: pd.DataFrame, settings: dict, decimals: dict) 
     markdown = markdown_table(
         _header(frame, "Site of cement leakage, n (%)"),
         [
-            ["Any site, n (%)", *[_any(book, a) for a in ARMS.values()], marks(s["p"], s["test"])],
+            [
+                "Any site, n (%)",
+                *[_any_site(s, arm, decimals["percent"]) for arm in ARMS],
+                marks(s["p"], s["test"]),
+            ],
             *_category_rows(s, LEAKAGE_SITES),
         ],
         "Sites of cement leakage, by treatment.",
@@ -104,17 +109,12 @@ def table_leakage_sites(patients: pd.DataFrame, settings: dict, decimals: dict) 
     )
 
 
-def _any(book: NumberBook, arm: str) -> str:
-    leaked = sum(
-        n.value
-        for n in book.numbers
-        if n.key.endswith(f".{arm}.n")
-        and n.key.startswith("leakage.site.")
-        and ".none." not in n.key
-        and ".total." not in n.key
-    )
-    total = next(n.value for n in book.numbers if n.key == f"leakage.site.total.{arm}.n")
-    return f"{leaked} ({100 * leaked / total:.1f})"
+def _any_site(summary: dict, arm: str, decimals: int) -> str:
+    """Patients with leakage at any site: every category but 'none', from the counts."""
+    counts = summary["counts"]
+    leaked = sum(by_arm[arm] for site, by_arm in counts.items() if site != "none")
+    total = sum(by_arm[arm] for by_arm in counts.values())
+    return f"{leaked} ({format_percent(100 * leaked / total, decimals)})"
 
 
 def table_pain_relief(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
@@ -163,10 +163,7 @@ def table_pain_course(patients: pd.DataFrame, settings: dict, decimals: dict) ->
             decimals["percent"],
             compare=False,
         )
-        totals = [
-            next(n.text for n in book.numbers if n.key == f"pain_course.{key}.total.{a}.n")
-            for a in ARMS.values()
-        ]
+        totals = [book.text(f"pain_course.{key}.total.{a}.n") for a in ARMS.values()]
         rows.append([f"{label}, n", *totals, ""])
         rows += _category_rows(s, COURSE)
         tidy += _tidy(s, key)

@@ -119,13 +119,8 @@ def table_baseline(patients: pd.DataFrame, settings: dict, decimals: dict) -> Ta
     return TableResult("table_baseline", pd.DataFrame(tidy), markdown, book.numbers)
 
 
-def book_value(book: NumberBook, key: str, arm: str) -> str:
-    """The text of a count already registered in ``book``."""
-    return next(n.text for n in book.numbers if n.key == f"{key}.{arm}.n")
-
-
 def male_female(book: NumberBook, arm: str) -> str:
-    return f"{book_value(book, 'baseline.sex.m', arm)} / {book_value(book, 'baseline.sex.f', arm)}"
+    return f"{book.text(f'baseline.sex.m.{arm}.n')} / {book.text(f'baseline.sex.f.{arm}.n')}"
 
 
 def _tidy_categories(tidy: list, variable: str, summary: dict) -> None:

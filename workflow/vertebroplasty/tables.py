@@ -31,6 +31,10 @@ class NumberBook:
         self.numbers.append(Number(key, value, text, unit, n, self.source))
         return text
 
+    def text(self, key: str) -> str:
+        """The printed text of a number this step has already registered."""
+        return next(n.text for n in self.numbers if n.key == key)
+
     def count(self, key: str, n: int, denominator: int | None = None) -> str:
         return self.add(key, int(n), format_count(n), "patients", denominator)
 
