@@ -4,7 +4,7 @@
 
 from snakemake.utils import min_version, validate
 
-from vertebroplasty.settings import check_config
+from vertebroplasty.settings import check_config, write_settings
 
 min_version("9.0")
 
@@ -14,6 +14,8 @@ configfile: "config/config.yaml"
 
 check_config(config, "config/schema/config.schema.yaml")
 validate(config, "config/schema/config.schema.yaml")
+# Rules take the settings they use as files (results/settings/<key>.json), not params.
+write_settings(config, "results/settings")
 
 
 report: "workflow/report/workflow.rst"
@@ -36,6 +38,7 @@ rule all:
         rules.compile_pdf.output.pdf,
         rules.check_formats.output.report,
         rules.manifest.output.manifest,
+        rules.audit_report.output.html,
 
 
 onsuccess:

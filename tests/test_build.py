@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,22 @@ def test_a_second_run_has_nothing_to_do(built_repo):
     result = run_snakemake(built_repo, "--dry-run")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_a_build_with_nothing_to_do_does_not_import_pandas(built_repo):
+    """Snakemake imports pandas (0.3 s) only to compare params; settings come as files."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "snakemake", "--cores", "1"],
+        cwd=built_repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Nothing to be done" in result.stdout + result.stderr
+    imported = re.findall(r"^import time:.*\|\s*(\S+)$", result.stderr, flags=re.MULTILINE)
+    assert "snakemake.workflow" in imported  # the import log was read
+    assert "pandas" not in imported
 
 
 def test_a_changed_count_in_the_data_changes_every_format(tmp_path):

@@ -7,6 +7,7 @@ Snakemake, and checks the build stops with a message naming template, line and t
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -129,6 +130,26 @@ def test_a_changed_cement_volume_changes_its_dependents_and_nothing_else(fresh_c
     assert all("mL" in line or "Cement volume" in line or "checks" in line for line in differing), (
         differing
     )
+
+
+def planned_steps(workdir: Path, *args: str) -> set[str]:
+    """The rules a build would run now (a dry run)."""
+    result = run_snakemake(workdir, "--dry-run", *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return set(re.findall(r"^(?:local)?rule (\w+):", result.stdout, flags=re.MULTILINE)) - {"all"}
+
+
+def test_a_setting_given_on_the_command_line_reruns_the_audit_and_not_the_analysis(fresh_copy):
+    planned = planned_steps(fresh_copy, "--config", "audit_strict=false")
+    assert {"audit", "render_markdown", "manifest"} <= planned
+    assert not planned & {"validate_cohort", "analysis_dataset", "make_table", "figure"}
+
+
+def test_a_changed_statistics_setting_reruns_the_tables_and_not_the_validation(fresh_copy):
+    edit(fresh_copy / "config/config.yaml", "alpha: 0.05 ", "alpha: 0.01 ")
+    planned = planned_steps(fresh_copy)
+    assert {"make_table", "render_markdown"} <= planned
+    assert not planned & {"validate_cohort", "analysis_dataset", "patient_flow"}
 
 
 def drop_acknowledgement(workdir: Path, check_id: str) -> None:

@@ -32,6 +32,7 @@ rule patient_flow:
 rule make_table:
     input:
         patients=rules.analysis_dataset.output.patients,
+        settings=settings_files("statistics", "decimals"),
         code=table_code,
     output:
         csv=report(
@@ -45,9 +46,6 @@ rule make_table:
         "results/logs/{table}.log",
     wildcard_constraints:
         table="|".join(TABLE_MODULES),
-    params:
-        statistics=config["statistics"],
-        decimals=config["decimals"],
     run:
         run_step("make_table", input, output, params, wildcards, log)
 

@@ -6,6 +6,7 @@ rule audit:
         published="data/published.yaml",
         relations="data/published_checks.yaml",
         acknowledgements="config/audit.yaml",
+        settings=settings_files("audit_strict", "synthetic_cohort"),
         codebook=CODEBOOK,
         patients=rules.analysis_dataset.output.patients,
         enrollment=rules.validate_cohort.output.enrollment,
@@ -14,12 +15,20 @@ rule audit:
     output:
         csv="results/audit/audit.csv",
         markdown="results/audit/audit.md",
-        html="results/audit/audit.html",
         numbers="results/numbers/audit.json",
     log:
         "results/logs/audit.log",
-    params:
-        strict=config["audit_strict"],
-        synthetic=config["synthetic_cohort"],
     run:
         run_step("audit", input, output, params, wildcards, log)
+
+
+rule audit_report:
+    input:
+        markdown=rules.audit.output.markdown,
+        code=package_code("audit"),
+    output:
+        html="results/audit/audit.html",
+    log:
+        "results/logs/audit_report.log",
+    run:
+        run_step("audit_report", input, output, params, wildcards, log)

@@ -27,6 +27,14 @@ FIGURE_TABLES = {
 }
 
 
+def settings_files(*keys):
+    """The settings files a rule reads (written by the Snakefile from the config).
+
+    A rule that takes one reruns when that setting changes, as for any edited input.
+    """
+    return [f"results/settings/{key}.json" for key in keys]
+
+
 def raw_table(name):
     """Path of one cohort CSV in the configured data folder."""
     return str(Path(config["data_dir"]) / f"{name}.csv")
@@ -37,21 +45,16 @@ def existing_cohort_files(wildcards):
     return [raw_table(name) for name in COHORT_TABLES if Path(raw_table(name)).exists()]
 
 
-def manuscript_date(wildcards):
-    return config["manuscript"]["date"]
-
-
-def synthetic_cohort(wildcards):
-    return config["synthetic_cohort"]
-
-
 def section_templates():
     return sorted(str(p) for p in Path(TEMPLATE_DIR).glob("sections/*.md.j2"))
 
 
 def package_code(*modules):
     """Package modules a rule runs, as inputs, so editing one reruns that rule."""
-    return [f"{PACKAGE_DIR}/{module}.py" for module in ("errors", "steps") + modules]
+    return [
+        f"{PACKAGE_DIR}/{module}.py"
+        for module in ("errors", "settings", "steps") + modules
+    ]
 
 
 def template_folder(wildcards, input):
@@ -81,6 +84,7 @@ def manifest_sources():
     pandoc = sorted(str(p) for p in Path("config/pandoc").glob("*"))
     return (
         [raw_table(name) for name in COHORT_TABLES]
+        + settings_files(*config)
         + fixed
         + pandoc
         + section_templates()

@@ -7,9 +7,9 @@ rule render_markdown:
         tables=[rules.patient_flow.output.markdown]
         + expand("results/tables/{table}.md", table=TABLE_MODULES),
         figures=expand("results/figures/{figure}.svg", figure=FIGURE_TABLES),
-        audit=rules.audit.output.html,
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",
+        settings=settings_files("manuscript", "synthetic_cohort", "statistics"),
         templates=section_templates(),
         code=package_code("registry", "rendering", "template_helpers", "template_lint"),
     output:
@@ -18,9 +18,6 @@ rule render_markdown:
         "results/logs/render_markdown.log",
     params:
         template_dir=template_folder,
-        date=manuscript_date,
-        synthetic_cohort=synthetic_cohort,
-        statistics=config["statistics"],
     run:
         run_step("render_markdown", input, output, params, wildcards, log)
 
@@ -32,6 +29,7 @@ rule to_html:
         css="config/pandoc/manuscript.css",
         figures=rules.render_markdown.input.figures,
         bibliography=f"{TEMPLATE_DIR}/references.bib",
+        settings=settings_files("manuscript"),
         code=package_code("conversion"),
     output:
         html=report(
@@ -41,9 +39,6 @@ rule to_html:
         ),
     log:
         "results/logs/to_html.log",
-    params:
-        format="html",
-        date=manuscript_date,
     run:
         run_step("convert_markdown", input, output, params, wildcards, log)
 
@@ -67,14 +62,12 @@ rule to_docx:
         reference=rules.reference_docx.output.reference,
         figures=expand("results/figures/{figure}.png", figure=FIGURE_TABLES),
         bibliography=f"{TEMPLATE_DIR}/references.bib",
+        settings=settings_files("manuscript"),
         code=package_code("conversion"),
     output:
         docx="results/manuscript/manuscript.docx",
     log:
         "results/logs/to_docx.log",
-    params:
-        format="docx",
-        date=manuscript_date,
     run:
         run_step("convert_markdown", input, output, params, wildcards, log)
 
@@ -85,14 +78,12 @@ rule to_typst:
         defaults="config/pandoc/typst.yaml",
         header="config/pandoc/typst-header.typ",
         bibliography=f"{TEMPLATE_DIR}/references.bib",
+        settings=settings_files("manuscript"),
         code=package_code("conversion"),
     output:
         typst="results/manuscript/manuscript.typ",
     log:
         "results/logs/to_typst.log",
-    params:
-        format="typst",
-        date=manuscript_date,
     run:
         run_step("convert_markdown", input, output, params, wildcards, log)
 
@@ -101,13 +92,12 @@ rule compile_pdf:
     input:
         typst=rules.to_typst.output.typst,
         figures=rules.render_markdown.input.figures,
+        settings=settings_files("manuscript"),
         code=package_code("conversion"),
     output:
         pdf="results/manuscript/manuscript.pdf",
     log:
         "results/logs/compile_pdf.log",
-    params:
-        date=manuscript_date,
     run:
         run_step("compile_pdf", input, output, params, wildcards, log)
 
@@ -137,6 +127,7 @@ rule manifest:
             rules.to_docx.output.docx,
             rules.compile_pdf.output.pdf,
             rules.check_formats.output.report,
+            rules.audit_report.output.html,
         ],
         code=package_code("manifest"),
     output:

@@ -6,12 +6,11 @@ rule validate_cohort:
     input:
         tables=existing_cohort_files,
         codebook=CODEBOOK,
+        settings=settings_files("data_dir"),
         code=package_code("cohort", "formatting", "validation"),
     output:
         **{name: f"results/validated/{name}.csv" for name in COHORT_TABLES},
     log:
         "results/logs/validate_cohort.log",
-    params:
-        data_dir=config["data_dir"],
     run:
         run_step("validate_cohort", input, output, params, wildcards, log)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .cohort import read_cohort
@@ -36,10 +37,24 @@ def build_patients(validated_dir: Path, codebook: dict) -> pd.DataFrame:
 
 
 def write_patients(frame: pd.DataFrame, path: Path) -> None:
+    """Write the dataset as CSV: booleans as yes/no, numbers as pandas writes them."""
     out = frame.copy()
     for column in BOOLEAN_COLUMNS:
         out[column] = out[column].map({True: "yes", False: "no"})
+    for column in out.columns[out.dtypes == "float64"]:
+        out[column] = float_text(out[column])
     out.to_csv(path, lineterminator="\n")
+
+
+def float_text(column: pd.Series) -> pd.Series:
+    """The column as the text pandas' CSV writer gives it, each distinct value formatted once.
+
+    Same characters as writing the floats directly (the same NumPy formatting, applied
+    to the distinct values), in a fraction of the time on a registry-size cohort.
+    """
+    codes, distinct = pd.factorize(column)
+    text = np.append(distinct.astype(str), "")  # code -1 (missing) -> empty cell
+    return pd.Series(text[codes], index=column.index, dtype=object)
 
 
 _PARSED: dict[tuple[str, int, int], pd.DataFrame] = {}

@@ -756,10 +756,9 @@ def write_audit(
     synthetic: bool,
     csv,
     markdown,
-    html,
     numbers,
 ) -> None:
-    """Run every check, write the report (CSV, Markdown, HTML) and the audit's numbers.
+    """Run every check, write the report (CSV, Markdown) and the audit's numbers.
 
     Raises
     ------
@@ -769,11 +768,10 @@ def write_audit(
     import logging
     from pathlib import Path
 
-    import pypandoc
     import yaml
 
     from .analysis_dataset import read_patients
-    from .cohort import load_codebook, read_cohort
+    from .cohort import load_codebook, read_typed_table
     from .published import load_published, load_yaml
     from .registry import Number, NumbersRegistry
 
@@ -785,7 +783,7 @@ def write_audit(
         "acknowledged", {}
     ) or {}
     frame = read_patients(Path(patients))
-    enrolled = read_cohort(Path(enrollment).parent, book)["enrollment"]
+    enrolled = read_typed_table(Path(enrollment), book["tables"]["enrollment"]["columns"])
     registry: dict[str, Any] = {}
     for path in number_files:
         registry.update(json.loads(Path(path).read_text(encoding="utf-8")))
@@ -794,14 +792,6 @@ def write_audit(
     checks_frame(checks).to_csv(csv, index=False, lineterminator="\n")
     text = audit_markdown(checks, policy, acknowledged, synthetic)
     Path(markdown).write_text(text, encoding="utf-8")
-    pypandoc.convert_text(
-        text,
-        "html5",
-        format="markdown",
-        outputfile=str(html),
-        extra_args=["--standalone", "--embed-resources", "--metadata=lang:en-GB"],
-        sandbox=False,
-    )
     counts = {v: sum(c.verdict == v for c in checks) for v in VERDICTS}
     source = "audit (results/audit/audit.csv)"
     NumbersRegistry(
@@ -833,3 +823,17 @@ def write_audit(
         if strict:
             raise AuditFailed(message)
         log.warning("WARNING: %s", message)
+
+
+def write_audit_html(markdown, html) -> None:
+    """The audit report as a standalone web page (its own step, run beside the manuscript)."""
+    import pypandoc
+
+    pypandoc.convert_file(
+        str(markdown),
+        "html5",
+        format="markdown",
+        outputfile=str(html),
+        extra_args=["--standalone", "--embed-resources", "--metadata=lang:en-GB"],
+        sandbox=False,
+    )

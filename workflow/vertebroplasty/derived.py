@@ -19,18 +19,8 @@ TABLE3_COLUMNS = ("preop", "m01", "m03", "m06", "m12", "gt12")
 ASIA_ORDER = "ABCDE"
 
 
-def pain_category(vas: float, definitions: dict[str, Any]) -> str | None:
-    """Excellent, good, fair or poor for one VAS value (None when VAS is missing)."""
-    if pd.isna(vas):
-        return None
-    for name, bounds in definitions["pain_category"]["categories"].items():
-        if bounds["min"] <= vas <= bounds["max"]:
-            return name
-    raise ValueError(f"VAS {vas} falls in no pain category of the codebook")
-
-
 def pain_categories(vas: pd.Series, definitions: dict[str, Any]) -> pd.Series:
-    """:func:`pain_category` for a whole column at once (missing VAS stays missing)."""
+    """Excellent, good, fair or poor for each VAS value (missing VAS stays missing)."""
     result = pd.Series(None, index=vas.index, dtype=object)
     for name, bounds in definitions["pain_category"]["categories"].items():
         result[(vas >= bounds["min"]) & (vas <= bounds["max"])] = name
@@ -40,24 +30,35 @@ def pain_categories(vas: pd.Series, definitions: dict[str, Any]) -> pd.Series:
     return result
 
 
-def asia_group(grade: str) -> str:
-    """A (complete), B-D (incomplete) or E (no paraplegia)."""
-    return {"A": "A", "E": "E"}.get(grade, "B-D")
+ASIA_GROUPS = {"A": "A", "B": "B-D", "C": "B-D", "D": "B-D", "E": "E"}
+"""ASIA grade -> A (complete), B-D (incomplete) or E (no paraplegia)."""
 
 
-def paraplegia_outcome(baseline: str, last: str) -> str:
-    """Full recovery, improved, unchanged or deteriorated for a paraplegic patient."""
-    if baseline == "E":
-        return "not_paraplegic"
-    if last == "E":
-        return "full_recovery"
-    change = ASIA_ORDER.index(last) - ASIA_ORDER.index(baseline)
-    return "improved" if change > 0 else "unchanged" if change == 0 else "deteriorated"
+def paraplegia_outcomes(baseline: pd.Series, last: pd.Series) -> pd.Series:
+    """Full recovery, improved, unchanged or deteriorated, per paraplegic patient.
+
+    ``not_paraplegic`` for grade E before the procedure. Worked out for whole columns at
+    once, which matters for a registry of a hundred thousand patients.
+    """
+    rank = {grade: position for position, grade in enumerate(ASIA_ORDER)}
+    change = last.map(rank) - baseline.map(rank)
+    outcome = np.select(
+        [baseline == "E", last == "E", change > 0, change == 0],
+        ["not_paraplegic", "full_recovery", "improved", "unchanged"],
+        default="deteriorated",
+    )
+    return pd.Series(outcome, index=baseline.index, dtype=object)
+
+
+def visit_months(visit: pd.Series) -> pd.Series:
+    """:func:`~vertebroplasty.cohort.visit_month` of each visit (each name worked out once)."""
+    codes, names = pd.factorize(visit)
+    return pd.Series(np.array([visit_month(name) for name in names], dtype=int)[codes], visit.index)
 
 
 def table3_values(visits: pd.DataFrame) -> pd.DataFrame:
     """Scores per patient at each Table 3 column; ``gt12`` is the last visit after month 12."""
-    months = visits["visit"].map(visit_month)
+    months = visit_months(visits["visit"])
     fixed = visits[visits["visit"].isin(TABLE3_COLUMNS)]
     wide = fixed.pivot(index="patient_id", columns="visit", values=list(SCORES))
     wide.columns = [f"{score}_{visit}" for score, visit in wide.columns]
@@ -73,7 +74,7 @@ def last_vas(visits: pd.DataFrame) -> pd.Series:
     """Each patient's VAS at the last visit after discharge that has one."""
     after = visits[(visits["visit"] != "preop") & visits["vas"].notna()]
     after = after.assign(
-        month=after["visit"].map(visit_month), order=(after["visit"] != "discharge").astype(int)
+        month=visit_months(after["visit"]), order=(after["visit"] != "discharge").astype(int)
     )
     return after.sort_values(["month", "order"]).groupby("patient_id")["vas"].last()
 
@@ -100,13 +101,10 @@ def patient_frame(tables: dict[str, pd.DataFrame], definitions: dict[str, Any]) 
     frame["cement_given"] = frame["cement_ml"].notna()
     frame["leakage"] = np.where(frame["outcome"], frame["leakage_site"] != "none", None)
     frame["stable"] = ~frame["new_fracture"]
-    frame["asia_baseline_group"] = frame["asia_baseline"].map(asia_group)
-    frame["asia_last_group"] = frame["asia_last"].map(asia_group)
+    frame["asia_baseline_group"] = frame["asia_baseline"].map(ASIA_GROUPS)
+    frame["asia_last_group"] = frame["asia_last"].map(ASIA_GROUPS)
     frame["paraplegic_baseline"] = frame["asia_baseline"] != "E"
-    frame["paraplegia_outcome"] = [
-        paraplegia_outcome(b, last)
-        for b, last in zip(frame["asia_baseline"], frame["asia_last"], strict=True)
-    ]
+    frame["paraplegia_outcome"] = paraplegia_outcomes(frame["asia_baseline"], frame["asia_last"])
     frame["paraplegia_recovered"] = frame["paraplegia_outcome"].isin(["full_recovery", "improved"])
 
     visits = tables["visits"]

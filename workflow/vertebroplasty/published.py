@@ -76,8 +76,9 @@ def select(
 ) -> pd.DataFrame:
     """The patients an entry is about: arm, population and any ``among`` condition.
 
-    With a ``cache`` (one dict per frame), the rows chosen for a population are
-    remembered, so hundreds of published numbers about the same groups filter once.
+    With a ``cache`` (one dict per frame), the rows chosen for a population, and the
+    columns taken from them, are remembered, so hundreds of published numbers about the
+    same groups filter once.
     """
     if of.get("pop") == "enrolled":
         rows = enrollment.assign(included=enrollment["included"].map({True: "yes", False: "no"}))
@@ -99,7 +100,10 @@ def select(
     wanted = ["arm", "outcome", *(name for name, _ in among)]
     if "var" in of:
         wanted.append(of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}")
-    return frame.loc[chosen[key], list(dict.fromkeys(wanted))]
+    columns = tuple(dict.fromkeys(wanted))
+    if (key, columns) not in chosen:
+        chosen[key, columns] = frame.loc[chosen[key], list(columns)]
+    return chosen[key, columns]
 
 
 def matches(series: pd.Series, value: Any) -> pd.Series:
@@ -108,6 +112,8 @@ def matches(series: pd.Series, value: Any) -> pd.Series:
     Compared in the column's own type, without turning every cell into text.
     """
     text = str(value)
+    if series.dtype == bool:
+        return series == (text == "yes")
     present = series.dropna()
     if present.empty:
         return pd.Series(False, index=series.index)
@@ -129,8 +135,8 @@ def evaluate(
     rows = select(frame, enrollment, of, cache)
     stat = entry["stat"]
     if stat in ("count", "percent"):
-        hits = rows if "var" not in of else rows[matches(rows[of["var"]], of["is"])]
-        return float(len(hits)) if stat == "count" else 100.0 * len(hits) / len(rows)
+        hits = len(rows) if "var" not in of else int(matches(rows[of["var"]], of["is"]).sum())
+        return float(hits) if stat == "count" else 100.0 * hits / len(rows)
     column = of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}"
     values = rows[column].dropna().astype(float)
     return float(

@@ -11,6 +11,7 @@ from .tables import (
     TableResult,
     TestMarks,
     arm_rows,
+    arm_values,
     markdown_table,
     summarise_binary,
     summarise_categories,
@@ -191,12 +192,13 @@ def table_asia_grades(patients: pd.DataFrame, settings: dict, decimals: dict) ->
         )
         rows.append([label, "", "", marks(s["p"], s["test"])])
         rows += _category_rows(s, {g: f"Grade {g}" for g in GRADES})
+        grades_by_arm = arm_values(frame, column)
         for group, grades in (("a", ["A"]), ("b_d", ["B", "C", "D"]), ("e", ["E"])):
-            for arm, rows_arm in arm_rows(frame).items():
+            for arm, arm_grades in grades_by_arm.items():
                 book.count(
                     f"asia.{moment}.group_{group}.{ARMS[arm]}.n",
-                    int(rows_arm[column].isin(grades).sum()),
-                    len(rows_arm),
+                    int(arm_grades.isin(grades).sum()),
+                    len(arm_grades),
                 )
         tidy += _tidy(s, column)
     markdown = markdown_table(

@@ -3,8 +3,9 @@
 Rules end in ``run: run_step("name", input, output, params, wildcards, log)``: the step
 runs in a thread of the Snakemake process, so the build pays for starting Python and
 importing pandas, SciPy and matplotlib once instead of once per job. Each step reads
-its named inputs and params and writes its named outputs; the logic stays in the
-modules they call.
+its named inputs and writes its named outputs; the logic stays in the modules they
+call. Settings come as input files (``input.settings``, see
+:func:`vertebroplasty.settings.write_settings`), not as params.
 
 Each job logs to its own file (records are filtered by thread), and an author error
 (:class:`~vertebroplasty.errors.ManuscriptError`) is printed as its message alone.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ManuscriptError
+from .settings import read_settings
 
 log = logging.getLogger("vertebroplasty")
 
@@ -76,13 +78,14 @@ def validate_cohort(input, output, params, wildcards) -> None:
     from .cohort import load_codebook, write_table
     from .validation import validate_cohort as validate
 
+    data_dir = read_settings(input.settings)["data_dir"]
     book = load_codebook(Path(input.codebook))
-    tables = validate(Path(params.data_dir), book)
+    tables = validate(Path(data_dir), book)
     for name, spec in book["tables"].items():
         write_table(tables[name], spec, Path(output[name]))
     log.info(
         "cohort in %s is valid: %s",
-        params.data_dir,
+        data_dir,
         ", ".join(f"{name} {len(t)} rows" for name, t in tables.items()),
     )
 
@@ -111,11 +114,12 @@ def patient_flow(input, output, params, wildcards) -> None:
 def make_table(input, output, params, wildcards) -> None:
     from .analysis_steps import make_table as build
 
+    settings = read_settings(input.settings)
     build(
         wildcards.table,
         Path(input.patients),
-        dict(params.statistics),
-        dict(params.decimals),
+        settings["statistics"],
+        settings["decimals"],
         Path(output.csv),
         Path(output.markdown),
         Path(output.numbers),
@@ -143,6 +147,7 @@ def numbers_registry(input, output, params, wildcards) -> None:
 def audit(input, output, params, wildcards) -> None:
     from .audit import write_audit
 
+    settings = read_settings(input.settings)
     write_audit(
         input.published,
         input.relations,
@@ -151,13 +156,18 @@ def audit(input, output, params, wildcards) -> None:
         list(input.numbers),
         input.codebook,
         input.acknowledgements,
-        bool(params.strict),
-        bool(params.synthetic),
+        settings["audit_strict"],
+        settings["synthetic_cohort"],
         output.csv,
         output.markdown,
-        output.html,
         output.numbers,
     )
+
+
+def audit_report(input, output, params, wildcards) -> None:
+    from .audit import write_audit_html
+
+    write_audit_html(input.markdown, output.html)
 
 
 # --------------------------------------------------------------------------- manuscript
@@ -168,6 +178,7 @@ def render_markdown(input, output, params, wildcards) -> None:
     from .rendering import render_manuscript
     from .template_helpers import Manuscript
 
+    settings = read_settings(input.settings)
     markdown = Path(output.markdown)
     figures = Path(input.figures[0]).parent
     manuscript = Manuscript(
@@ -178,11 +189,14 @@ def render_markdown(input, output, params, wildcards) -> None:
             for t in input.tables
         },
         figure_dir=Path("..", figures.relative_to(markdown.parent.parent)).as_posix(),
-        statistics=dict(params.statistics),
+        statistics=settings["statistics"],
     )
     meta = yaml.safe_load(Path(input.metadata).read_text(encoding="utf-8"))
-    settings = {"date": params.date, "synthetic_cohort": params.synthetic_cohort}
-    text = render_manuscript(Path(params.template_dir), manuscript, meta, settings)
+    shown = {
+        "date": settings["manuscript"]["date"],
+        "synthetic_cohort": settings["synthetic_cohort"],
+    }
+    text = render_manuscript(Path(params.template_dir), manuscript, meta, shown)
     markdown.write_text(text, encoding="utf-8")
     log.info("rendered %s (%d lines)", markdown, text.count("\n"))
 
@@ -190,12 +204,13 @@ def render_markdown(input, output, params, wildcards) -> None:
 def convert_markdown(input, output, params, wildcards) -> None:
     from .conversion import convert_markdown as convert
 
+    (fmt,) = output.keys()  # the rule names its one output after the format
     convert(
         Path(input.markdown),
         Path(output[0]),
-        params.format,
+        fmt,
         Path(input.defaults),
-        params.date,
+        read_settings(input.settings)["manuscript"]["date"],
         Path(input.bibliography),
         input.get("reference"),
     )
@@ -204,7 +219,9 @@ def convert_markdown(input, output, params, wildcards) -> None:
 def compile_pdf(input, output, params, wildcards) -> None:
     from .conversion import compile_pdf as compile_typst
 
-    compile_typst(Path(input.typst), Path(output.pdf), params.date)
+    compile_typst(
+        Path(input.typst), Path(output.pdf), read_settings(input.settings)["manuscript"]["date"]
+    )
 
 
 def reference_docx(input, output, params, wildcards) -> None:
@@ -242,6 +259,7 @@ STEPS: dict[str, Callable[..., Any]] = {
         make_figure,
         numbers_registry,
         audit,
+        audit_report,
         render_markdown,
         convert_markdown,
         compile_pdf,

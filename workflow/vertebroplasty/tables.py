@@ -77,6 +77,11 @@ def arm_rows(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {arm: frame[frame["arm"] == arm] for arm in ARMS}
 
 
+def arm_values(frame: pd.DataFrame, column: str) -> dict[str, pd.Series]:
+    """One column per arm (selecting the column first: the dataset has about 50)."""
+    return {arm: frame.loc[frame["arm"] == arm, column] for arm in ARMS}
+
+
 def summarise_continuous(
     book: NumberBook,
     key: str,
@@ -89,8 +94,8 @@ def summarise_continuous(
 ) -> dict[str, Any]:
     """Mean, SD, range and n per arm, and the comparison; all registered under ``key``."""
     cells, values = {}, {}
-    for arm, rows in arm_rows(frame).items():
-        v = rows[column].dropna().astype(float)
+    for arm, column_values in arm_values(frame, column).items():
+        v = column_values.dropna().astype(float)
         values[arm] = v
         base = f"{key}.{ARMS[arm]}"
         mean = book.add(
@@ -140,7 +145,7 @@ def summarise_categories(
     by_category: dict[Any, dict[str, int]] = {}
     counts = []
     # Count each arm once (value_counts), not once per category.
-    present_by_arm = {arm: rows[column].dropna() for arm, rows in arm_rows(frame).items()}
+    present_by_arm = {arm: v.dropna() for arm, v in arm_values(frame, column).items()}
     tallies = {
         arm: {_as_text(value): int(n) for value, n in present.value_counts().items()}
         for arm, present in present_by_arm.items()
@@ -175,8 +180,8 @@ def summarise_binary(
     """Patients with ``column`` true per arm: n, %, confidence interval, and the comparison."""
     cells, counts = {}, [[], []]
     differences = []
-    for arm, rows in arm_rows(frame).items():
-        present = rows[column].dropna().astype(bool)
+    for arm, column_values in arm_values(frame, column).items():
+        present = column_values.dropna().astype(bool)
         n, total = int(present.sum()), len(present)
         base = f"{key}.{ARMS[arm]}"
         book.count(f"{base}.n", n, total)

@@ -1,0 +1,78 @@
+"""Whole-column derivations and the dataset's CSV text, against their plain definitions."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vertebroplasty.analysis_dataset import float_text
+from vertebroplasty.cohort import visit_month
+from vertebroplasty.derived import ASIA_GROUPS, paraplegia_outcomes, visit_months
+
+GRADES = "ABCDE"
+
+
+def outcome_of(before: str, after: str) -> str:
+    """The paper's categories, one patient at a time."""
+    if before == "E":
+        return "not_paraplegic"
+    if after == "E":
+        return "full_recovery"
+    if GRADES.index(after) > GRADES.index(before):
+        return "improved"
+    return "unchanged" if after == before else "deteriorated"
+
+
+def test_paraplegia_outcome_of_every_pair_of_grades():
+    pairs = list(itertools.product(GRADES, repeat=2))
+    before = pd.Series([b for b, _ in pairs], index=range(100, 125))
+    after = pd.Series([a for _, a in pairs], index=range(100, 125))
+    result = paraplegia_outcomes(before, after)
+    assert list(result.index) == list(before.index)
+    assert list(result) == [outcome_of(b, a) for b, a in pairs]
+    assert set(result) == {
+        "not_paraplegic",
+        "full_recovery",
+        "improved",
+        "unchanged",
+        "deteriorated",
+    }
+
+
+def test_asia_groups_cover_every_grade():
+    assert ASIA_GROUPS == {"A": "A", "B": "B-D", "C": "B-D", "D": "B-D", "E": "E"}
+
+
+def test_visit_months_of_a_column():
+    visits = pd.Series(
+        ["preop", "discharge", "m01", "m12", "m24", "m01"], index=[5, 6, 7, 8, 9, 10]
+    )
+    months = visit_months(visits)
+    assert list(months) == [visit_month(v) for v in visits] == [0, 0, 1, 12, 24, 1]
+    assert list(months.index) == list(visits.index)
+
+
+def csv_of(column: pd.Series) -> str:
+    return column.to_frame("x").to_csv(index=False, lineterminator="\n")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0, 2.5, math.nan, -0.0, 0.1, 1e-7, 1e16, 123456.789, 3.0],
+        [math.nan, math.nan],
+        [random.Random(7).uniform(-1000, 1000) for _ in range(500)],
+        list(np.round(np.random.default_rng(3).normal(50, 20, 500), 2)),
+    ],
+)
+def test_float_text_writes_the_same_csv_as_pandas(values):
+    column = pd.Series(values, dtype="float64")
+    assert csv_of(float_text(column)) == csv_of(column)
+    back = pd.read_csv(io.StringIO(csv_of(float_text(column))))["x"]
+    pd.testing.assert_series_equal(back, column.rename("x"), check_exact=True)
