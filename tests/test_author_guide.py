@@ -75,20 +75,17 @@ def formats(tmp):
         "The output formats do not show the same numbers as the Markdown:\n  - manuscript.html: ..."
     )
     from vertebroplasty import format_agreement
+    from vertebroplasty.conversion import build_document_tree
 
     md = tmp / "m.md"
     md.write_text("# Abstract\n\nValue 88.6.\n")
+    tree = tmp / "m.json"
+    build_document_tree(
+        md, tree, REPO / "config/pandoc/tree.yaml", REPO / "templates/references.bib"
+    )
     html = tmp / "m.html"
     html.write_text("<h1>Abstract</h1><p>Value 88.7.</p>")
-    text = message_of(
-        lambda: format_agreement.check_formats(
-            md,
-            [html],
-            REPO / "templates/references.bib",
-            __import__("vertebroplasty.conversion", fromlist=["x"]).citation_style(),
-            tmp / "report.txt",
-        )
-    )
+    text = message_of(lambda: format_agreement.check_formats(tree, [html], tmp / "report.txt"))
     assert str(raise_it).splitlines()[0] in text
     return text
 

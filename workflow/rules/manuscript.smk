@@ -1,4 +1,4 @@
-# Rendering: templates + numbers -> Markdown -> HTML, DOCX, Typst -> PDF.
+# Rendering: templates + numbers -> Markdown -> document tree -> HTML, DOCX, Typst -> PDF.
 
 
 rule render_markdown:
@@ -22,13 +22,27 @@ rule render_markdown:
         run_step("render_markdown", input, output, params, wildcards, log)
 
 
-rule to_html:
+rule document_tree:
     input:
         markdown=rules.render_markdown.output.markdown,
+        defaults="config/pandoc/tree.yaml",
+        lua="config/pandoc/citations-resolved.lua",
+        bibliography=f"{TEMPLATE_DIR}/references.bib",
+        code=package_code("conversion"),
+    output:
+        tree="results/pandoc/manuscript.json",
+    log:
+        "results/logs/document_tree.log",
+    run:
+        run_step("document_tree", input, output, params, wildcards, log)
+
+
+rule to_html:
+    input:
+        tree=rules.document_tree.output.tree,
         defaults="config/pandoc/html.yaml",
         css="config/pandoc/manuscript.css",
         figures=rules.render_markdown.input.figures,
-        bibliography=f"{TEMPLATE_DIR}/references.bib",
         settings=settings_files("manuscript"),
         code=package_code("conversion"),
     output:
@@ -40,7 +54,7 @@ rule to_html:
     log:
         "results/logs/to_html.log",
     run:
-        run_step("convert_markdown", input, output, params, wildcards, log)
+        run_step("convert_document", input, output, params, wildcards, log)
 
 
 rule reference_docx:
@@ -56,12 +70,11 @@ rule reference_docx:
 
 rule to_docx:
     input:
-        markdown=rules.render_markdown.output.markdown,
+        tree=rules.document_tree.output.tree,
         defaults="config/pandoc/docx.yaml",
         lua="config/pandoc/svg-to-png.lua",
         reference=rules.reference_docx.output.reference,
         figures=expand("results/figures/{figure}.png", figure=FIGURE_TABLES),
-        bibliography=f"{TEMPLATE_DIR}/references.bib",
         settings=settings_files("manuscript"),
         code=package_code("conversion"),
     output:
@@ -69,15 +82,14 @@ rule to_docx:
     log:
         "results/logs/to_docx.log",
     run:
-        run_step("convert_markdown", input, output, params, wildcards, log)
+        run_step("convert_document", input, output, params, wildcards, log)
 
 
 rule to_typst:
     input:
-        markdown=rules.render_markdown.output.markdown,
+        tree=rules.document_tree.output.tree,
         defaults="config/pandoc/typst.yaml",
         header="config/pandoc/typst-header.typ",
-        bibliography=f"{TEMPLATE_DIR}/references.bib",
         settings=settings_files("manuscript"),
         code=package_code("conversion"),
     output:
@@ -85,7 +97,7 @@ rule to_typst:
     log:
         "results/logs/to_typst.log",
     run:
-        run_step("convert_markdown", input, output, params, wildcards, log)
+        run_step("convert_document", input, output, params, wildcards, log)
 
 
 rule compile_pdf:
@@ -104,12 +116,11 @@ rule compile_pdf:
 
 rule check_formats:
     input:
-        markdown=rules.render_markdown.output.markdown,
+        tree=rules.document_tree.output.tree,
         html=rules.to_html.output.html,
         docx=rules.to_docx.output.docx,
         pdf=rules.compile_pdf.output.pdf,
-        bibliography=f"{TEMPLATE_DIR}/references.bib",
-        code=package_code("conversion", "format_agreement"),
+        code=package_code("format_agreement"),
     output:
         report="results/checks/formats.txt",
     log:

