@@ -99,12 +99,13 @@ def check_data(
     enrollment: pd.DataFrame,
     registry: dict[str, Any],
     synthetic: bool,
+    selections: dict | None = None,
 ) -> list[Check]:
     checks = []
     for key, entry in paper.entries.items():
         if entry["stat"] in COHORT_STATS:
             value, decimals = printed_number(entry)
-            mine = evaluate(entry, frame, enrollment, SELECTIONS)
+            mine = evaluate(entry, frame, enrollment, selections)
             same = _fmt(mine, decimals) == _fmt(value, decimals)
             checks.append(
                 Check(
@@ -371,7 +372,11 @@ def check_repeats(paper: Paper) -> list[Check]:
 
 # --------------------------------------------------------------------------- granularity
 def check_granularity(
-    paper: Paper, frame: pd.DataFrame, enrollment: pd.DataFrame, codebook_steps: dict[str, float]
+    paper: Paper,
+    frame: pd.DataFrame,
+    enrollment: pd.DataFrame,
+    codebook_steps: dict[str, float],
+    selections: dict | None = None,
 ) -> list[Check]:
     checks = []
     for key, entry in paper.entries.items():
@@ -381,7 +386,7 @@ def check_granularity(
         step = STEPS.get(var, codebook_steps.get(var))
         if not step:
             continue
-        n = n_behind(entry, frame, enrollment, SELECTIONS)
+        n = n_behind(entry, frame, enrollment, selections)
         printed = paper.text(key)
         if entry["stat"] == "mean":
             sums = reachable_sums(n, step, printed, 0, 10**9)
@@ -539,13 +544,15 @@ def check_tests(paper: Paper, tests: list[dict[str, Any]], methods: dict[str, li
     return checks
 
 
-def table3_cell(paper: Paper, cell: str, frame, enrollment) -> tuple[float, float, bool, str]:
+def table3_cell(
+    paper: Paper, cell: str, frame, enrollment, selections: dict | None = None
+) -> tuple[float, float, bool, str]:
     """Welch and Student P for a Table 3 cell from its printed means and SDs."""
     score, visit = cell.split(".")[1:3]
     stats_ = []
     for arm in ("pvp_itr", "pvp"):
         mean_key = f"t3.{score}.{visit}.mean.{arm}"
-        n = n_behind(paper.entries[mean_key], frame, enrollment, SELECTIONS)
+        n = n_behind(paper.entries[mean_key], frame, enrollment, selections)
         stats_.append([paper.value(mean_key), paper.value(f"t3.{score}.{visit}.sd.{arm}"), n])
     results = tests_from_means(stats_)
     mark = paper.text(f"t3.{score}.{visit}.mark") == "*"
@@ -559,12 +566,12 @@ def table3_cell(paper: Paper, cell: str, frame, enrollment) -> tuple[float, floa
     )
 
 
-def check_marks(paper: Paper, frame, enrollment) -> list[Check]:
+def check_marks(paper: Paper, frame, enrollment, selections: dict | None = None) -> list[Check]:
     checks = []
     for key, entry in paper.entries.items():
         if entry["stat"] != "significance_mark":
             continue
-        student, welch, mark, shown = table3_cell(paper, key, frame, enrollment)
+        student, welch, mark, shown = table3_cell(paper, key, frame, enrollment, selections)
         agree = [(p < 0.05) == mark for p in (student, welch)]
         verdict = (
             "consistent" if all(agree) else "inconsistent" if not any(agree) else "not checkable"
@@ -584,7 +591,13 @@ def check_marks(paper: Paper, frame, enrollment) -> list[Check]:
     return checks
 
 
-def check_claims(paper: Paper, claims: list[dict[str, Any]], frame, enrollment) -> list[Check]:
+def check_claims(
+    paper: Paper,
+    claims: list[dict[str, Any]],
+    frame,
+    enrollment,
+    selections: dict | None = None,
+) -> list[Check]:
     checks = []
     for rule in claims:
         key = rule["id"]
@@ -600,7 +613,9 @@ def check_claims(paper: Paper, claims: list[dict[str, Any]], frame, enrollment) 
         else:
             for cell in rule["cells"]:
                 score, visit = cell.split(".")[1:3]
-                student, welch, mark, shown = table3_cell(paper, f"{cell}.mark", frame, enrollment)
+                student, welch, mark, shown = table3_cell(
+                    paper, f"{cell}.mark", frame, enrollment, selections
+                )
                 significant = max(student, welch) < 0.05
                 if expects == "none_significant" and min(student, welch) < 0.05:
                     failures.append(f"{shown} gives P = {max(student, welch):.2g} at most")
@@ -627,12 +642,12 @@ def check_claims(paper: Paper, claims: list[dict[str, Any]], frame, enrollment) 
 
 
 # --------------------------------------------------------------------------- the audit
-SELECTIONS: dict = {}
-"""Rows chosen per population, shared by the checks of one audit run."""
-
-
 def run_checks(entries, relations, frame, enrollment, registry, codebook, synthetic):
+    """Every check of the audit. The checks of one run share the rows chosen per
+    population (``selections``), so hundreds of numbers about the same groups filter once.
+    """
     paper = Paper(entries)
+    selections: dict = {}
     steps = {
         name: float(col["step"])
         for table in codebook["tables"].values()
@@ -640,15 +655,15 @@ def run_checks(entries, relations, frame, enrollment, registry, codebook, synthe
         if "step" in col
     }
     checks = (
-        check_data(paper, frame, enrollment, registry, synthetic)
+        check_data(paper, frame, enrollment, registry, synthetic, selections)
         + check_sums(paper, relations["sums"])
         + check_percentages(paper)
         + check_intervals(paper)
         + check_repeats(paper)
-        + check_granularity(paper, frame, enrollment, steps)
+        + check_granularity(paper, frame, enrollment, steps, selections)
         + check_tests(paper, relations["tests"], relations["methods"])
-        + check_marks(paper, frame, enrollment)
-        + check_claims(paper, relations["claims"], frame, enrollment)
+        + check_marks(paper, frame, enrollment, selections)
+        + check_claims(paper, relations["claims"], frame, enrollment, selections)
     )
     return checks
 

@@ -45,9 +45,23 @@ def timed(command: list[str], cwd: Path) -> tuple[float, int, str]:
     return elapsed, int(peak), output
 
 
-def snakemake(workdir: Path, *args: str) -> tuple[float, int, int]:
+RENDER_AND_FORMATS = {
+    "render_markdown",
+    "document_tree",
+    "to_html",
+    "to_docx",
+    "to_typst",
+    "compile_pdf",
+    "check_formats",
+    "manifest",
+}
+"""The rules a template-only edit may rerun: rendering, conversions and their checks."""
+
+
+def snakemake(workdir: Path, *args: str) -> tuple[float, int, list[str]]:
+    """Wall time, peak memory and the rules of the jobs that ran."""
     elapsed, peak, output = timed([PYTHON, "-m", "snakemake", "--cores", "4", *args], workdir)
-    jobs = len(re.findall(r"^localrule (?!all:)", output, flags=re.MULTILINE))
+    jobs = re.findall(r"^localrule (?!all:)(\w+):", output, flags=re.MULTILINE)
     return elapsed, peak, jobs
 
 
@@ -126,14 +140,15 @@ def floor(workdir: Path, scratch: Path) -> dict[str, float]:
 
 
 def edit_and_rebuild(workdir: Path, path: str, change, *args: str) -> tuple[float, int]:
-    times, jobs = [], []
+    times, jobs, rules = [], [], set()
     for run in range(RUNS):
         target = workdir / path
         target.write_text(change(target.read_text(), run))
-        elapsed, _, count = snakemake(workdir, *args)
+        elapsed, _, ran = snakemake(workdir, *args)
         times.append(elapsed)
-        jobs.append(count)
-    return median(times), int(median(jobs))
+        jobs.append(len(ran))
+        rules.update(ran)
+    return median(times), int(median(jobs)), rules
 
 
 def toggle_value(text: str, run: int) -> str:
@@ -159,17 +174,17 @@ def main() -> int:
         base = floor(workdir, scratch)
         noop = median([snakemake(workdir)[0] for _ in range(RUNS)])
         cold_median = median(cold)
-        template, template_jobs = edit_and_rebuild(
+        template, template_jobs, template_rules = edit_and_rebuild(
             workdir,
             "templates/sections/02-introduction.md.j2",
             lambda text, run: text + f"\nA sentence added for the benchmark, run {'abc'[run]}.\n",
         )
-        figure_code, figure_jobs = edit_and_rebuild(
+        figure_code, figure_jobs, _ = edit_and_rebuild(
             workdir,
             "workflow/vertebroplasty/figures.py",
             lambda text, run: text + f"\n# benchmark edit {run}\n",
         )
-        data, data_jobs = edit_and_rebuild(
+        data, data_jobs, _ = edit_and_rebuild(
             workdir, "data/raw/visits.csv", toggle_value, "--config", "audit_strict=false"
         )
         scaled = {}
@@ -212,9 +227,10 @@ def main() -> int:
     )
     row(
         "template edit",
-        f"{template:.2f} s, {template_jobs} jobs ({template / cold_median:.2f} x cold)",
+        f"{template:.2f} s, {template_jobs} jobs ({template / cold_median:.2f} x cold)"
+        + "".join(f", also {rule}" for rule in sorted(template_rules - RENDER_AND_FORMATS)),
         "render + formats only, <= 0.4 x cold",
-        template <= 0.4 * cold_median and template_jobs <= 7,
+        template <= 0.4 * cold_median and template_rules <= RENDER_AND_FORMATS,
     )
     row("figure-code edit", f"{figure_code:.2f} s, {figure_jobs} jobs", "", True)
     row("one-value data edit", f"{data:.2f} s, {data_jobs} jobs", "", True)
