@@ -42,4 +42,4 @@ rule all:
 
 
 onsuccess:
-    stop_idle_timers()
+    exit_promptly()

@@ -101,14 +101,19 @@ def run_step(name, input, output, params, wildcards, log):
     run_in_process(name, input, output, params, wildcards, log)
 
 
-def stop_idle_timers():
-    """Cancel Snakemake's leftover rate-limit timers so the build exits when it is done.
+def exit_promptly():
+    """Let a successful build end as soon as its work is done.
 
-    The scheduler re-checks its job rate on a one-second timer; once every job has
-    finished, Python would otherwise wait for the last timer before exiting.
+    Two waits are skipped. Snakemake re-checks its job rate on a one-second timer; once
+    every job has finished, Python would wait for the last timer before exiting, so the
+    leftover timers are cancelled. And Python's final garbage collections at exit walk
+    every object pandas, SciPy and matplotlib created (0.2 to 0.3 s here); freezing them
+    skips that walk, and the operating system frees the memory.
     """
+    import gc
     import threading
 
     for thread in threading.enumerate():
         if isinstance(thread, threading.Timer):
             thread.cancel()
+    gc.freeze()
