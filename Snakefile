@@ -2,7 +2,7 @@
 # -> Markdown -> HTML, DOCX, PDF. Rules live in workflow/rules/, logic in the
 # `vertebroplasty` package under workflow/.
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 from vertebroplasty.settings import check_config, write_settings
 
@@ -12,8 +12,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# The config is checked against config/schema/config.schema.yaml (JSON Schema, as
+# Snakemake's `validate` would), with messages that name the key in an author's words.
 check_config(config, "config/schema/config.schema.yaml")
-validate(config, "config/schema/config.schema.yaml")
 # Rules take the settings they use as files (results/settings/<key>.json), not params.
 write_settings(config, "results/settings")
 

@@ -122,7 +122,7 @@ def test_grim_for_a_mean_on_a_ten_point_step(mean, verdict):
             )
         ]
     )
-    (check,) = audit.check_granularity(paper, kps_frame(), pd.DataFrame(), {})
+    (check,) = audit.check_granularity(paper, kps_frame(), pd.DataFrame(), {"kps": 10.0})
     assert check.check == "grim" and check.verdict == verdict
 
 
@@ -135,7 +135,10 @@ def test_grimmer_for_an_sd_on_a_ten_point_step(sd, verdict):
             entry("t3.kps.preop.sd.pvp_itr", "sd", sd, **of),
         ]
     )
-    checks = {c.check: c for c in audit.check_granularity(paper, kps_frame(), pd.DataFrame(), {})}
+    checks = {
+        c.check: c
+        for c in audit.check_granularity(paper, kps_frame(), pd.DataFrame(), {"kps": 10.0})
+    }
     assert checks["grimmer"].verdict == verdict
 
 

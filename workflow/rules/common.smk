@@ -64,7 +64,14 @@ def template_folder(wildcards, input):
 
 def table_code(wildcards):
     """The code one table step runs: its own module and the shared table helpers."""
-    shared = ("analysis_dataset", "comparisons", "formatting", "registry", "tables")
+    shared = (
+        "analysis_dataset",
+        "comparisons",
+        "derived",
+        "formatting",
+        "registry",
+        "tables",
+    )
     return package_code(TABLE_MODULES[wildcards.table], "analysis_steps", *shared)
 
 

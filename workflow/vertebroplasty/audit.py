@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from .cohort import ARMS, column_steps
 from .errors import ManuscriptError
 from .formatting import format_decimal
 from .published import COHORT_STATS, evaluate, n_behind, printed_number
@@ -50,7 +51,6 @@ COMPARES_TO_REGISTRY = {
     "cement_ml": "cement_volume",
     "paraplegia_recovered": "paraplegia.recovered",
 }
-STEPS = {"vas": 0.5, "odi": 1.0, "kps": 10.0}
 LOWER_IS_BETTER = {"vas": True, "odi": True, "kps": False}
 
 
@@ -146,12 +146,7 @@ def check_data(
 
 
 def _p_against(key: str, entry: dict[str, Any], mine: dict[str, Any]) -> Check:
-    printed = str(entry["printed"]).replace("P", "").replace("=", "").strip()
-    p = float(mine["value"])
-    if printed.startswith("<"):
-        same = p < float(printed.lstrip("<").strip())
-    else:
-        same = _fmt(p, decimals_of(printed)) == printed
+    same = p_matches(str(entry["printed"]), float(mine["value"]))
     return Check(
         f"data:{key}",
         entry["where"],
@@ -192,7 +187,7 @@ def check_sums(paper: Paper, sums: list[dict[str, Any]]) -> list[Check]:
 def denominator_id(entry: dict[str, Any]) -> str | None:
     """The published group size a percentage or interval is taken of."""
     of = entry.get("of", {})
-    arm = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}.get(of.get("arm"))
+    arm = ARMS.get(of.get("arm"))
     among = of.get("among") or {}
     if arm is None:
         return None
@@ -304,12 +299,12 @@ def check_intervals(paper: Paper) -> list[Check]:
         if count is not None and total_key:
             n = paper.value(total_key)
             decimals = paper.decimals(low_key)
-            for name, (lo, hi) in interval_methods(count, n).items():
+            methods = interval_methods(count, n)
+            for name, (lo, hi) in methods.items():
                 if _fmt(lo, decimals) == _fmt(low, decimals) and _fmt(hi, decimals) == _fmt(
                     high, decimals
                 ):
                     reproduced.append(name)
-            methods = interval_methods(count, n)
             detail = "; ".join(f"{name} {lo:.1f}–{hi:.1f}%" for name, (lo, hi) in methods.items())
             problems_text = "; ".join(problems)
             explanation = (
@@ -383,7 +378,7 @@ def check_granularity(
         if entry["stat"] not in ("mean", "sd"):
             continue
         var = entry["of"]["var"]
-        step = STEPS.get(var, codebook_steps.get(var))
+        step = codebook_steps.get(var)
         if not step:
             continue
         n = n_behind(entry, frame, enrollment, selections)
@@ -550,7 +545,7 @@ def table3_cell(
     """Welch and Student P for a Table 3 cell from its printed means and SDs."""
     score, visit = cell.split(".")[1:3]
     stats_ = []
-    for arm in ("pvp_itr", "pvp"):
+    for arm in ARMS.values():
         mean_key = f"t3.{score}.{visit}.mean.{arm}"
         n = n_behind(paper.entries[mean_key], frame, enrollment, selections)
         stats_.append([paper.value(mean_key), paper.value(f"t3.{score}.{visit}.sd.{arm}"), n])
@@ -648,12 +643,7 @@ def run_checks(entries, relations, frame, enrollment, registry, codebook, synthe
     """
     paper = Paper(entries)
     selections: dict = {}
-    steps = {
-        name: float(col["step"])
-        for table in codebook["tables"].values()
-        for name, col in table["columns"].items()
-        if "step" in col
-    }
+    steps = column_steps(codebook)
     checks = (
         check_data(paper, frame, enrollment, registry, synthetic, selections)
         + check_sums(paper, relations["sums"])

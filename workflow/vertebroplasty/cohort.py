@@ -28,6 +28,16 @@ def load_codebook(path: Path = CODEBOOK) -> dict[str, Any]:
     return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
 
 
+def column_steps(codebook: dict[str, Any]) -> dict[str, float]:
+    """Each column's recording step from the codebook (VAS 0.5, KPS 10...), where it has one."""
+    return {
+        name: float(column["step"])
+        for table in codebook["tables"].values()
+        for name, column in table["columns"].items()
+        if "step" in column
+    }
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """Read one cohort CSV as text, keeping empty cells as missing."""
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")

@@ -80,14 +80,17 @@ def select(
     columns taken from them, are remembered, so hundreds of published numbers about the
     same groups filter once.
     """
+    chosen = {} if cache is None else cache
     if of.get("pop") == "enrolled":
-        rows = enrollment.assign(included=enrollment["included"].map({True: "yes", False: "no"}))
-        if of.get("arm", "both") != "both":
-            rows = rows[rows["arm"] == of["arm"]]
-        return rows
+        key = (id(enrollment), "enrolled", of.get("arm", "both"))
+        if key not in chosen:
+            rows = enrollment.assign(
+                included=enrollment["included"].map({True: "yes", False: "no"})
+            )
+            chosen[key] = rows if key[2] == "both" else rows[rows["arm"] == key[2]]
+        return chosen[key]
     among = tuple(sorted((of.get("among") or {}).items()))
     key = (id(frame), len(frame), of.get("pop"), of.get("arm", "both"), among)
-    chosen = {} if cache is None else cache
     if key not in chosen:
         mask = pd.Series(True, index=frame.index)
         if of.get("pop") == "outcome":

@@ -11,11 +11,11 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from .cohort import read_cohort
+from .cohort import column_steps, read_cohort
 from .derived import patient_frame
 from .formatting import format_decimal
 from .published import COHORT_STATS, evaluate, n_behind, printed_number
-from .reconstruction import CHOICES, SCORE_STEPS
+from .reconstruction import CHOICES
 from .step_search import decimals_of, reachable_squares, reachable_sums
 
 INCONSISTENT_WITH_OTHER_NUMBERS: dict[str, str] = {
@@ -29,13 +29,11 @@ INCONSISTENT_WITH_OTHER_NUMBERS: dict[str, str] = {
 
 
 def step_of(entry: dict[str, Any], codebook: dict[str, Any]) -> float:
+    """The recording step of the entry's variable (0.01 for a column without one)."""
     var = entry["of"]["var"]
-    if var in SCORE_STEPS:
-        return SCORE_STEPS[var]
-    for table in codebook["tables"].values():
-        if var in table["columns"]:
-            return float(table["columns"][var].get("step", 0.01))
-    raise KeyError(var)
+    if not any(var in table["columns"] for table in codebook["tables"].values()):
+        raise KeyError(var)
+    return column_steps(codebook).get(var, 0.01)
 
 
 def reconcile(entries, data_dir: Path, codebook: dict[str, Any]) -> list[dict[str, str]]:

@@ -27,13 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cohort import load_codebook, write_table
+from .cohort import ARMS, load_codebook, write_table
 from .published import load_published, printed_number
 from .step_search import reachable_sums, search_values
 
 SEED = 20091001
 DATA = Path(__file__).resolve().parents[2] / "data"
-ARM_KEYS = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
 FOLLOWUP_BOUNDS = (3.0, 60.0)  # inclusion needs >= 3 months; the study ran about six years
 HOSPITAL_BOUNDS = (3, 12)
 FOLLOWUP_DRAWS = 300
@@ -155,7 +154,7 @@ def fit_with_range(ideal, step, mean, sd, low, high, rng, pin=True):
 # --------------------------------------------------------------------------- enrolment
 def build_enrollment(pub: Published, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
-    for label, key in ARM_KEYS.items():
+    for label, key in ARMS.items():
         n = pub.count(f"flow.enrolled.{key}")
         no_mri = pub.count(f"flow.no_mri.{key}")
         lost = pub.count(f"flow.lost.{key}")
@@ -532,7 +531,7 @@ def reconstruct(entries: list[dict[str, Any]], codebook: dict[str, Any]) -> dict
     tables: dict[str, list[pd.DataFrame]] = {
         t: [] for t in ("baseline", "procedure", "visits", "followup")
     }
-    for label, key in ARM_KEYS.items():
+    for label, key in ARMS.items():
         ids = enrollment.loc[
             (enrollment["arm"] == label) & (enrollment["included"] == "yes"), "patient_id"
         ]

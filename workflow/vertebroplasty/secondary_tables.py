@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .cohort import ARMS
+from .derived import ASIA_GROUPS, ASIA_ORDER
 from .formatting import format_percent
 from .tables import (
     NumberBook,
@@ -42,7 +43,7 @@ PARAPLEGIA = {
     "unchanged": "Unchanged",
     "deteriorated": "Deteriorated",
 }
-GRADES = ["A", "B", "C", "D", "E"]
+GRADES = list(ASIA_ORDER)
 
 
 def _outcome(patients: pd.DataFrame) -> pd.DataFrame:
@@ -192,13 +193,14 @@ def table_asia_grades(patients: pd.DataFrame, settings: dict, decimals: dict) ->
         )
         rows.append([label, "", "", marks(s["p"], s["test"])])
         rows += _category_rows(s, {g: f"Grade {g}" for g in GRADES})
-        grades_by_arm = arm_values(frame, column)
-        for group, grades in (("a", ["A"]), ("b_d", ["B", "C", "D"]), ("e", ["E"])):
-            for arm, arm_grades in grades_by_arm.items():
+        groups_by_arm = arm_values(frame, f"{column}_group")
+        for group in dict.fromkeys(ASIA_GROUPS.values()):  # A, B-D, E
+            key = group.lower().replace("-", "_")
+            for arm, arm_groups in groups_by_arm.items():
                 book.count(
-                    f"asia.{moment}.group_{group}.{ARMS[arm]}.n",
-                    int(arm_grades.isin(grades).sum()),
-                    len(arm_grades),
+                    f"asia.{moment}.group_{key}.{ARMS[arm]}.n",
+                    int((arm_groups == group).sum()),
+                    len(arm_groups),
                 )
         tidy += _tidy(s, column)
     markdown = markdown_table(

@@ -1,8 +1,8 @@
 """The build settings: checked against their schema, then handed to rules as files.
 
-Snakemake's own ``validate`` reports a JSON-schema error; :func:`check_config` runs
-first and says the same thing in an author's words: which key, what was found, what is
-allowed.
+:func:`check_config` does what Snakemake's ``validate`` would (JSON Schema against
+``config/schema/config.schema.yaml``) but says what is wrong in an author's words:
+which key, what was found, what is allowed.
 
 Rules read settings from ``results/settings/<key>.json`` (:func:`write_settings`), not
 from ``params:``. A changed setting, in ``config/config.yaml`` or on the command line,

@@ -14,10 +14,14 @@ import pandas as pd
 
 from .cohort import ARMS
 from .comparisons import Comparison, compare_categorical, compare_continuous, proportion_interval
-from .formatting import format_count, format_decimal, format_p_value, format_percent
+from .formatting import (
+    format_count,
+    format_decimal,
+    format_mean_sd,
+    format_p_value,
+    format_percent,
+)
 from .registry import Number
-
-ARM_LABELS = {"PVP+ITR": "PVP+ITR", "PVP": "PVP"}
 
 
 @dataclass
@@ -98,29 +102,28 @@ def summarise_continuous(
         v = column_values.dropna().astype(float)
         values[arm] = v
         base = f"{key}.{ARMS[arm]}"
-        mean = book.add(
-            f"{base}.mean", float(v.mean()), format_decimal(v.mean(), decimals), unit, len(v)
-        )
-        sd = book.add(
-            f"{base}.sd",
+        mean, sd, smallest, largest = (
+            float(v.mean()),
             float(v.std(ddof=1)),
-            format_decimal(v.std(ddof=1), decimals),
-            unit,
-            len(v),
+            float(v.min()),
+            float(v.max()),
         )
-        low = _plain(v.min())
-        high = _plain(v.max())
-        book.add(f"{base}.min", float(v.min()), low, unit, len(v))
-        book.add(f"{base}.max", float(v.max()), high, unit, len(v))
-        book.add(f"{base}.mean_sd", float(v.mean()), f"{mean} ± {sd}", unit, len(v))
-        book.add(f"{base}.range", float(v.max() - v.min()), f"{low}–{high}", unit, len(v))
+        book.add(f"{base}.mean", mean, format_decimal(mean, decimals), unit, len(v))
+        book.add(f"{base}.sd", sd, format_decimal(sd, decimals), unit, len(v))
+        low, high = _plain(smallest), _plain(largest)
+        book.add(f"{base}.min", smallest, low, unit, len(v))
+        book.add(f"{base}.max", largest, high, unit, len(v))
+        mean_sd = book.add(
+            f"{base}.mean_sd", mean, format_mean_sd(mean, sd, decimals), unit, len(v)
+        )
+        book.add(f"{base}.range", largest - smallest, f"{low}–{high}", unit, len(v))
         book.count(f"{base}.n", len(v))
         cells[arm] = {
-            "mean_sd": f"{mean} ± {sd}",
+            "mean_sd": mean_sd,
             "range": f"{low}–{high}",
             "n": len(v),
-            "mean": float(v.mean()),
-            "sd": float(v.std(ddof=1)),
+            "mean": mean,
+            "sd": sd,
         }
     result = compare_continuous(values["PVP+ITR"], values["PVP"], settings, what)
     difference = values["PVP+ITR"].mean() - values["PVP"].mean()
