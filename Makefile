@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.pins-installed
 CORES ?= 4
 
-.PHONY: paper test cohort lint clean numbers watch report bench
+.PHONY: paper test cohort lint clean numbers watch report bench verify
 
 ## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output.
 paper: $(STAMP)
@@ -16,6 +16,10 @@ paper: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Recompute every hash the manifest and the build's ledger vouch for; non-zero on a mismatch.
+verify: $(STAMP)
+	$(BIN)/python -m vertebroplasty.verify
 
 ## Rebuild the synthetic cohort in data/raw/ and data/RECONCILIATION.md (not part of `paper`).
 cohort: $(STAMP)

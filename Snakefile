@@ -4,9 +4,15 @@
 
 from snakemake.utils import min_version
 
-from vertebroplasty.settings import check_config, write_settings
+from vertebroplasty.settings import check_config
+from vertebroplasty.yaml_files import check_yaml_file
 
 min_version("9.0")
+
+
+# Anchors and aliases (a "billion laughs" file can exhaust memory) are refused before
+# Snakemake reads the config.
+check_yaml_file("config/config.yaml")
 
 
 configfile: "config/config.yaml"
@@ -15,14 +21,13 @@ configfile: "config/config.yaml"
 # The config is checked against config/schema/config.schema.yaml (JSON Schema, as
 # Snakemake's `validate` would), with messages that name the key in an author's words.
 check_config(config, "config/schema/config.schema.yaml")
-# Rules take the settings they use as files (results/settings/<key>.json), not params.
-write_settings(config, "results/settings")
 
 
 report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/settings.smk"
 include: "workflow/rules/validate.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
@@ -40,6 +45,10 @@ rule all:
         rules.check_formats.output.report,
         rules.manifest.output.manifest,
         rules.audit_report.output.html,
+
+
+# Files under results/ that the ledger cannot vouch for are rebuilt, not trusted.
+rebuild_untrusted_results()
 
 
 onsuccess:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -80,8 +82,10 @@ def formats(tmp):
     md = tmp / "m.md"
     md.write_text("# Abstract\n\nValue 88.6.\n")
     tree = tmp / "m.json"
+    sections = tmp / "sections.json"
+    sections.write_text("[]")
     build_document_tree(
-        md, tree, REPO / "config/pandoc/tree.yaml", REPO / "templates/references.bib"
+        md, tree, REPO / "config/pandoc/tree.yaml", REPO / "templates/references.bib", sections, tmp
     )
     html = tmp / "m.html"
     html.write_text("<h1>Abstract</h1><p>Value 88.7.</p>")
@@ -100,11 +104,38 @@ def audit(tmp):
     )
 
 
+def smuggled_html(tmp):
+    from test_hostile_templates import build_html
+
+    section = "{## ##}\n" * 11 + '<iframe src="/etc/passwd"></iframe>\n'
+    workdir = tmp / "work"
+    workdir.mkdir()
+    here = Path.cwd()
+    os.chdir(workdir)
+    try:
+        return message_of(lambda: build_html(workdir, section)).replace(
+            "01-hostile.md.j2", "06-conclusion.md.j2"
+        )
+    finally:
+        os.chdir(here)
+
+
+def not_utf8(tmp):
+    root = templates(tmp, **{"01-a": "Text.\n"})
+    (root / "sections/01-a.md.j2").write_bytes(b"Caf\xe9.\n")
+    return message_of(lambda: render(root))
+
+
 TRIGGERS = {
     "A number typed into the prose": typed_number,
     '"Significant" typed by hand': lambda tmp: message_of(
         lambda: render(templates(tmp, **{"01-a": "It was significantly better.\n"}))
     ),
+    "A number made by the template": lambda tmp: message_of(
+        lambda: render(templates(tmp, **{"04-results": "a\nb\nWe treated {{ 40 + 2 }}.\n"}))
+    ).replace(str(tmp) + "/", ""),
+    "HTML, scripts or files from outside in the text": smuggled_html,
+    "A template that cannot be read": not_utf8,
     "A key that does not exist": lambda tmp: message_of(
         lambda: render(
             templates(tmp, **{"01-a": "{{ num('flow.enroled.pvp_itr.n') }}\n"}), registry=REGISTRY

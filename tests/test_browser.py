@@ -54,10 +54,13 @@ window.addEventListener('load', () => {
 });
 </script>"""
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"),
-    reason="Chromium is not installed (apt-get install chromium); .ci/run installs it",
-)
+pytestmark = [
+    pytest.mark.build,
+    pytest.mark.skipif(
+        CHROMIUM is None and not os.environ.get("CI"),
+        reason="Chromium is not installed (apt-get install chromium); .ci/run installs it",
+    ),
+]
 
 
 def run_chromium(*args: str, workdir) -> subprocess.CompletedProcess:

@@ -2,43 +2,91 @@
 
 from __future__ import annotations
 
-import json
-import os
+from pathlib import Path
 
-from vertebroplasty.settings import read_settings, write_settings
+import pytest
+
+from vertebroplasty.errors import ManuscriptError
+from vertebroplasty.settings import (
+    discard_altered_settings,
+    read_settings,
+    settings_file,
+    write_setting,
+)
 
 CONFIG = {"audit_strict": True, "manuscript": {"date": "2026-11-27"}, "data_dir": "data/raw"}
 
 
-def test_each_top_level_setting_gets_its_own_file_and_reads_back(tmp_path):
-    write_settings(CONFIG, tmp_path)
-    files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == ["audit_strict.json", "data_dir.json", "manuscript.json"]
-    assert read_settings(tmp_path / name for name in files) == CONFIG
+def write_all(config: dict, folder) -> list[str]:
+    paths = [settings_file(folder, key, value) for key, value in config.items()]
+    for key, path in zip(config, paths, strict=True):
+        write_setting(config, key, path)
+    return paths
 
 
-def test_an_unchanged_setting_keeps_its_file_untouched(tmp_path):
-    write_settings(CONFIG, tmp_path)
-    path = tmp_path / "manuscript.json"
-    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    write_settings(dict(CONFIG), tmp_path)
-    assert path.stat().st_mtime_ns == 1_000_000_000
+def test_each_setting_gets_a_file_named_for_its_value_and_reads_back(tmp_path):
+    paths = write_all(CONFIG, tmp_path)
+    assert [path.rsplit("/", 1)[1].split("-")[0] for path in paths] == list(CONFIG)
+    assert read_settings(paths) == CONFIG
 
 
-def test_a_changed_setting_replaces_only_its_own_file(tmp_path):
-    write_settings(CONFIG, tmp_path)
-    for path in tmp_path.iterdir():
-        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    write_settings({**CONFIG, "audit_strict": False}, tmp_path)
-    assert json.loads((tmp_path / "audit_strict.json").read_text()) is False
-    assert (tmp_path / "audit_strict.json").stat().st_mtime_ns != 1_000_000_000
-    assert (tmp_path / "manuscript.json").stat().st_mtime_ns == 1_000_000_000
-    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
+def test_a_changed_value_is_a_different_file(tmp_path):
+    same = settings_file(tmp_path, "audit_strict", True)
+    assert settings_file(tmp_path, "audit_strict", True) == same
+    assert settings_file(tmp_path, "audit_strict", False) != same
 
 
 def test_the_file_does_not_depend_on_the_order_of_keys(tmp_path):
-    write_settings({"manuscript": {"b": 1, "a": 2}}, tmp_path / "one")
-    write_settings({"manuscript": {"a": 2, "b": 1}}, tmp_path / "two")
-    assert (tmp_path / "one/manuscript.json").read_bytes() == (
-        tmp_path / "two/manuscript.json"
-    ).read_bytes()
+    one = settings_file(tmp_path, "manuscript", {"b": 1, "a": 2})
+    assert one == settings_file(tmp_path, "manuscript", {"a": 2, "b": 1})
+
+
+def test_a_settings_file_edited_by_hand_is_refused_when_read(tmp_path):
+    [path] = write_all({"audit_strict": True}, tmp_path)
+    Path(path).write_text("false\n")
+    with pytest.raises(ManuscriptError, match="was changed by hand"):
+        read_settings([path])
+
+
+def test_a_setting_changed_during_the_build_is_not_written_under_the_old_name(tmp_path):
+    path = settings_file(tmp_path, "audit_strict", True)
+    with pytest.raises(ManuscriptError, match="changed while the build was running"):
+        write_setting({"audit_strict": False}, "audit_strict", path)
+    assert not Path(path).exists()
+
+
+def test_altered_settings_files_are_discarded_and_intact_ones_kept(tmp_path):
+    kept, altered = write_all({"data_dir": "data/raw", "audit_strict": True}, tmp_path)
+    Path(altered).write_text("false\n")
+    assert discard_altered_settings(tmp_path) == [Path(altered).as_posix()]
+    assert Path(kept).exists()
+    assert not Path(altered).exists()
+
+
+# --------------------------------------------------------------------------- the check
+def checked_config(**manuscript) -> dict:
+    """The shipped config/config.yaml with the manuscript settings replaced."""
+    import yaml
+    from conftest import REPO
+
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text(encoding="utf-8"))
+    config["manuscript"] = manuscript
+    return config
+
+
+def test_an_impossible_manuscript_date_is_refused_by_the_config_check():
+    import pytest
+    from conftest import REPO
+
+    from vertebroplasty.settings import ConfigInvalid, check_config
+
+    schema = REPO / "config/schema/config.schema.yaml"
+    check_config(checked_config(date="2028-02-29"), schema)  # a leap day is a real date
+    for date in ("2026-02-30", "2026-13-01", "27-11-2026"):
+        with pytest.raises(ConfigInvalid) as excinfo:
+            check_config(checked_config(date=date), schema)
+        assert str(excinfo.value) == (
+            "The build settings are not valid:\n"
+            f"  - config/config.yaml, key 'manuscript.date': {date} is not a real date; "
+            "write it as YYYY-MM-DD."
+        )

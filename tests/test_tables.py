@@ -159,3 +159,53 @@ def test_the_test_used_follows_the_config(registry):
     )
     assert statistics.fmean(v[0]) < statistics.fmean(v[1])
     assert numbers["scores.vas.m01.difference"].value < 0
+
+
+def test_a_category_added_to_the_codebook_is_counted_in_table_1_in_codebook_order():
+    from vertebroplasty.table_baseline import table_baseline
+
+    codebook = load_codebook()
+    tumours = codebook["tables"]["baseline"]["columns"]["primary_tumor"]["values"]
+    tumours.insert(tumours.index("breast") + 1, "bladder")
+    frame = package_patients(REPO / "data/raw", load_codebook())
+    first = frame.index[frame["arm"] == "PVP+ITR"][0]
+    frame.loc[first, "primary_tumor"] = "bladder"
+    result = table_baseline(frame, CONFIG["statistics"], CONFIG["decimals"], codebook)
+    numbers = {n.key: n.value for n in result.numbers}
+    assert numbers["baseline.primary_tumor.bladder.pvp_itr.n"] == 1
+    assert numbers["baseline.primary_tumor.bladder.pvp.n"] == 0
+    for arm in ARMS.values():
+        for key in ("sex", "primary_tumor", "vertebrae_treated", "asia"):
+            rows = [
+                value
+                for k, value in numbers.items()
+                if k.startswith(f"baseline.{key}.")
+                and k.endswith(f".{arm}.n")
+                and k != f"baseline.{key}.total.{arm}.n"
+            ]
+            assert sum(rows) == numbers[f"baseline.n.{arm}"], (key, arm)
+    names = [line.split("|")[1].strip() for line in result.markdown.splitlines()[2:] if "|" in line]
+    at = names.index("Breast cancer")
+    assert names[at : at + 3] == ["Breast cancer", "bladder", "Colon cancer"]
+
+
+def test_a_table_refuses_to_drop_a_category_it_does_not_list():
+    from vertebroplasty.errors import ManuscriptError
+    from vertebroplasty.tables import NumberBook, summarise_categories
+
+    frame = package_patients(REPO / "data/raw", load_codebook())
+    with pytest.raises(ManuscriptError) as excinfo:
+        summarise_categories(
+            NumberBook("table_asia_grades (outcome population)"),
+            "asia.baseline",
+            frame,
+            "asia_baseline",
+            ["A", "B", "C", "D"],
+            CONFIG["statistics"],
+            1,
+        )
+    assert str(excinfo.value) == (
+        "table_asia_grades (outcome population): asia_baseline 'E' occurs in the data but is "
+        "not among the table's categories (A, B, C, D), so its counts would not add up to n. "
+        "Add the category to the table in workflow/vertebroplasty/, or correct the data."
+    )

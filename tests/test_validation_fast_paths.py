@@ -116,14 +116,16 @@ PATTERN = "^[A-Za-z0-9_-]{1,32}$"
         ["P0001", "P0002", None],
         ["P0001", "P 2", "P0003"],
         ["P0001", "", "x" * 33],
-        ["P0001\n"],  # re.match's $ accepts a final line break, as Series.str.match does
+        ["P0001\n"],  # $ alone accepts a final line break: only a full match refuses it
         ["P0001\nP0002"],
+        ["P0001", "P0002\n", None],
+        ["P0001\r\n"],
     ],
 )
-def test_matches_pattern_agrees_with_series_str_match(cells):
+def test_matches_pattern_agrees_with_series_str_fullmatch(cells):
     series = pd.Series(cells, dtype=object)
     result = matches_pattern(series, PATTERN)
-    expected = series.str.match(PATTERN)
+    expected = series.str.fullmatch(PATTERN)
     if result is True:
         assert expected.dropna().all()
     else:

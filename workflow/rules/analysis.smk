@@ -6,7 +6,7 @@ rule analysis_dataset:
     input:
         **rules.validate_cohort.output,
         codebook=CODEBOOK,
-        code=package_code("analysis_dataset", "cohort", "derived"),
+        code=package_code("analysis_dataset", "cohort", "derived", "yaml_files"),
     output:
         patients="results/analysis/patients.csv",
     log:
@@ -32,6 +32,7 @@ rule patient_flow:
 rule make_table:
     input:
         patients=rules.analysis_dataset.output.patients,
+        codebook=CODEBOOK,
         settings=settings_files("statistics", "decimals"),
         code=table_code,
     output:

@@ -11,7 +11,14 @@ rule audit:
         patients=rules.analysis_dataset.output.patients,
         enrollment=rules.validate_cohort.output.enrollment,
         numbers=expand("results/numbers/{table}.json", table=TABLE_MODULES),
-        code=package_code("audit", "published", "step_search", "analysis_dataset"),
+        code=package_code(
+            "audit",
+            "published",
+            "step_search",
+            "analysis_dataset",
+            "cohort",
+            "yaml_files",
+        ),
     output:
         csv="results/audit/audit.csv",
         markdown="results/audit/audit.md",

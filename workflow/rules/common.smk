@@ -28,11 +28,13 @@ FIGURE_TABLES = {
 
 
 def settings_files(*keys):
-    """The settings files a rule reads (written by the Snakefile from the config).
+    """The settings files a rule reads, each named for its value (rule `setting`).
 
     A rule that takes one reruns when that setting changes, as for any edited input.
     """
-    return [f"results/settings/{key}.json" for key in keys]
+    from vertebroplasty.settings import settings_file
+
+    return [settings_file("results/settings", key, config[key]) for key in keys]
 
 
 def raw_table(name):
@@ -53,7 +55,7 @@ def package_code(*modules):
     """Package modules a rule runs, as inputs, so editing one reruns that rule."""
     return [
         f"{PACKAGE_DIR}/{module}.py"
-        for module in ("errors", "settings", "steps") + modules
+        for module in ("atomic_files", "errors", "settings", "steps", "trust") + modules
     ]
 
 
@@ -66,11 +68,13 @@ def table_code(wildcards):
     """The code one table step runs: its own module and the shared table helpers."""
     shared = (
         "analysis_dataset",
+        "cohort",
         "comparisons",
         "derived",
         "formatting",
         "registry",
         "tables",
+        "yaml_files",
     )
     return package_code(TABLE_MODULES[wildcards.table], "analysis_steps", *shared)
 
@@ -79,8 +83,11 @@ def figure_table(wildcards):
     return FIGURE_TABLES[wildcards.figure]
 
 
-def manifest_sources():
-    """Every input the manuscript depends on, for the manifest's checksums."""
+def manifest_sources(wildcards=None):
+    """Every input the manuscript depends on, for the manifest's checksums.
+
+    Only the cohort files that exist: a missing one is reported by validation, in words.
+    """
     fixed = [
         "config/config.yaml",
         "config/study_facts.yaml",
@@ -90,7 +97,7 @@ def manifest_sources():
     ]
     pandoc = sorted(str(p) for p in Path("config/pandoc").glob("*"))
     return (
-        [raw_table(name) for name in COHORT_TABLES]
+        existing_cohort_files(wildcards)
         + settings_files(*config)
         + fixed
         + pandoc
@@ -106,6 +113,68 @@ def run_step(name, input, output, params, wildcards, log):
     from vertebroplasty.steps import run_in_process
 
     run_in_process(name, input, output, params, wildcards, log)
+
+
+def rebuild_untrusted_results():
+    """Have Snakemake rebuild every file under results/ the build cannot vouch for.
+
+    Snakemake trusts file dates; the ledger (vertebroplasty.trust) knows what each step
+    wrote. A file that was deleted, edited by hand, left half-written, or never written
+    by this build is forced to rebuild (as `--forcerun FILE` would), with everything
+    built from it; so after a failed step the next build fails the same way until the
+    cause is fixed. The files are added when Snakemake prepares its DAG, the first
+    moment its settings exist (they are set after this file is read).
+    """
+    prepare = getattr(workflow, "_prepare_dag", None)
+    if prepare is None:
+        raise WorkflowError(
+            "This Snakemake has no Workflow._prepare_dag; the trust ledger needs the "
+            "version pinned in requirements.txt."
+        )
+
+    def prepare_with_untrusted_results(*args, **kwargs):
+        force_untrusted_results()
+        return prepare(*args, **kwargs)
+
+    workflow._prepare_dag = prepare_with_untrusted_results
+
+
+def force_untrusted_results():
+    import sys
+
+    from vertebroplasty.settings import discard_altered_settings
+    from vertebroplasty.trust import Untrusted, untrusted_files
+
+    def produced(path):
+        return any(rule.is_producer(path) for rule in workflow.rules)
+
+    found = [
+        item
+        for item in untrusted_files(
+            produced_by_a_rule=produced, ignored=("logs", "settings")
+        )
+        if produced(item.path)
+    ]
+    altered = [
+        Untrusted(path, "was changed by hand (removed; written again when needed)")
+        for path in discard_altered_settings("results/settings")
+    ]
+    if altered:
+        print(
+            "WARNING: settings files are written from config/config.yaml:\n"
+            + "\n".join(f"  - {item}" for item in altered),
+            file=sys.stderr,
+        )
+    if not found or workflow.dag_settings is None:
+        return
+    print(
+        "WARNING: these files no longer match what the build wrote; they are rebuilt "
+        "(edit templates/, data/ or config/, never results/):\n"
+        + "\n".join(f"  - {item}" for item in found),
+        file=sys.stderr,
+    )
+    forced = set(workflow.dag_settings.forcerun) | {item.path for item in found}
+    workflow.dag_settings.forcerun = frozenset(forced)
 
 
 def exit_promptly():

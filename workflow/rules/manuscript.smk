@@ -11,9 +11,12 @@ rule render_markdown:
         facts="config/study_facts.yaml",
         settings=settings_files("manuscript", "synthetic_cohort", "statistics"),
         templates=section_templates(),
-        code=package_code("registry", "rendering", "template_helpers", "template_lint"),
+        code=package_code(
+            "registry", "rendering", "template_helpers", "template_lint", "yaml_files"
+        ),
     output:
         markdown="results/manuscript/manuscript.md",
+        sources="results/pandoc/sections.json",
     log:
         "results/logs/render_markdown.log",
     params:
@@ -25,10 +28,12 @@ rule render_markdown:
 rule document_tree:
     input:
         markdown=rules.render_markdown.output.markdown,
+        sources=rules.render_markdown.output.sources,
         defaults="config/pandoc/tree.yaml",
         lua="config/pandoc/citations-resolved.lua",
         bibliography=f"{TEMPLATE_DIR}/references.bib",
-        code=package_code("conversion"),
+        figures=rules.render_markdown.input.figures,
+        code=package_code("conversion", "document_safety"),
     output:
         tree="results/pandoc/manuscript.json",
     log:
@@ -44,7 +49,7 @@ rule to_html:
         css="config/pandoc/manuscript.css",
         figures=rules.render_markdown.input.figures,
         settings=settings_files("manuscript"),
-        code=package_code("conversion"),
+        code=package_code("conversion", "document_safety"),
     output:
         html=report(
             "results/manuscript/manuscript.html",
@@ -72,11 +77,10 @@ rule to_docx:
     input:
         tree=rules.document_tree.output.tree,
         defaults="config/pandoc/docx.yaml",
-        lua="config/pandoc/svg-to-png.lua",
         reference=rules.reference_docx.output.reference,
         figures=expand("results/figures/{figure}.png", figure=FIGURE_TABLES),
         settings=settings_files("manuscript"),
-        code=package_code("conversion"),
+        code=package_code("conversion", "document_safety"),
     output:
         docx="results/manuscript/manuscript.docx",
     log:
@@ -131,7 +135,7 @@ rule check_formats:
 
 rule manifest:
     input:
-        sources=manifest_sources(),
+        sources=manifest_sources,
         outputs=[
             rules.render_markdown.output.markdown,
             rules.to_html.output.html,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .atomic_files import atomic_output
 from .cohort import read_cohort
 from .derived import patient_frame
 
@@ -43,7 +44,8 @@ def write_patients(frame: pd.DataFrame, path: Path) -> None:
         out[column] = out[column].map({True: "yes", False: "no"})
     for column in out.columns[out.dtypes == "float64"]:
         out[column] = float_text(out[column])
-    out.to_csv(path, lineterminator="\n")
+    with atomic_output(path) as partial:
+        out.to_csv(partial, lineterminator="\n")
 
 
 def float_text(column: pd.Series) -> pd.Series:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 
 from .analysis_dataset import read_patients
+from .atomic_files import atomic_output, write_text_atomically
 from .registry import NumbersRegistry
 from .secondary_tables import (
     table_asia_grades,
@@ -41,11 +43,18 @@ def make_table(
     csv: Path,
     markdown: Path,
     numbers: Path,
+    codebook: dict | None = None,
 ) -> None:
-    """Build table ``name`` from the analysis dataset and write CSV, Markdown and numbers."""
-    result = TABLES[name](read_patients(patients), statistics, decimals)
-    result.tidy.to_csv(csv, index=False, lineterminator="\n")
-    Path(markdown).write_text(result.markdown, encoding="utf-8")
+    """Build table ``name`` from the analysis dataset and write CSV, Markdown and numbers.
+
+    A table that lists categories takes them from the build's ``codebook``.
+    """
+    build = TABLES[name]
+    extra = {"codebook": codebook} if "codebook" in inspect.signature(build).parameters else {}
+    result = build(read_patients(patients), statistics, decimals, **extra)
+    with atomic_output(csv) as partial:
+        result.tidy.to_csv(partial, index=False, lineterminator="\n")
+    write_text_atomically(markdown, result.markdown)
     NumbersRegistry(result.numbers).to_json(numbers)
 
 

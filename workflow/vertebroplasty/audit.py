@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+from .atomic_files import atomic_output, write_text_atomically
 from .cohort import ARMS, column_steps
 from .errors import ManuscriptError
 from .formatting import format_decimal
@@ -773,20 +774,17 @@ def write_audit(
     import logging
     from pathlib import Path
 
-    import yaml
-
     from .analysis_dataset import read_patients
     from .cohort import load_codebook, read_typed_table
-    from .published import load_published, load_yaml
+    from .published import load_published
     from .registry import Number, NumbersRegistry
+    from .yaml_files import load_yaml
 
     log = logging.getLogger(__name__)
     book = load_codebook(Path(codebook))
     entries = load_published(Path(published))
     relations = load_yaml(Path(relations))
-    acknowledged = (yaml.safe_load(Path(acknowledgements).read_text(encoding="utf-8")) or {}).get(
-        "acknowledged", {}
-    ) or {}
+    acknowledged = (load_yaml(Path(acknowledgements)) or {}).get("acknowledged", {}) or {}
     frame = read_patients(Path(patients))
     enrolled = read_typed_table(Path(enrollment), book["tables"]["enrollment"]["columns"])
     registry: dict[str, Any] = {}
@@ -794,9 +792,10 @@ def write_audit(
         registry.update(json.loads(Path(path).read_text(encoding="utf-8")))
     checks = run_checks(entries, relations, frame, enrolled, registry, book, synthetic)
     policy = apply_policy(checks, acknowledged, strict)
-    checks_frame(checks).to_csv(csv, index=False, lineterminator="\n")
+    with atomic_output(csv) as partial:
+        checks_frame(checks).to_csv(partial, index=False, lineterminator="\n")
     text = audit_markdown(checks, policy, acknowledged, synthetic)
-    Path(markdown).write_text(text, encoding="utf-8")
+    write_text_atomically(markdown, text)
     counts = {v: sum(c.verdict == v for c in checks) for v in VERDICTS}
     source = "audit (results/audit/audit.csv)"
     NumbersRegistry(
@@ -834,11 +833,14 @@ def write_audit_html(markdown, html) -> None:
     """The audit report as a standalone web page (its own step, run beside the manuscript)."""
     import pypandoc
 
-    pypandoc.convert_file(
-        str(markdown),
-        "html5",
-        format="markdown",
-        outputfile=str(html),
-        extra_args=["--standalone", "--embed-resources", "--metadata=lang:en-GB"],
-        sandbox=False,
-    )
+    # The report quotes data/published.yaml: pandoc's sandbox keeps anything it holds
+    # from reading a file or the network into the page.
+    with atomic_output(html) as partial:
+        pypandoc.convert_file(
+            str(markdown),
+            "html5",
+            format="markdown",
+            outputfile=str(partial),
+            extra_args=["--standalone", "--embed-resources", "--metadata=lang:en-GB"],
+            sandbox=True,
+        )

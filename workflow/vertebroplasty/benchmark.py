@@ -7,7 +7,8 @@ repository (so `results/` here is left alone):
   matplotlib; pandoc to HTML, DOCX and Typst; one Typst compile;
 * a cold build, a no-op build, and rebuilds after a template edit, a figure-code edit
   and a one-value data edit (time and jobs rerun);
-* cold builds on cohorts of 1,000, 10,000 and 100,000 patients, with peak memory.
+* cold builds on cohorts of 1,000, 10,000 and 100,000 patients, with peak memory;
+* validation of a cohort whose visits.csv holds every row 25 times (in this process).
 
 It prints a table with each target beside its figure.
 """
@@ -27,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 RUNS = 3
+DUPLICATE_COPIES = 25
+"""Copies of every visit row in the duplicates benchmark (20,900 rows, all duplicates)."""
 PEAK = (
     "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True,"
     " text=True); print(r.returncode); print(resource.getrusage(resource.RUSAGE_CHILDREN)"
@@ -160,6 +163,38 @@ def toggle_value(text: str, run: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def validate_duplicates(workdir: Path, folder: Path, copies: int) -> tuple[float, float, int]:
+    """Seconds to validate the shipped cohort, and the cohort with visits.csv's rows repeated.
+
+    Timed in this process, so the figures are validation's alone. Each repeated row is a
+    problem that names its copies: reporting them one lookup at a time took minutes at
+    25 copies (20,900 duplicates). Returns both times and the number of problems.
+    """
+    from .cohort import load_codebook
+    from .validation import CohortInvalid, validate_cohort
+
+    shutil.copytree(workdir / "data/raw", folder)
+    visits = folder / "visits.csv"
+    header, *rows = visits.read_text(encoding="utf-8").splitlines()
+    visits.write_text("\n".join([header, *rows * copies]) + "\n", encoding="utf-8")
+    codebook = load_codebook(workdir / "data/codebook.yaml")
+    validate_cohort(workdir / "data/raw", codebook)  # imports pandera once, outside the timing
+    shipped, repeated = [], []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        validate_cohort(workdir / "data/raw", codebook)
+        shipped.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        try:
+            validate_cohort(folder, codebook)
+        except CohortInvalid as invalid:
+            problems = len(invalid.problems)
+        else:
+            raise RuntimeError(f"validation accepted {copies} copies of every visit")
+        repeated.append(time.perf_counter() - started)
+    return median(shipped), median(repeated), problems
+
+
 def main() -> int:
     from .scale_cohort import scale_cohort
 
@@ -204,6 +239,9 @@ def main() -> int:
                     )
                 )
             scaled[patients] = (median(r[0] for r in runs), max(r[1] for r in runs))
+        shipped, duplicated, duplicates = validate_duplicates(
+            workdir, scratch / "duplicates", DUPLICATE_COPIES
+        )
 
     def row(name, value, target, ok):
         rows.append((name, value, target, "yes" if ok else "NO"))
@@ -243,6 +281,13 @@ def main() -> int:
             "<= 3 x cold, < 2 GB" if patients == 100_000 else "",
             ok,
         )
+    row(
+        f"validation, visits.csv x {DUPLICATE_COPIES}",
+        f"{duplicated:.2f} s, {duplicates:,} duplicate rows "
+        f"({duplicated / shipped:.1f} x the shipped cohort's {shipped:.2f} s)",
+        f"<= {DUPLICATE_COPIES} x the shipped cohort's",
+        duplicated <= DUPLICATE_COPIES * shipped,
+    )
     print(
         f"Benchmark on {platform.node()} ({platform.machine()}, Python "
         f"{platform.python_version()}), median of {RUNS} runs\n"

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pandas.api.types import is_string_dtype
 
+from .atomic_files import write_text_atomically
 from .formatting import format_decimal
+from .yaml_files import load_yaml
 
 ARMS: dict[str, str] = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
 """Arm label in the data -> key used in the registry, in the paper's column order."""
@@ -24,8 +25,7 @@ CODEBOOK = Path(__file__).resolve().parents[2] / "data" / "codebook.yaml"
 
 def load_codebook(path: Path = CODEBOOK) -> dict[str, Any]:
     """The codebook: tables, columns and the study's definitions."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
-    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    return load_yaml(path)
 
 
 def column_steps(codebook: dict[str, Any]) -> dict[str, float]:
@@ -113,4 +113,4 @@ def _cell(value: Any, spec: dict[str, Any]) -> str:
 def write_table(table: pd.DataFrame, spec: dict[str, Any], path: Path) -> None:
     """Write one cohort table in the codebook's column order and notation."""
     text = to_csv_text(table[list(spec["columns"])], spec["columns"])
-    Path(path).write_text(text, encoding="utf-8")
+    write_text_atomically(path, text)

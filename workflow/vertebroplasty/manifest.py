@@ -14,6 +14,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from .atomic_files import write_text_atomically
+
 PACKAGES = (
     "snakemake",
     "pandas",
@@ -61,4 +63,4 @@ def write_manifest(inputs: list[str], outputs: list[str], path: Path) -> None:
         "inputs": {str(p): sha256(p) for p in sorted(set(map(str, inputs)))},
         "outputs": {str(p): sha256(p) for p in sorted(set(map(str, outputs)))},
     }
-    Path(path).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_text_atomically(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")

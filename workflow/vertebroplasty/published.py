@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
+
+from .yaml_files import load_yaml
 
 PUBLISHED = Path(__file__).resolve().parents[2] / "data" / "published.yaml"
 COHORT_STATS = ("count", "percent", "mean", "sd", "min", "max")
@@ -51,12 +52,6 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 def load_published(path: Path = PUBLISHED) -> list[dict[str, Any]]:
     """All entries of the published-numbers file, in the paper's order."""
     return load_yaml(Path(path))["numbers"]
-
-
-def load_yaml(path: Path) -> Any:
-    """Parse YAML with libyaml when PyYAML was built with it (several times faster)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
 
 
 def printed_number(entry: dict[str, Any]) -> tuple[float, int]:

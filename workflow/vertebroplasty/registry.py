@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .atomic_files import write_text_atomically
 from .errors import UnknownNumberKey
 
 _KEY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
@@ -79,9 +80,8 @@ class NumbersRegistry(Mapping[str, Number]):
         payload = {key: asdict(self._numbers[key]) for key in sorted(self._numbers)}
         for entry in payload.values():
             del entry["key"]
-        Path(path).write_text(
-            json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-            encoding="utf-8",
+        write_text_atomically(
+            path, json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         )
 
     @classmethod

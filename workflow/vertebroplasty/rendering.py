@@ -4,10 +4,18 @@ Templates run in a sandbox with ``StrictUndefined``: a missing value stops the b
 with the template's name and line, never a blank in the paper. Jinja's comment
 delimiters are ``{## ... ##}`` so that pandoc attributes such as ``{#tbl:baseline}``
 pass through untouched.
+
+Templates are untrusted input (they arrive in pull requests): every template loaded,
+section or include, must be a UTF-8 file inside the templates folder (a link leading
+out of it is refused) and passes the typed-number check; every value printed with
+``{{ }}`` is checked as it is printed, and the rendered text once more (see
+:mod:`vertebroplasty.template_lint`), so a digit or a significance word that does not
+come from the data fails the build however it was produced.
 """
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,15 +27,89 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import TemplateProblem
 from .template_helpers import Manuscript, placement_order
-from .template_lint import lint_template
+from .template_lint import (
+    Quoted,
+    Seals,
+    lint_source,
+    mask,
+    quoted,
+    rendered_problems,
+)
 
 SECTION_GLOB = "sections/*.md.j2"
 
 
-def build_environment(template_dir: Path) -> SandboxedEnvironment:
-    """A sandboxed Jinja environment that refuses undefined values."""
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+def read_template(path: Path, template_dir: Path) -> str:
+    """A template's text, refused unless it is a UTF-8 file inside the templates folder.
+
+    A byte-order mark (some Windows editors add one) is dropped: kept, it would turn
+    the first heading into literal text.
+    """
+    shown = _display_path(path, template_dir)
+    base = Path(template_dir).resolve()
+    real = Path(path).resolve()
+    if not real.is_relative_to(base):
+        raise TemplateProblem(
+            f"{shown} is a link to a file outside {base.name}/ ({real}). Templates must be "
+            f"real files inside {base.name}/: replace the link with the file's text."
+        )
+    if not real.is_file():
+        raise TemplateProblem(f"{shown} is not a regular file: replace it with a text file.")
+    data = real.read_bytes()[: MAX_TEMPLATE_BYTES + 1]
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise TemplateProblem(f"{shown} is larger than {MAX_TEMPLATE_BYTES} bytes: split it.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise TemplateProblem(
+            f"{shown} line {line}: the file is not UTF-8 text (byte {data[exc.start]:#04x}). "
+            "Save it as UTF-8 (in most editors: Save as, encoding UTF-8)."
+        ) from None
+
+
+class TemplateFolderLoader(jinja2.BaseLoader):
+    """Loads templates through :func:`read_template`, and checks includes for typed numbers."""
+
+    def __init__(self, template_dir: Path) -> None:
+        self.template_dir = Path(template_dir)
+
+    def get_source(self, environment, template):
+        pieces = jinja2.loaders.split_template_path(template)  # refuses '..'
+        path = self.template_dir.joinpath(*pieces)
+        if not path.exists() and not path.is_symlink():
+            raise jinja2.TemplateNotFound(template)
+        source = read_template(path, self.template_dir)
+        problems = lint_source(source, _display_path(path, self.template_dir))
+        if problems:
+            raise TemplateProblem("\n".join(map(str, problems)))
+        return source, os.path.abspath(path), lambda: True
+
+
+def build_environment(template_dir: Path, seals: Seals | None = None) -> SandboxedEnvironment:
+    """A sandboxed Jinja environment that refuses undefined values and unsourced digits."""
+    seals = seals or Seals()
+
+    def finalize(value):
+        if isinstance(value, Quoted):
+            return seals.seal(value)
+        text = str(value)
+        problems = lint_source(text, "", masked=mask(seals.prose(text)))
+        if problems:
+            raise TemplateProblem(
+                problems[0].rule.replace(
+                    " is typed into the prose.", " is printed by the template."
+                )
+                + f" (the expression gave {seals.unseal(text)!r})"
+            )
+        return text
+
     return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(str(template_dir)),
+        loader=TemplateFolderLoader(template_dir),
+        finalize=finalize,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -98,6 +180,7 @@ def render_manuscript(
     manuscript: Manuscript,
     metadata: Mapping[str, Any],
     settings: Mapping[str, Any],
+    sources: list[dict] | None = None,
 ) -> str:
     """Check, then render every section template, in order, into one Markdown document.
 
@@ -111,6 +194,10 @@ def render_manuscript(
         Title, authors and affiliations (``templates/metadata.yaml``).
     settings : mapping
         ``date`` (fixed, for reproducible output) and ``synthetic_cohort`` (bool).
+    sources : list, optional
+        Filled with the template behind each range of lines of the result
+        (``template``, ``first_line``, ``last_line``), so later checks can say where a
+        problem came from.
 
     Raises
     ------
@@ -121,25 +208,30 @@ def render_manuscript(
     names = section_templates(template_dir)
     if not names:
         raise TemplateProblem(f"no section templates found under {template_dir}/{SECTION_GLOB}")
+    texts = [read_template(Path(template_dir) / name, template_dir) for name in names]
     problems = [
         problem
-        for name in names
-        for problem in lint_template(Path(template_dir) / name, f"{Path(template_dir).name}/{name}")
+        for name, source in zip(names, texts, strict=True)
+        for problem in lint_source(source, f"{Path(template_dir).name}/{name}")
     ]
     if problems:
         raise TemplateProblem(
             f"{len(problems)} problem(s) in the templates:\n" + "\n".join(map(str, problems))
         )
-    sources = [(Path(template_dir) / name).read_text(encoding="utf-8") for name in names]
-    manuscript.order = placement_order(sources)
-    env = build_environment(template_dir)
+    manuscript.order = placement_order(texts)
+    seals = Seals()
+    env = build_environment(template_dir, seals)
     env.globals.update(
-        manuscript.globals(), meta=metadata, synthetic_cohort=bool(settings["synthetic_cohort"])
+        manuscript.globals(),
+        meta=quoted(dict(metadata)),
+        synthetic_cohort=bool(settings["synthetic_cohort"]),
     )
     parts = [front_matter(metadata, settings["date"], bool(settings["synthetic_cohort"]))]
+    origins = [f"{Path(template_dir).as_posix()}/metadata.yaml"]
     for name in names:
+        shown = f"{Path(template_dir).name}/{name}"
         try:
-            parts.append(env.get_template(name).render())
+            rendered = env.get_template(name).render()
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateProblem(
                 f"{template_location(exc, template_dir)}\n  The template is not valid: "
@@ -157,4 +249,24 @@ def render_manuscript(
                 f"{template_location(exc, template_dir)}\n  {exc.message}. Use num('key') "
                 "for a number; `make numbers` lists the keys."
             ) from None
-    return "\n".join(part.rstrip("\n") + "\n" for part in parts)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateProblem(
+                f"{template_location(exc, template_dir)}\n  the template '{exc.name}' does not "
+                f"exist under {Path(template_dir).name}/. Check the name in the include."
+            ) from None
+        problems = rendered_problems(rendered, seals, f"{shown} (rendered text)")
+        if problems:
+            raise TemplateProblem(
+                f"{len(problems)} problem(s) in the rendered text of {shown}:\n"
+                + "\n".join(map(str, problems))
+            )
+        parts.append(seals.unseal(rendered))
+        origins.append(f"{Path(template_dir).as_posix()}/{name}")
+    parts = [part.rstrip("\n") + "\n" for part in parts]
+    if sources is not None:
+        first = 1
+        for origin, part in zip(origins, parts, strict=True):
+            last = first + part.count("\n") - 1
+            sources.append({"template": origin, "first_line": first, "last_line": last})
+            first = last + 2  # parts are joined by a blank line
+    return "\n".join(parts)

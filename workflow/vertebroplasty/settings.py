@@ -4,25 +4,27 @@
 ``config/schema/config.schema.yaml``) but says what is wrong in an author's words:
 which key, what was found, what is allowed.
 
-Rules read settings from ``results/settings/<key>.json`` (:func:`write_settings`), not
-from ``params:``. A changed setting, in ``config/config.yaml`` or on the command line,
-then reruns exactly the rules that take its file, like any edited input; and a build
-with nothing to do never compares params, which costs Snakemake an import of pandas
-(about 0.3 s, a quarter of a no-op build).
+Rules read settings from ``results/settings/<key>-<digest>.json`` (:func:`settings_file`),
+not from ``params:``. The digest is that of the value, so a changed setting, in
+``config/config.yaml`` or on the command line, is a new input file and reruns exactly
+the rules that take it; the file is written by a job of the build that uses it
+(:func:`write_setting`), never when a workflow is merely read, so a dry run cannot
+change a running build's settings; and a build with nothing to do never compares
+params, which costs Snakemake an import of pandas (about 0.3 s).
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .atomic_files import write_text_atomically
 from .errors import ManuscriptError
 
 TYPE_WORDS = {
@@ -47,7 +49,11 @@ def check_config(
 
     schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
     coerce_command_line(config, schema)
-    validator = jsonschema.Draft202012Validator(schema)
+    # Formats are only annotations unless checked: "date" makes 2026-02-30 an error here,
+    # not a crash of a later step.
+    validator = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.FormatChecker(["date"])
+    )
     problems = [
         describe(error, shown_as)
         for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
@@ -98,29 +104,71 @@ def describe(error, shown_as: str) -> str:
         return f"  - {where}: {error.instance!r} is not a choice; use one of: {allowed}."
     if error.validator == "required":
         return f"  - {where}: {error.message}."
+    if error.validator == "format" and error.validator_value == "date":
+        return f"  - {where}: {error.instance} is not a real date; write it as YYYY-MM-DD."
     return f"  - {where}: {error.message}."
 
 
-def write_settings(config: dict[str, Any], folder: str | Path) -> None:
-    """Write each top-level setting to ``folder/<key>.json``, rewriting only what changed.
+def settings_text(value: Any) -> str:
+    """A setting as stored: canonical JSON, so one value always gives the same bytes."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
-    An unchanged file keeps its date, so Snakemake sees nothing new; a changed one is
-    replaced in one step (never half-written).
+
+def settings_file(folder: str | Path, key: str, value: Any) -> str:
+    """``folder/<key>-<digest>.json``: the file name says which value it holds.
+
+    A changed value is a different input file, so exactly the rules that take it rerun;
+    nothing is written when the workflow is read, so a dry run or a second command can
+    never change the settings of a build that is running.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for key, value in config.items():
-        path = folder / f"{key}.json"
-        text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+    digest = hashlib.sha256(settings_text(value).encode("utf-8")).hexdigest()[:16]
+    return f"{Path(folder).as_posix()}/{key}-{digest}.json"
+
+
+def write_setting(config: dict[str, Any], key: str, path: str | Path) -> None:
+    """Write one setting to the file named for its value (by the build that uses it)."""
+    if settings_file(Path(path).parent, key, config[key]) != Path(path).as_posix():
+        raise ManuscriptError(
+            f"The setting '{key}' changed while the build was running ({path} no longer "
+            "matches config/config.yaml). Run `make paper` again."
+        )
+    write_text_atomically(path, settings_text(config[key]))
+
+
+def discard_altered_settings(folder: str | Path) -> list[str]:
+    """Delete settings files whose content is not the value their name was made from.
+
+    Such a file was edited by hand; without it, a rule that needs the setting has the
+    build write it again from the config.
+    """
+    discarded = []
+    for path in sorted(Path(folder).glob("*-*.json")):
+        key = path.stem.rsplit("-", 1)[0]
+        try:
+            text = path.read_text(encoding="utf-8")
+            intact = settings_file(folder, key, json.loads(text)) == path.as_posix()
+            intact = intact and text == settings_text(json.loads(text))
+        except (OSError, ValueError):
+            intact = False
+        if not intact:
+            path.unlink()
+            discarded.append(path.as_posix())
+    return discarded
 
 
 def read_settings(paths: Iterable[str | Path]) -> dict[str, Any]:
-    """The settings a rule takes as inputs, by key (the file names without ``.json``)."""
-    return {Path(p).stem: json.loads(Path(p).read_text(encoding="utf-8")) for p in paths}
+    """The settings a rule takes as inputs, by key, each checked against its file name."""
+    settings = {}
+    for path in map(Path, paths):
+        key = path.stem.rsplit("-", 1)[0]
+        text = path.read_text(encoding="utf-8")
+        value = json.loads(text)
+        if settings_file(path.parent, key, value) != path.as_posix() or text != settings_text(
+            value
+        ):
+            raise ManuscriptError(
+                f"{path} was changed by hand: settings files are written by the build from "
+                "config/config.yaml. Change the setting there (or with --config) instead."
+            )
+        settings[key] = value
+    return settings

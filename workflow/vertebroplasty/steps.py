@@ -10,10 +10,16 @@ call. Settings come as input files (``input.settings``, see
 Each job logs to its own file (records are filtered by thread), and an author error
 (:class:`~vertebroplasty.errors.ManuscriptError`) is printed as its message alone.
 Set ``MANUSCRIPT_VERBOSE=1`` to see stack traces.
+
+Every job goes through the trust ledger (:mod:`vertebroplasty.trust`): it refuses to
+read a build product that no longer matches what the build wrote, withdraws the
+certificates (manifest, format report) built from the files it is about to rewrite,
+and records what it wrote once it has succeeded.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -23,6 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .atomic_files import atomic_output, write_text_atomically
 from .errors import ManuscriptError
 from .settings import read_settings
 
@@ -58,12 +65,30 @@ def job_log(path: str | None) -> Iterator[None]:
             handler.close()
 
 
+RESULTS = "results/"
+SETTINGS = "results/settings/"  # settings files prove themselves (read_settings checks)
+CERTIFYING_STEPS = {"check_formats", "manifest"}
+"""Steps whose output vouches for other files: withdrawn whenever one of those changes."""
+UNRECORDED_STEPS = {"write_setting"}
+"""Steps whose files prove themselves (a settings file is named for its content)."""
+
+
 def run_in_process(name: str, input, output, params, wildcards, log_files) -> None:
     """Run step ``name``; on an author error print the message and fail the job."""
+    from .trust import record, require_trusted, withdraw_certificates
+
     step = STEPS[name]
+    outputs = [str(path) for path in output]
+    products = [
+        str(p) for p in input if str(p).startswith(RESULTS) and not str(p).startswith(SETTINGS)
+    ]
     with job_log(log_files[0] if log_files else None):
         try:
+            require_trusted(products)
+            withdraw_certificates(outputs)
             step(input, output, params, wildcards)
+            if name not in UNRECORDED_STEPS:
+                record(outputs, [str(p) for p in input], certificate=name in CERTIFYING_STEPS)
         except ManuscriptError as exc:
             if os.environ.get("MANUSCRIPT_VERBOSE"):
                 log.exception("ERROR")
@@ -71,6 +96,14 @@ def run_in_process(name: str, input, output, params, wildcards, log_files) -> No
             log.error(message)
             print(message, file=sys.stderr, flush=True)
             raise StepFailed(f"{name} stopped: see the message above") from None
+
+
+# --------------------------------------------------------------------------- settings
+def write_setting(input, output, params, wildcards) -> None:
+    """``params`` is the build's config: the rule passes it whole."""
+    from .settings import write_setting as write
+
+    write(params, wildcards.key, output[0])
 
 
 # --------------------------------------------------------------------------- data
@@ -105,14 +138,16 @@ def patient_flow(input, output, params, wildcards) -> None:
     from .registry import NumbersRegistry
 
     flow = summarise_patient_flow(read_table(Path(input.enrollment)))
-    flow.to_csv(output.table, index=False, lineterminator="\n")
-    Path(output.markdown).write_text(patient_flow_markdown(flow), encoding="utf-8")
+    with atomic_output(output.table) as partial:
+        flow.to_csv(partial, index=False, lineterminator="\n")
+    write_text_atomically(output.markdown, patient_flow_markdown(flow))
     NumbersRegistry(patient_flow_numbers(flow, source=output.table)).to_json(output.numbers)
 
 
 # --------------------------------------------------------------------------- analysis
 def make_table(input, output, params, wildcards) -> None:
     from .analysis_steps import make_table as build
+    from .cohort import load_codebook
 
     settings = read_settings(input.settings)
     build(
@@ -123,6 +158,7 @@ def make_table(input, output, params, wildcards) -> None:
         Path(output.csv),
         Path(output.markdown),
         Path(output.numbers),
+        load_codebook(Path(input.codebook)),
     )
 
 
@@ -172,18 +208,17 @@ def audit_report(input, output, params, wildcards) -> None:
 
 # --------------------------------------------------------------------------- manuscript
 def render_markdown(input, output, params, wildcards) -> None:
-    import yaml
-
     from .registry import NumbersRegistry
     from .rendering import render_manuscript
     from .template_helpers import Manuscript
+    from .yaml_files import load_yaml
 
     settings = read_settings(input.settings)
     markdown = Path(output.markdown)
     figures = Path(input.figures[0]).parent
     manuscript = Manuscript(
         registry=NumbersRegistry.from_json(Path(input.numbers)),
-        facts=yaml.safe_load(Path(input.facts).read_text(encoding="utf-8")),
+        facts=load_yaml(input.facts),
         tables={
             Path(t).stem.removeprefix("table_"): Path(t).read_text(encoding="utf-8")
             for t in input.tables
@@ -191,13 +226,15 @@ def render_markdown(input, output, params, wildcards) -> None:
         figure_dir=Path("..", figures.relative_to(markdown.parent.parent)).as_posix(),
         statistics=settings["statistics"],
     )
-    meta = yaml.safe_load(Path(input.metadata).read_text(encoding="utf-8"))
+    meta = load_yaml(input.metadata)
     shown = {
         "date": settings["manuscript"]["date"],
         "synthetic_cohort": settings["synthetic_cohort"],
     }
-    text = render_manuscript(Path(params.template_dir), manuscript, meta, shown)
-    markdown.write_text(text, encoding="utf-8")
+    sources: list[dict] = []
+    text = render_manuscript(Path(params.template_dir), manuscript, meta, shown, sources)
+    write_text_atomically(output.sources, json.dumps(sources, indent=1) + "\n")
+    write_text_atomically(markdown, text)
     log.info("rendered %s (%d lines)", markdown, text.count("\n"))
 
 
@@ -205,7 +242,12 @@ def document_tree(input, output, params, wildcards) -> None:
     from .conversion import build_document_tree
 
     build_document_tree(
-        Path(input.markdown), Path(output.tree), Path(input.defaults), Path(input.bibliography)
+        Path(input.markdown),
+        Path(output.tree),
+        Path(input.defaults),
+        Path(input.bibliography),
+        Path(input.sources),
+        Path(input.figures[0]).parent,
     )
 
 
@@ -220,6 +262,8 @@ def convert_document(input, output, params, wildcards) -> None:
         Path(input.defaults),
         read_settings(input.settings)["manuscript"]["date"],
         input.get("reference"),
+        Path(input.figures[0]).parent if input.get("figures") else None,
+        input.get("css"),
     )
 
 
@@ -256,6 +300,7 @@ def manifest(input, output, params, wildcards) -> None:
 STEPS: dict[str, Callable[..., Any]] = {
     step.__name__: step
     for step in (
+        write_setting,
         validate_cohort,
         analysis_dataset,
         patient_flow,

@@ -1,19 +1,30 @@
-"""Table 1: baseline characteristics of all included patients, by arm."""
+"""Table 1: baseline characteristics of all included patients, by arm.
+
+The categories shown are the codebook's, in its order (``data/codebook.yaml``), so a
+category added there appears here without a code change and every arm's counts add
+up to its n. The labels below name the known codes; a new code is shown as written.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
+from .cohort import ARMS, load_codebook
+from .formatting import format_count
 from .tables import (
     NumberBook,
     TableResult,
     TestMarks,
+    codebook_categories,
     markdown_table,
     summarise_categories,
     summarise_continuous,
     tidy_rows,
 )
 
+SEXES = {"M": "male", "F": "female"}
 TUMOURS = {
     "lung": "Lung cancer",
     "breast": "Breast cancer",
@@ -27,11 +38,16 @@ TUMOURS = {
     "thymic": "Thymic carcinoma",
     "pancreatic": "Pancreatic cancer",
 }
-ASIA_GRADES = ["A", "B", "C", "D", "E"]
 
 
-def table_baseline(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_baseline(
+    patients: pd.DataFrame,
+    settings: dict,
+    decimals: dict,
+    codebook: dict[str, Any] | None = None,
+) -> TableResult:
     """Age, sex, symptom duration, primary tumour, vertebrae treated and ASIA grade."""
+    columns = (codebook or load_codebook())["tables"]["baseline"]["columns"]
     book = NumberBook("table_baseline (all included patients)")
     pct = decimals["percent"]
     counts = {arm: int((patients["arm"] == arm).sum()) for arm in ("PVP+ITR", "PVP")}
@@ -64,40 +80,27 @@ def table_baseline(patients: pd.DataFrame, settings: dict, decimals: dict) -> Ta
         )
         tidy += tidy_rows(s, variable=column, category="")
 
-    sex = summarise_categories(book, "baseline.sex", patients, "sex", ["M", "F"], settings, pct)
+    sexes = codebook_categories(columns["sex"], patients["sex"])
+    sex = summarise_categories(book, "baseline.sex", patients, "sex", sexes, settings, pct)
     rows.append(
         [
-            "Sex, male / female (n)",
-            male_female(book, "pvp_itr"),
-            male_female(book, "pvp"),
+            f"Sex, {' / '.join(SEXES.get(code, code) for code in sexes)} (n)",
+            *[" / ".join(format_count(sex["counts"][code][arm]) for code in sexes) for arm in ARMS],
             marks(sex["p"], sex["test"]),
         ]
     )
     _tidy_categories(tidy, "sex", sex)
 
-    for key, column, label, categories, names in (
-        ("primary_tumor", "primary_tumor", "Primary tumour, n (%)", list(TUMOURS), TUMOURS),
-        (
-            "vertebrae_treated",
-            "vertebrae_treated",
-            "Vertebrae treated per patient, n (%)",
-            [1, 2, 3, 4],
-            None,
-        ),
-        (
-            "asia",
-            "asia_baseline",
-            "ASIA impairment grade before treatment, n (%)",
-            ASIA_GRADES,
-            None,
-        ),
+    for key, column, label, names in (
+        ("primary_tumor", "primary_tumor", "Primary tumour, n (%)", TUMOURS),
+        ("vertebrae_treated", "vertebrae_treated", "Vertebrae treated per patient, n (%)", {}),
+        ("asia", "asia_baseline", "ASIA impairment grade before treatment, n (%)", {}),
     ):
-        s = summarise_categories(
-            book, f"baseline.{key}", patients, column, categories, settings, pct
-        )
+        shown = codebook_categories(columns[column], patients[column])
+        s = summarise_categories(book, f"baseline.{key}", patients, column, shown, settings, pct)
         rows.append([label, "", "", marks(s["p"], s["test"])])
-        for category in categories:
-            name = names[category] if names else str(category)
+        for category in shown:
+            name = names.get(category, str(category))
             rows.append(
                 [f"  {name}", s["cells"][category]["PVP+ITR"], s["cells"][category]["PVP"], ""]
             )
@@ -117,10 +120,6 @@ def table_baseline(patients: pd.DataFrame, settings: dict, decimals: dict) -> Ta
         "Percentages are of all included patients in the arm. " + marks.footnote(),
     )
     return TableResult("table_baseline", pd.DataFrame(tidy), markdown, book.numbers)
-
-
-def male_female(book: NumberBook, arm: str) -> str:
-    return f"{book.text(f'baseline.sex.m.{arm}.n')} / {book.text(f'baseline.sex.f.{arm}.n')}"
 
 
 def _tidy_categories(tidy: list, variable: str, summary: dict) -> None:

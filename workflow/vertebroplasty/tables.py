@@ -14,6 +14,7 @@ import pandas as pd
 
 from .cohort import ARMS
 from .comparisons import Comparison, compare_categorical, compare_continuous, proportion_interval
+from .errors import ManuscriptError
 from .formatting import (
     format_count,
     format_decimal,
@@ -133,6 +134,22 @@ def summarise_continuous(
     return {"cells": cells, "p": p, "test": result.label}
 
 
+def codebook_categories(column: dict[str, Any], used: pd.Series) -> list:
+    """A column's categories as the codebook lists them, in order, then any other value used.
+
+    An integer column without codes (vertebrae treated) has one category per whole
+    number of its range. Values outside the codebook cannot pass validation; they are
+    added all the same so that a table's counts can never fall short of n.
+    """
+    if "values" in column:
+        allowed = list(column["values"])
+    else:
+        allowed = list(range(int(column["min"]), int(column["max"]) + 1))
+    listed = {_as_text(c) for c in allowed}
+    unlisted = {_as_text(v): v for v in used.dropna().unique() if _as_text(v) not in listed}
+    return allowed + [unlisted[text] for text in sorted(unlisted)]
+
+
 def summarise_categories(
     book: NumberBook,
     key: str,
@@ -153,6 +170,15 @@ def summarise_categories(
         arm: {_as_text(value): int(n) for value, n in present.value_counts().items()}
         for arm, present in present_by_arm.items()
     }
+    listed = [_as_text(category) for category in categories]
+    unlisted = sorted(set().union(*tallies.values()) - set(listed))
+    if unlisted:
+        raise ManuscriptError(
+            f"{book.source}: {column} '{unlisted[0]}' occurs in the data but is not among "
+            f"the table's categories ({', '.join(listed)}), so its counts would not add up "
+            "to n. Add the category to the table in workflow/vertebroplasty/, or correct "
+            "the data."
+        )
     for category in categories:
         row = []
         cells[category] = {}

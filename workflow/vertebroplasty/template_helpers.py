@@ -9,14 +9,16 @@ which fails the build when the registry does not support it.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import TemplateProblem
 from .formatting import format_decimal
 from .registry import NumbersRegistry
+from .template_lint import Quoted, Verdict
 
 ARM_A, ARM_B = "PVP+ITR", "PVP"
 CLAIMS = (
@@ -213,27 +215,45 @@ class Manuscript:
         return f"[Figure {self._number('figure', name)}](#fig:{name})"
 
     def globals(self) -> dict[str, Any]:
-        names = (
-            "num",
-            "n_pct",
-            "mean_sd",
-            "p",
-            "ci",
-            "fact",
-            "significance_rule",
-            "compare",
-            "across",
-            "claim",
-            "table",
-            "figure",
-            "table_ref",
-            "figure_ref",
-            "value",
-            "relative_to_range",
-            "tests_used",
-            "interval_method",
-        )
-        return {name: getattr(self, name) for name in names}
+        """The helpers templates call, each returning marked text (see template_lint)."""
+        return {
+            **{name: _marking(getattr(self, name), Quoted) for name in QUOTING_HELPERS},
+            **{name: _marking(getattr(self, name), Verdict) for name in VERDICT_HELPERS},
+            "value": self.value,  # a raw value, for conditions; printing it is refused
+        }
+
+
+QUOTING_HELPERS = (
+    "num",
+    "n_pct",
+    "mean_sd",
+    "p",
+    "ci",
+    "fact",
+    "table_ref",
+    "figure_ref",
+    "tests_used",
+    "interval_method",
+)
+"""Helpers whose text holds numbers from the data or the facts."""
+VERDICT_HELPERS = (
+    "significance_rule",
+    "compare",
+    "across",
+    "claim",
+    "table",
+    "figure",
+    "relative_to_range",
+)
+"""Helpers whose wording the data chose (significance words allowed)."""
+
+
+def _marking(helper: Callable[..., str], kind: type[Quoted]) -> Callable[..., Quoted]:
+    @functools.wraps(helper)
+    def marked(*args: Any, **kwargs: Any) -> Quoted:
+        return kind(helper(*args, **kwargs))
+
+    return marked
 
 
 PLACEMENT = re.compile(r"""\b(table|figure)\(\s*["']([\w-]+)["']\s*\)""")

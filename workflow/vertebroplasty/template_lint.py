@@ -1,14 +1,25 @@
-"""Checks on the template source: no typed numbers, no hand-typed significance words.
+"""No typed numbers, no hand-typed significance words: in the source and in what renders.
 
 Digits belong in the data, the registry or ``config/study_facts.yaml``; prose that
 types one can go stale without anyone noticing. Jinja expressions, statements and
 comments, citation keys (``[@gu2014]``), pandoc attributes (``{#tbl:x}``) and link
 targets are not prose and are not checked.
+
+Checking the source is not enough: ``{{ "77.7" }}``, ``{{ 40 + 2 }}`` or an include
+also put digits into the prose. So every value a helper returns is *marked*
+(:class:`Quoted`, :class:`Verdict`), and each marked value reaches the rendered text
+inside a seal (:class:`Seals`): invisible delimiters and a keyed digest of its text
+that a template cannot forge. The rendered text is then checked with the sealed
+values taken out (:meth:`Seals.prose`); whatever else carries a digit, or a
+significance word, was typed or computed by the template and fails the build.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +53,14 @@ def mask(source: str) -> str:
 
 
 def lint_template(path: Path, shown_as: str) -> list[LintProblem]:
-    source = Path(path).read_text(encoding="utf-8")
+    return lint_source(Path(path).read_text(encoding="utf-8-sig"), shown_as)
+
+
+def lint_source(source: str, shown_as: str, masked: str | None = None) -> list[LintProblem]:
+    """Typed digits and significance words in ``source`` (``masked``: its prose view)."""
     problems = []
     original = source.splitlines()
-    for number, line in enumerate(mask(source).splitlines(), start=1):
+    for number, line in enumerate((mask(source) if masked is None else masked).splitlines(), 1):
         digit = DIGIT.search(line)
         if digit:
             token = re.search(
@@ -73,3 +88,88 @@ def lint_template(path: Path, shown_as: str) -> list[LintProblem]:
                 )
             )
     return problems
+
+
+# --------------------------------------------------------------------------- marked values
+class Quoted(str):
+    """Text a helper computed (a number, a fact, a table): its digits are not typed."""
+
+
+class Verdict(Quoted):
+    """Text whose wording the data chose (compare, claim): significance words allowed."""
+
+
+def quoted(value):
+    """``value`` with every string inside marked as :class:`Quoted` (metadata, facts)."""
+    if isinstance(value, str) and not isinstance(value, Quoted):
+        return Quoted(value)
+    if isinstance(value, dict):
+        return {key: quoted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [quoted(item) for item in value]
+    return value
+
+
+OPEN, SEP, CLOSE = "\ue000", "\ue001", "\ue002"
+SEALED = re.compile(f"{OPEN}([nv]){SEP}([^{OPEN}{SEP}{CLOSE}]*){SEP}([0-9a-f]{{16}}){CLOSE}")
+DELIMITERS = re.compile(f"[{OPEN}{SEP}{CLOSE}]")
+
+
+class Seals:
+    """Seals for one rendering, under a key that lives only as long as it does."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+
+    def _digest(self, kind: str, text: str) -> str:
+        return hmac.new(self._key, (kind + text).encode(), hashlib.sha256).hexdigest()[:16]
+
+    def seal(self, value: Quoted) -> str:
+        kind = "v" if isinstance(value, Verdict) else "n"
+        text = DELIMITERS.sub("", str(value))
+        return f"{OPEN}{kind}{SEP}{text}{SEP}{self._digest(kind, text)}{CLOSE}"
+
+    def _genuine(self, match: re.Match) -> bool:
+        kind, text, digest = match.groups()
+        return hmac.compare_digest(digest, self._digest(kind, text))
+
+    def prose(self, text: str) -> str:
+        """``text`` as the checks see it: same length and lines, sealed values blanked.
+
+        A sealed number keeps its words (a fact may not say "significant") but not
+        its digits; a sealed verdict is blanked whole. Forged seals stay as they are.
+        """
+
+        def blank(match: re.Match) -> str:
+            if not self._genuine(match):
+                return match.group(0)
+            kind, inner = match.group(1), match.group(2)
+            shown = re.sub(r"[^\n]", " ", inner) if kind == "v" else DIGIT.sub(" ", inner)
+            return " " * 3 + shown + " " * (len(match.group(0)) - 3 - len(inner))
+
+        return SEALED.sub(blank, text)
+
+    def unseal(self, text: str) -> str:
+        """The rendered text as the reader gets it: seals removed, values kept."""
+        return DELIMITERS.sub("", SEALED.sub(lambda m: m.group(2), text))
+
+
+def rendered_problems(text: str, seals: Seals, shown_as: str) -> list[LintProblem]:
+    """Typed digits and significance words in rendered text, sealed values aside.
+
+    Line numbers are those of the rendered text (a seal never adds or removes a line).
+    """
+    problems = lint_source(seals.unseal(text), shown_as, masked=mask(seals.prose(text)))
+    return [
+        LintProblem(
+            p.template,
+            p.line,
+            p.text,
+            p.rule.replace(
+                " is typed into the prose.",
+                " reaches the text without coming "
+                "from the data (an expression, a string or an include made it).",
+            ).replace(" is typed by hand.", " reaches the text without coming from the data."),
+        )
+        for p in problems
+    ]

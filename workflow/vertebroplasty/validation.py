@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import stat
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,49 @@ class RawTable:
     header: list[str]
     frame: pd.DataFrame  # text cells, index = spreadsheet line number
     text: str = ""
+
+
+FILE_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFIFO: "a pipe",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def refused_file(path: Path, folder: Path, shown_as: str) -> Problem | None:
+    """Why a cohort file must not be read (or None): it is not a regular file in the folder.
+
+    Checked before a byte is read, so that a link to a system file can never be quoted
+    in a message, and a link to an endless device cannot fill the memory. Links that
+    stay inside the data folder are fine, and so is a data folder outside the repository.
+    """
+    link = "a link to " if path.is_symlink() else ""
+    target = path.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        return Problem(
+            shown_as,
+            None,
+            None,
+            None,
+            f"the file is a link to {target.as_posix()}, outside the data folder "
+            f"{folder.as_posix()}. Copy the CSV file itself into the data folder.",
+        )
+    try:
+        kind = stat.S_IFMT(path.stat().st_mode)
+    except OSError:
+        return None  # missing, or a link to nothing: reading it reports the missing file
+    if kind != stat.S_IFREG:
+        return Problem(
+            shown_as,
+            None,
+            None,
+            None,
+            f"this is {link}{FILE_KINDS.get(kind, 'a special file')}, not a regular file. "
+            "Put the exported CSV file itself in the data folder under this name.",
+        )
+    return None
 
 
 def read_raw(path: Path, shown_as: str, problems: list[Problem]) -> RawTable | None:
@@ -277,7 +321,7 @@ def check_whitespace(table: RawTable, problems: list[Problem]) -> None:
                     int(line),
                     column,
                     value,
-                    f"'{value}' has spaces before or after it. Remove them.",
+                    f"'{_show(value)}' has spaces before or after it. Remove them.",
                 )
             )
         table.frame[column] = cells.str.strip()
@@ -324,15 +368,18 @@ def plain_numbers(text: pd.Series) -> pd.Series | None:
 
 
 def matches_pattern(cells: pd.Series, pattern: str) -> pd.Series | bool:
-    """Whether each cell matches the codebook's pattern (as ``Series.str.match``).
+    """Whether each whole cell matches the codebook's pattern (as ``Series.str.fullmatch``).
+
+    A full match, because the codebook's ``$`` also matches before a final line break:
+    with ``re.match`` a quoted ``"P0001\n"`` would pass as an identifier.
 
     The usual case, every cell matching, is answered in one pass of the compiled
     pattern over the column's values; only when one fails is each cell tested again so
     that pandera can name the ones that do not.
     """
-    if all(map(re.compile(pattern).match, cells.dropna().tolist())):
+    if all(map(re.compile(pattern).fullmatch, cells.dropna().tolist())):
         return True
-    return cells.str.match(pattern)
+    return cells.str.fullmatch(pattern)
 
 
 def schema_for(spec: dict[str, Any], booleans: list[str]):
@@ -403,10 +450,14 @@ def _example(column: dict[str, Any]) -> str:
     return "P0001" if "A-Za-z0-9" in column["pattern"] else "m12"
 
 
+LINE_BREAKS_SHOWN = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+"""A line break or tab inside a value is shown as \\n, \\r, \\t, not as a broken line."""
+
+
 def _show(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return str(value).translate(LINE_BREAKS_SHOWN)
 
 
 def check_columns(table: RawTable, typed: pd.DataFrame, spec, booleans, problems) -> None:
@@ -417,6 +468,7 @@ def check_columns(table: RawTable, typed: pd.DataFrame, spec, booleans, problems
         schema_for(spec, booleans).validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
+        copies: dict[int, tuple[str, str]] | None = None
         for case in cases.itertuples(index=False):
             check = str(case.check)
             if case.index is None or pd.isna(case.index):
@@ -424,15 +476,16 @@ def check_columns(table: RawTable, typed: pd.DataFrame, spec, booleans, problems
             line = int(case.index)
             if check.endswith("uniqueness"):
                 key = spec["key"]
-                value = " / ".join(str(typed.at[line, k]) for k in key)
-                others = _duplicate_lines(typed, key, line)
+                if copies is None:
+                    copies = _duplicate_lines(typed, key)
+                value, others = copies[line]
                 problems.append(
                     Problem(
                         table.path,
                         line,
                         key[0],
                         value,
-                        f"{value} appears more than once (lines {', '.join(map(str, others))}); "
+                        f"{value} appears more than once (lines {others}); "
                         f"each {' and '.join(key)} must have one row. Remove or correct the copy.",
                     )
                 )
@@ -451,10 +504,29 @@ def check_columns(table: RawTable, typed: pd.DataFrame, spec, booleans, problems
             )
 
 
-def _duplicate_lines(frame: pd.DataFrame, key: list[str], line: int) -> list[int]:
-    row = frame.loc[line, key]
-    same = (frame[key] == row.to_numpy()).all(axis=1)
-    return [int(i) for i in frame.index[same]]
+MAX_COPIES_SHOWN = 10
+"""Lines listed for a repeated key; beyond them the message gives a count."""
+
+
+def _duplicate_lines(frame: pd.DataFrame, key: list[str]) -> dict[int, tuple[str, str]]:
+    """Each line whose key is repeated -> the key as shown, and the lines holding it.
+
+    The rows are grouped once, and each group's text is written once: looking up the
+    copies of each duplicate row in turn took minutes on a file repeated 25 times
+    (20,900 duplicates). The list of lines is capped so that the messages, too, grow
+    with the number of rows and not with its square.
+    """
+    repeated = frame[frame.duplicated(key, keep=False)]
+    lines, values = repeated.index.to_numpy(), repeated[key].to_numpy()
+    copies: dict[int, tuple[str, str]] = {}
+    for positions in repeated.groupby(key, dropna=False, sort=False).indices.values():
+        shown = " / ".join(str(v) for v in values[positions[0]])
+        group = sorted(int(line) for line in lines[positions])
+        listed = ", ".join(map(str, group[:MAX_COPIES_SHOWN]))
+        if len(group) > MAX_COPIES_SHOWN:
+            listed += f" and {len(group) - MAX_COPIES_SHOWN} more"
+        copies.update(dict.fromkeys(group, (shown, listed)))
+    return copies
 
 
 # --------------------------------------------------------------------------- across tables
@@ -646,8 +718,13 @@ def validate_cohort(data_dir: Path, codebook: dict[str, Any]) -> dict[str, pd.Da
     problems: list[Problem] = []
     files, raw = {}, {}
     for name, spec in codebook["tables"].items():
-        files[name] = (Path(data_dir) / spec["file"]).as_posix()
-        table = read_raw(Path(data_dir) / spec["file"], files[name], problems)
+        path = Path(data_dir) / spec["file"]
+        files[name] = path.as_posix()
+        refused = refused_file(path, Path(data_dir), files[name])
+        if refused is not None:
+            problems.append(refused)
+            continue
+        table = read_raw(path, files[name], problems)
         if table is not None and check_header(table, spec, problems):
             raw[name] = table
     if len(raw) < len(codebook["tables"]):

@@ -1,0 +1,153 @@
+"""A corpus of hostile templates: each is refused with its place named, or renders inert.
+
+Templates arrive in pull requests and the HTML is published as a CI artifact, so a
+template must not be able to put a local file, a web resource or a script into the
+manuscript, nor a number or a significance word that does not come from the data.
+Each file in ``tests/data/hostile_templates/`` says on its first line what must
+happen (``expect: refused: <pattern of the message>`` or ``expect: inert: <text the
+HTML shows>``); the test renders it as a section, builds pandoc's document tree,
+checks it and writes the HTML, exactly as the pipeline does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from vertebroplasty.conversion import build_document_tree, convert_document
+from vertebroplasty.errors import ManuscriptError, TemplateProblem
+from vertebroplasty.registry import Number, NumbersRegistry
+from vertebroplasty.rendering import render_manuscript
+from vertebroplasty.template_helpers import Manuscript
+
+CORPUS = REPO / "tests/data/hostile_templates"
+META = {"title": "A title", "authors": [{"name": "A. Author"}], "affiliations": {}}
+REGISTRY = NumbersRegistry([Number("flow.included.pvp_itr.n", 71, "71", "patients", None, "t")])
+EXPECT = re.compile(r"\{## expect: (refused|inert): (.*) ##\}")
+
+
+def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
+    """Render one section and write the HTML as the pipeline does; return the HTML."""
+    templates = workdir / "templates"
+    (templates / "sections").mkdir(parents=True)
+    shutil.copytree(CORPUS / "partials", templates / "partials")
+    shutil.copytree(REPO / "config/pandoc", workdir / "config/pandoc")
+    (templates / "sections/01-hostile.md.j2").write_text(section, encoding="utf-8")
+    (workdir / "results/manuscript").mkdir(parents=True)
+    figures = workdir / "results/figures"
+    figures.mkdir()
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05, "ci_level": 0.95})
+    sources: list[dict] = []
+    settings = {"date": "2020-01-02", "synthetic_cohort": False}
+    text = render_manuscript(Path("templates"), manuscript, metadata, settings, sources)
+    markdown = Path("results/manuscript/manuscript.md")
+    markdown.write_text(text, encoding="utf-8")
+    Path("results/sections.json").write_text(json.dumps(sources))
+    tree = Path("results/manuscript.json")
+    build_document_tree(
+        markdown,
+        tree,
+        Path("config/pandoc/tree.yaml"),
+        REPO / "templates/references.bib",
+        Path("results/sections.json"),
+        Path("results/figures"),
+    )
+    html = Path("results/manuscript/manuscript.html")
+    convert_document(
+        tree,
+        html,
+        "html",
+        Path("config/pandoc/html.yaml"),
+        "2020-01-02",
+        figures=Path("results/figures"),
+        stylesheet=REPO / "config/pandoc/manuscript.css",
+    )
+    return html.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CORPUS.glob("*.md.j2")))
+def test_hostile_template(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = (CORPUS / name).read_text(encoding="utf-8")
+    outcome, expected = EXPECT.match(source).groups()
+    if outcome == "refused":
+        with pytest.raises(TemplateProblem) as refusal:
+            build_html(tmp_path, source)
+        message = " ".join(str(refusal.value).split())
+        assert "templates/" in message, message
+        assert re.search(expected, message), message
+        assert not Path("results/manuscript/manuscript.html").exists()
+    else:
+        assert expected in build_html(tmp_path, source)
+
+
+def test_a_script_in_the_title_is_refused_at_its_line_in_the_metadata(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/metadata.yaml").write_text("title: A <script>alert(1)</script>\n")
+    meta = {**META, "title": "A <script>alert(1)</script>"}
+    with pytest.raises(TemplateProblem, match=r"(?s)templates/metadata.yaml line 1.*raw HTML"):
+        build_html(tmp_path, "Text.\n", meta)
+
+
+def test_a_section_linked_to_a_system_file_is_refused_without_its_content(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    secret = tmp_path / "outside.txt"
+    secret.write_text("root:SECRET-HASH:19000:0:99999:7:::\n")
+    (tmp_path / "templates/sections").mkdir(parents=True)
+    (tmp_path / "templates/sections/01-a.md.j2").symlink_to(secret)
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
+    with pytest.raises(TemplateProblem) as refusal:
+        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+    assert "is a link to a file outside templates/" in str(refusal.value)
+    assert "SECRET" not in str(refusal.value)
+
+
+def test_an_include_linked_out_of_the_templates_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    secret = tmp_path / "outside.md"
+    secret.write_text("Our secret.\n")
+    (tmp_path / "templates/sections").mkdir(parents=True)
+    (tmp_path / "templates/partials").mkdir()
+    (tmp_path / "templates/partials/linked.md").symlink_to(secret)
+    (tmp_path / "templates/sections/01-a.md.j2").write_text("{% include 'partials/linked.md' %}\n")
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
+    expected = r"(?s)templates/sections/01-a.md.j2 line 1.*outside templates/"
+    with pytest.raises(TemplateProblem, match=expected):
+        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+
+
+def test_a_byte_order_mark_does_not_turn_the_first_heading_into_text(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    html = build_html(tmp_path, "\ufeff# Methods\n\nText.\n")
+    assert re.search(r"<h1[^>]*>Methods</h1>", html)
+
+
+def test_a_template_that_is_not_utf8_is_named_with_its_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "templates/sections").mkdir(parents=True)
+    (tmp_path / "templates/sections/01-a.md.j2").write_bytes(b"Line one.\nCaf\xe9 au lait.\n")
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
+    with pytest.raises(TemplateProblem, match=r"01-a.md.j2 line 2: the file is not UTF-8"):
+        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+
+
+def test_a_missing_include_names_the_include(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    expected = r"(?s)sections/01-hostile.md.j2 line 1.*'partials/nowhere.md' does not exist"
+    with pytest.raises(TemplateProblem, match=expected):
+        build_html(tmp_path, "{% include 'partials/nowhere.md' %}\n")
+
+
+def test_a_stylesheet_that_loads_a_file_is_refused(tmp_path):
+    from vertebroplasty.conversion import style_header
+
+    css = tmp_path / "manuscript.css"
+    css.write_text("body { color: black; }\nbody { background: url(/etc/passwd); }\n")
+    with pytest.raises(ManuscriptError, match=r"(?s)manuscript.css line 2: .*url\(\)"):
+        style_header(css)

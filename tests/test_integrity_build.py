@@ -1,0 +1,180 @@
+"""End to end: a build never reports success on stale, hand-edited or smuggled content.
+
+Each test starts from a copy of one built repository (results, ledger and Snakemake's
+state included), does what a hurried or hostile co-author would, and rebuilds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import copy_repository, run_snakemake
+
+pytestmark = pytest.mark.build
+
+VALIDATED = ("enrollment", "baseline", "procedure", "visits", "followup")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    workdir = copy_repository(tmp_path_factory.mktemp("integrity") / "repo")
+    result = run_snakemake(workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workdir
+
+
+@pytest.fixture
+def repo(built, tmp_path) -> Path:
+    target = tmp_path / "repo"
+    shutil.copytree(built, target, symlinks=True)
+    return target
+
+
+def build(workdir: Path, *args: str) -> tuple[int, str]:
+    result = run_snakemake(workdir, *args)
+    return result.returncode, result.stdout + result.stderr
+
+
+def verify(workdir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "vertebroplasty.verify"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def set_first_preoperative_vas(workdir: Path, value: str) -> None:
+    visits = workdir / "data/raw/visits.csv"
+    lines = visits.read_text().splitlines()
+    header = lines[0].split(",")
+    column = header.index("vas")
+    for i, line in enumerate(lines[1:], start=1):
+        cells = line.split(",")
+        if cells[1] == "preop":
+            cells[column] = value
+            lines[i] = ",".join(cells)
+            break
+    visits.write_text("\n".join(lines) + "\n")
+
+
+def test_after_a_failed_validation_the_next_build_fails_the_same_way(repo):
+    original = (repo / "data/raw/visits.csv").read_text()
+    set_first_preoperative_vas(repo, "11.0")
+    for attempt in ("first", "second"):
+        code, output = build(repo)
+        assert code != 0, f"{attempt} build after invalid data reported success"
+        assert "11 is above the maximum 10" in output, attempt
+    assert not (repo / "results/manuscript/manifest.json").exists()
+    assert verify(repo).returncode != 0
+    (repo / "data/raw/visits.csv").write_text(original)
+    code, output = build(repo)
+    assert code == 0, output
+    assert verify(repo).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "results/figures/pain_relief.png",
+        "results/numbers.json",
+        "results/validated/baseline.csv",
+        "results/manuscript/manuscript.html",
+    ],
+)
+def test_a_deleted_product_is_rebuilt(repo, path):
+    (repo / path).unlink()
+    code, output = build(repo)
+    assert code == 0, output
+    assert f"{path} is missing" in output
+    assert (repo / path).exists()
+    assert verify(repo).returncode == 0
+
+
+def test_a_value_changed_by_hand_in_the_registry_never_reaches_the_text(repo):
+    numbers = repo / "results/numbers.json"
+    registry = json.loads(numbers.read_text())
+    key = "flow.included.pvp_itr.n"
+    true_text = registry[key]["text"]
+    registry[key]["text"] = "999"
+    numbers.write_text(json.dumps(registry))
+    assert verify(repo).returncode != 0
+    code, output = build(repo)
+    assert code == 0, output
+    assert "results/numbers.json was changed after the build wrote it" in output
+    assert json.loads(numbers.read_text())[key]["text"] == true_text
+    assert "999 treated" not in (repo / "results/manuscript/manuscript.md").read_text()
+
+
+def test_a_truncated_registry_is_rebuilt_not_fatal(repo):
+    numbers = repo / "results/numbers.json"
+    numbers.write_bytes(numbers.read_bytes()[:100])
+    code, output = build(repo)
+    assert code == 0, output
+    json.loads(numbers.read_text())
+
+
+def test_a_wording_edit_in_the_html_is_undone_and_the_manifest_never_vouches_for_it(repo):
+    html = repo / "results/manuscript/manuscript.html"
+    html.write_text(html.read_text().replace("</body>", "<p>Edited by hand.</p></body>"))
+    result = verify(repo)
+    assert result.returncode != 0
+    assert "results/manuscript/manuscript.html" in result.stderr
+    code, output = build(repo)
+    assert code == 0, output
+    assert "Edited by hand." not in html.read_text()
+    assert verify(repo).returncode == 0
+
+
+def test_an_edited_validated_table_cannot_hide_from_the_audit(repo):
+    baseline = repo / "results/validated/baseline.csv"
+    lines = baseline.read_text().splitlines()
+    baseline.write_text("\n".join(lines[:-1]) + "\n")  # one patient fewer
+    code, output = build(repo)
+    assert code == 0, output
+    assert "results/validated/baseline.csv was changed after the build wrote it" in output
+    assert baseline.read_text().splitlines() == lines
+
+
+def test_a_half_written_manuscript_from_a_killed_build_is_rebuilt(repo):
+    (repo / "results/manuscript/manuscript.docx").write_bytes(b"")
+    code, output = build(repo)
+    assert code == 0, output
+    assert (repo / "results/manuscript/manuscript.docx").stat().st_size > 10_000
+
+
+def test_a_dry_run_with_other_settings_changes_nothing(repo):
+    settings = sorted(p.name for p in (repo / "results/settings").iterdir())
+    code, output = build(repo, "--dry-run", "--config", "audit_strict=false")
+    assert code == 0, output
+    assert sorted(p.name for p in (repo / "results/settings").iterdir()) == settings
+    code, output = build(repo, "--dry-run")
+    assert "Nothing to be done" in output
+
+
+def test_a_settings_file_edited_by_hand_is_discarded(repo):
+    [strict] = (repo / "results/settings").glob("audit_strict-*.json")
+    strict.write_text("false\n")
+    code, output = build(repo)
+    assert code == 0, output
+    assert "was changed by hand" in output
+    assert not strict.exists() or strict.read_text() == "true\n"
+
+
+def test_a_hostile_template_is_refused_and_nothing_reaches_the_html(repo):
+    conclusion = repo / "templates/sections/06-conclusion.md.j2"
+    conclusion.write_text(
+        conclusion.read_text()
+        + '\n<iframe src="/etc/passwd" hidden></iframe>\n\n<img src="../../.git/config">\n'
+    )
+    code, output = build(repo)
+    assert code != 0
+    assert "templates/sections/06-conclusion.md.j2 line" in output
+    assert "raw HTML is not allowed" in output
+    assert "root:" not in (repo / "results/manuscript/manuscript.html").read_text()

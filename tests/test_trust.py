@@ -1,0 +1,115 @@
+"""The trust ledger: a build product is used only while it is what the build wrote."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from vertebroplasty.atomic_files import atomic_output, write_text_atomically
+from vertebroplasty.errors import ManuscriptError
+from vertebroplasty.trust import (
+    downstream,
+    record,
+    records,
+    require_trusted,
+    untrusted_files,
+    withdraw_certificates,
+)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A folder with results/ and a ledger, as the build leaves them."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results/tables").mkdir(parents=True)
+    (tmp_path / "results/manuscript").mkdir(parents=True)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/cohort.csv").write_text("id\n1\n")
+    return tmp_path
+
+
+def build(path: str, text: str, inputs: list[str], certificate: bool = False) -> None:
+    write_text_atomically(path, text)
+    record([path], inputs, certificate=certificate)
+
+
+def test_a_recorded_file_is_trusted_until_it_changes(workdir):
+    build("results/tables/t.csv", "a,b\n1,2\n", ["data/cohort.csv"])
+    assert untrusted_files() == []
+    require_trusted(["results/tables/t.csv"])
+
+
+def test_an_edit_of_the_same_size_with_its_date_put_back_is_found(workdir):
+    build("results/tables/t.csv", "a,b\n1,2\n", ["data/cohort.csv"])
+    before = os.stat("results/tables/t.csv")
+    with open("results/tables/t.csv", "r+") as stream:
+        stream.write("a,b\n9,2\n")  # same length
+    os.utime("results/tables/t.csv", ns=(before.st_atime_ns, before.st_mtime_ns))
+    [found] = untrusted_files()
+    assert found.path == "results/tables/t.csv"
+    assert found.reason == "was changed after the build wrote it"
+    with pytest.raises(ManuscriptError, match=r"results/tables/t.csv was changed"):
+        require_trusted(["results/tables/t.csv"])
+
+
+def test_a_deleted_file_is_found_missing(workdir):
+    build("results/tables/t.csv", "x\n", [])
+    os.remove("results/tables/t.csv")
+    assert [str(u) for u in untrusted_files()] == ["results/tables/t.csv is missing"]
+
+
+def test_a_file_no_step_recorded_is_not_trusted(workdir):
+    (workdir / "results/tables/copied.csv").write_text("x\n")
+    (workdir / "results/report.html").write_text("<p>not a rule's output</p>")
+    found = untrusted_files(produced_by_a_rule=lambda path: path.startswith("results/tables/"))
+    assert [str(u) for u in found] == ["results/tables/copied.csv was not written by this build"]
+    with pytest.raises(ManuscriptError, match="was not written by this build"):
+        require_trusted(["results/tables/copied.csv"])
+
+
+def test_logs_and_hidden_partial_files_are_not_judged(workdir):
+    (workdir / "results/logs").mkdir()
+    (workdir / "results/logs/step.log").write_text("log")
+    (workdir / "results/tables/.partial-1234-t.csv").write_text("half")
+    assert untrusted_files() == []
+
+
+def test_a_damaged_record_is_not_trusted(workdir):
+    build("results/tables/t.csv", "x\n", [])
+    [path] = (workdir / ".snakemake/trusted").glob("*.json")
+    path.write_text("{not json")
+    assert [u.reason for u in untrusted_files()] == ["has a damaged build record"]
+
+
+def test_downstream_follows_recorded_inputs(workdir):
+    build("results/tables/a.csv", "a\n", ["data/cohort.csv"])
+    build("results/tables/b.csv", "b\n", ["results/tables/a.csv"])
+    build("results/manuscript/m.md", "m\n", ["results/tables/b.csv"])
+    build("results/tables/other.csv", "o\n", [])
+    assert downstream(["data/cohort.csv"], records()) == {
+        "results/tables/a.csv",
+        "results/tables/b.csv",
+        "results/manuscript/m.md",
+    }
+
+
+def test_certificates_are_withdrawn_before_what_they_describe_is_rewritten(workdir):
+    build("results/manuscript/m.html", "<p>text</p>", ["data/cohort.csv"])
+    build("results/manuscript/manifest.json", "{}", ["results/manuscript/m.html"], True)
+    build("results/manuscript/m.docx", "docx", ["results/manuscript/m.html"])
+    withdrawn = withdraw_certificates(["results/manuscript/m.html"])
+    assert withdrawn == ["results/manuscript/manifest.json"]
+    assert not (workdir / "results/manuscript/manifest.json").exists()
+    assert (workdir / "results/manuscript/m.docx").exists()  # not a certificate
+    assert "results/manuscript/manifest.json" not in records()
+
+
+def test_an_interrupted_write_leaves_the_previous_complete_file(workdir):
+    target = workdir / "results/manuscript/m.html"
+    target.write_text("previous, complete")
+    with pytest.raises(KeyboardInterrupt), atomic_output(target) as partial:
+        partial.write_text("half of the new")
+        raise KeyboardInterrupt
+    assert target.read_text() == "previous, complete"
+    assert [p.name for p in target.parent.iterdir()] == ["m.html"]
