@@ -4,10 +4,14 @@
 
 from snakemake.utils import min_version
 
+from vertebroplasty.failure_messages import check_results_folder
 from vertebroplasty.settings import check_config
 from vertebroplasty.yaml_files import check_yaml_file
 
 min_version("9.0")
+
+# The build writes only into a real, writable results/ folder inside the repository.
+check_results_folder("results")
 
 
 # Anchors and aliases (a "billion laughs" file can exhaust memory) are refused before

@@ -5,7 +5,7 @@ runs in a thread of the Snakemake process, so the build pays for starting Python
 importing pandas, SciPy and matplotlib once instead of once per job. Each step reads
 its named inputs and writes its named outputs; the logic stays in the modules they
 call. Settings come as input files (``input.settings``, see
-:func:`vertebroplasty.settings.write_settings`), not as params.
+:func:`vertebroplasty.settings.settings_file`), not as params.
 
 Each job logs to its own file (records are filtered by thread), and an author error
 (:class:`~vertebroplasty.errors.ManuscriptError`) is printed as its message alone.
@@ -90,12 +90,26 @@ def run_in_process(name: str, input, output, params, wildcards, log_files) -> No
             if name not in UNRECORDED_STEPS:
                 record(outputs, [str(p) for p in input], certificate=name in CERTIFYING_STEPS)
         except ManuscriptError as exc:
-            if os.environ.get("MANUSCRIPT_VERBOSE"):
-                log.exception("ERROR")
-            message = f"\nERROR: {exc}\n"
-            log.error(message)
-            print(message, file=sys.stderr, flush=True)
-            raise StepFailed(f"{name} stopped: see the message above") from None
+            stop_with_message(name, str(exc))
+        except Exception as exc:
+            # A failure an author can act on (disk full, out of memory, a damaged file,
+            # a Typst error) gets words too; anything else keeps its stack trace.
+            from .failure_messages import author_message
+
+            message = author_message(exc, name)
+            if message is None:
+                raise
+            stop_with_message(name, message, exc)
+
+
+def stop_with_message(name: str, message: str, cause: BaseException | None = None) -> None:
+    """Print the author's message (log and terminal) and fail the job without a trace."""
+    if os.environ.get("MANUSCRIPT_VERBOSE"):
+        log.exception("ERROR")
+    text = f"\nERROR: {message}\n"
+    log.error(text)
+    print(text, file=sys.stderr, flush=True)
+    raise StepFailed(f"{name} stopped: see the message above") from None
 
 
 # --------------------------------------------------------------------------- settings
