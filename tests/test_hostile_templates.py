@@ -133,7 +133,7 @@ def test_a_template_that_is_not_utf8_is_named_with_its_line(tmp_path, monkeypatc
     (tmp_path / "templates/sections").mkdir(parents=True)
     (tmp_path / "templates/sections/01-a.md.j2").write_bytes(b"Line one.\nCaf\xe9 au lait.\n")
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
-    with pytest.raises(TemplateProblem, match=r"01-a.md.j2 line 2: the file is not UTF-8"):
+    with pytest.raises(TemplateProblem, match=r"01-a.md.j2 line 2 is not UTF-8 text"):
         render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
 
 

@@ -98,7 +98,7 @@ def test_text_that_is_not_valid_yaml_is_named_with_line_and_column(text, expecte
 def test_a_file_that_is_not_utf8_or_not_a_file_is_named(tmp_path):
     path = tmp_path / "published.yaml"
     path.write_bytes(b"numbers:\n  - printed: \xfc\n")
-    with pytest.raises(ManuscriptError, match=r"published.yaml, line 2: the file is not UTF-8"):
+    with pytest.raises(ManuscriptError, match=r"published.yaml line 2 is not UTF-8 text"):
         load_yaml(path)
     with pytest.raises(ManuscriptError, match=r"is not a regular file"):
         load_yaml(Path("/dev/zero"))

@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path, PurePath
 
 from .errors import ManuscriptError
+from .text_files import not_utf8
 
 RESULTS = "results"
 TEMPLATES = "templates"
@@ -138,14 +139,8 @@ def _not_utf8(exc: UnicodeDecodeError, step: str) -> str:
             f"be read). Save the file you last changed as UTF-8 (in most editors: Save as, "
             f"encoding UTF-8), {AGAIN}"
         )
-    line = _line_of(exc, path)
-    where = f"{path} line {line}" if line else path
-    how = (
-        "in Excel: Save as, 'CSV UTF-8 (Comma delimited)'"
-        if path.endswith(".csv")
-        else "in most editors: Save as, encoding UTF-8"
-    )
-    return f"{where} is not UTF-8 text ({byte} cannot be read). Save it as UTF-8 ({how}), {AGAIN}"
+    found = exc.object[exc.start] if exc.start < len(exc.object) else None
+    return not_utf8(path, _line_of(exc, path), found, then=AGAIN)
 
 
 def _damaged_json(exc: json.JSONDecodeError, step: str) -> str:

@@ -35,6 +35,7 @@ from .template_lint import (
     quoted,
     rendered_problems,
 )
+from .text_files import decode_utf8
 
 SECTION_GLOB = "sections/*.md.j2"
 
@@ -61,14 +62,7 @@ def read_template(path: Path, template_dir: Path) -> str:
     data = real.read_bytes()[: MAX_TEMPLATE_BYTES + 1]
     if len(data) > MAX_TEMPLATE_BYTES:
         raise TemplateProblem(f"{shown} is larger than {MAX_TEMPLATE_BYTES} bytes: split it.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise TemplateProblem(
-            f"{shown} line {line}: the file is not UTF-8 text (byte {data[exc.start]:#04x}). "
-            "Save it as UTF-8 (in most editors: Save as, encoding UTF-8)."
-        ) from None
+    return decode_utf8(data, shown, TemplateProblem)
 
 
 class TemplateFolderLoader(jinja2.BaseLoader):

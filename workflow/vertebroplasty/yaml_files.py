@@ -19,6 +19,7 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 from .errors import ManuscriptError
+from .text_files import decode_utf8
 
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 """PyYAML's safe loader, in C when PyYAML was built with libyaml (several times faster)."""
@@ -64,14 +65,7 @@ def _read(path: Path, shown: str) -> str:
         data = path.read_bytes()
     except FileNotFoundError:
         raise ManuscriptError(f"{shown}: the file is missing. Restore it.") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ManuscriptError(
-            f"{shown}, line {line}: the file is not UTF-8 text (byte 0x{data[exc.start]:02x} "
-            "cannot be read). Save it again as UTF-8."
-        ) from None
+    return decode_utf8(data, shown)
 
 
 def _check_events(text: str, shown: str) -> None:
