@@ -114,7 +114,7 @@ def test_a_truncated_numbers_file_is_named_and_rebuilt(project):
     assert message.startswith(
         "results/numbers.json is damaged (it stops being valid JSON at line 1, column 26)"
     )
-    assert "Delete it, then run make paper again. The build will make it anew." in message
+    assert "Run make paper again: the build finds files under results/" in message
 
 
 def test_a_csv_saved_in_another_encoding_is_named_with_its_line(project):

@@ -26,7 +26,14 @@ from vertebroplasty.rendering import render_manuscript
 from vertebroplasty.template_helpers import Manuscript
 
 CORPUS = REPO / "tests/data/hostile_templates"
-META = {"title": "A title", "authors": [{"name": "A. Author"}], "affiliations": {}}
+META = {
+    "title": "A title",
+    "authors": [{"name": "A. Author"}],
+    "affiliations": {"lab": "1 Example Road, 200233 Shanghai"},
+    "note": "77.7%",
+}
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10"/></svg>'
+
 REGISTRY = NumbersRegistry([Number("flow.included.pvp_itr.n", 71, "71", "patients", None, "t")])
 EXPECT = re.compile(r"\{## expect: (refused|inert): (.*) ##\}")
 
@@ -41,6 +48,9 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
     (workdir / "results/manuscript").mkdir(parents=True)
     figures = workdir / "results/figures"
     figures.mkdir()
+    (figures / "drawn.svg").write_text(SVG)
+    (workdir / "outside.svg").write_text("<svg><!-- root:SECRET --></svg>")
+    (figures / "linked.svg").symlink_to(workdir / "outside.svg")
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05, "ci_level": 0.95})
     sources: list[dict] = []
     settings = {"date": "2020-01-02", "synthetic_cohort": False}
@@ -144,10 +154,99 @@ def test_a_missing_include_names_the_include(tmp_path, monkeypatch):
         build_html(tmp_path, "{% include 'partials/nowhere.md' %}\n")
 
 
-def test_a_stylesheet_that_loads_a_file_is_refused(tmp_path):
+def test_affiliations_may_hold_digits(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    html = build_html(tmp_path, "{{ meta.affiliations.lab }}\n")
+    assert "1 Example Road, 200233 Shanghai" in html
+
+
+# --------------------------------------------------------------------------- images, writers
+def test_a_linked_png_beside_a_figure_never_reaches_the_word_file(tmp_path):
+    from vertebroplasty.document_safety import ImagePolicy, embed_images
+
+    figures = tmp_path / "results/figures"
+    figures.mkdir(parents=True)
+    (figures / "x.svg").write_text(SVG)
+    (tmp_path / "secret.png").write_bytes(b"\x89PNG SECRET")
+    (figures / "x.png").symlink_to(tmp_path / "secret.png")
+    tree = {"blocks": [{"t": "Image", "c": [["", [], []], [], ["../figures/x.svg", ""]]}]}
+    policy = ImagePolicy(tmp_path / "results/manuscript", [figures])
+    embed_images(tree, policy, prefer=".png", inline=False)
+    assert tree["blocks"][0]["c"][2][0] == "../figures/x.svg"  # the checked SVG, not the link
+    embed_images(tree, policy, prefer=".png", inline=True)
+    assert "U0VDUkVU" not in tree["blocks"][0]["c"][2][0]  # base64 of SECRET
+
+
+def test_the_audit_page_shows_markup_from_the_published_values_as_text(tmp_path):
+    from vertebroplasty.audit import write_audit_html
+
+    markdown = tmp_path / "audit.md"
+    markdown.write_text("# Audit\n\n- **Published:** <script>alert(document.domain)</script>\n")
+    write_audit_html(markdown, tmp_path / "audit.html")
+    page = (tmp_path / "audit.html").read_text()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(document.domain)&lt;/script&gt;" in page
+
+
+def test_the_audit_page_refuses_a_script_link_from_the_published_values(tmp_path):
+    from vertebroplasty.audit import write_audit_html
+
+    markdown = tmp_path / "audit.md"
+    markdown.write_text("# Audit\n\n- [see](javascript:alert(document.domain))\n")
+    with pytest.raises(ManuscriptError, match=r"(?s)data/published.yaml.*javascript:"):
+        write_audit_html(markdown, tmp_path / "audit.html")
+    assert not (tmp_path / "audit.html").exists()
+
+
+# --------------------------------------------------------------------------- pandoc settings
+@pytest.mark.parametrize(
+    ("settings", "refusal"),
+    [
+        ("include-in-header:\n  - /etc/hostname\n", "the header '/etc/hostname' is not a Typst"),
+        ("css:\n  - https://example.org/x.css\n", "'css' is not a setting the build allows"),
+        ("filters:\n  - /tmp/evil.lua\n", "the filter '/tmp/evil.lua' is not a Lua file"),
+        ("resource-path: [/]\n", "'resource-path' is not a setting the build allows"),
+        ("variables:\n  header-includes: x\n", "'variables' may only set document-css"),
+        ("a: &x [1]\nb: *x\n", "alias"),
+    ],
+)
+def test_pandoc_settings_that_read_files_or_add_markup_are_refused(
+    settings, refusal, tmp_path, monkeypatch
+):
+    from vertebroplasty.conversion import check_pandoc_defaults
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config/pandoc").mkdir(parents=True)
+    defaults = tmp_path / "config/pandoc/html.yaml"
+    defaults.write_text("standalone: true\n" + settings)
+    with pytest.raises(
+        ManuscriptError, match=re.escape(refusal) if refusal != "alias" else "(?i)alias"
+    ):
+        check_pandoc_defaults(Path("config/pandoc/html.yaml"))
+
+
+def test_the_shipped_pandoc_settings_pass(monkeypatch):
+    from vertebroplasty.conversion import check_pandoc_defaults
+
+    monkeypatch.chdir(REPO)
+    for defaults in sorted(Path("config/pandoc").glob("*.yaml")):
+        check_pandoc_defaults(defaults)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "body { background: url(/etc/passwd); }",
+        "body { background: u\\72l(/etc/passwd); }",
+        "@\\69mport 'x.css';",
+        'body { background-image: image-set("https://example.org/a.png" 1x); }',
+        "</style><script>alert(document.domain)</script>",
+    ],
+)
+def test_a_stylesheet_that_could_load_or_run_something_is_refused(line, tmp_path):
     from vertebroplasty.conversion import style_header
 
     css = tmp_path / "manuscript.css"
-    css.write_text("body { color: black; }\nbody { background: url(/etc/passwd); }\n")
-    with pytest.raises(ManuscriptError, match=r"(?s)manuscript.css line 2: .*url\(\)"):
+    css.write_text(f"body {{ color: black; }}\n{line}\n")
+    with pytest.raises(ManuscriptError, match=r"manuscript.css line 2"):
         style_header(css)

@@ -149,22 +149,56 @@ def test_a_half_written_manuscript_from_a_killed_build_is_rebuilt(repo):
     assert (repo / "results/manuscript/manuscript.docx").stat().st_size > 10_000
 
 
+def settings_state(workdir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((workdir / "results/settings").iterdir())}
+
+
 def test_a_dry_run_with_other_settings_changes_nothing(repo):
-    settings = sorted(p.name for p in (repo / "results/settings").iterdir())
+    before = settings_state(repo)
     code, output = build(repo, "--dry-run", "--config", "audit_strict=false")
     assert code == 0, output
-    assert sorted(p.name for p in (repo / "results/settings").iterdir()) == settings
+    assert "rule audit:" in output  # the other value would rerun the audit ...
+    assert settings_state(repo) == before  # ... but nothing was written
     code, output = build(repo, "--dry-run")
     assert "Nothing to be done" in output
 
 
-def test_a_settings_file_edited_by_hand_is_discarded(repo):
+def test_a_settings_file_edited_by_hand_is_discarded_and_written_again(repo):
     [strict] = (repo / "results/settings").glob("audit_strict-*.json")
     strict.write_text("false\n")
+    (repo / "results/audit/audit.csv").unlink()  # the audit must run again
     code, output = build(repo)
     assert code == 0, output
-    assert "was changed by hand" in output
-    assert not strict.exists() or strict.read_text() == "true\n"
+    assert "were edited by hand" in output
+    assert strict.read_text() == "true\n"
+
+
+def test_building_one_file_leaves_an_edited_manuscript_for_the_full_build(repo):
+    html = repo / "results/manuscript/manuscript.html"
+    html.write_text(html.read_text() + "<!-- edited -->")
+    code, output = build(repo, "--dry-run", "results/numbers.json")
+    assert code == 0, output
+    assert "rule to_html:" not in output
+    code, output = build(repo, "--dry-run")
+    assert "rule to_html:" in output
+
+
+def test_an_included_partial_is_an_input_of_the_manuscript(repo):
+    (repo / "templates/partials").mkdir()
+    partial = repo / "templates/partials/funding.md"
+    partial.write_text("This work received no specific funding.\n")
+    conclusion = repo / "templates/sections/06-conclusion.md.j2"
+    conclusion.write_text(conclusion.read_text() + "\n{% include 'partials/funding.md' %}\n")
+    code, output = build(repo)
+    assert code == 0, output
+    partial.write_text("This work was funded by the hospital.\n")
+    code, output = build(repo)
+    assert code == 0, output
+    assert "funded by the hospital" in (repo / "results/manuscript/manuscript.md").read_text()
+    assert (
+        "templates/partials/funding.md"
+        in json.loads((repo / "results/manuscript/manifest.json").read_text())["inputs"]
+    )
 
 
 def test_a_hostile_template_is_refused_and_nothing_reaches_the_html(repo):

@@ -107,7 +107,8 @@ def snakemake_started(folder: Path, process: subprocess.Popen) -> int:
     """Wait until the step runs; the id of the Snakemake process running it."""
     marker = folder / "started"
     deadline = time.monotonic() + WAIT
-    while not marker.exists():
+    # The marker may exist a moment before its text is written.
+    while not (marker.exists() and marker.read_text().strip()):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the step never started"
         time.sleep(0.02)

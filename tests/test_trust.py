@@ -113,3 +113,56 @@ def test_an_interrupted_write_leaves_the_previous_complete_file(workdir):
         raise KeyboardInterrupt
     assert target.read_text() == "previous, complete"
     assert [p.name for p in target.parent.iterdir()] == ["m.html"]
+
+
+def test_a_build_of_one_file_rebuilds_only_what_that_file_is_made_from(workdir):
+    from vertebroplasty.trust import files_to_rebuild
+
+    build("results/tables/t.csv", "t\n", ["data/cohort.csv"])
+    build("results/numbers.json", "{}", ["results/tables/t.csv"])
+    build("results/manuscript/m.html", "<p>m</p>", ["results/numbers.json"])
+    (workdir / "results/manuscript/m.html").write_text("<p>edited</p>")
+    (workdir / "results/tables/t.csv").write_text("edited\n")
+    everything = files_to_rebuild(lambda path: True)
+    assert [u.path for u in everything] == ["results/manuscript/m.html", "results/tables/t.csv"]
+    numbers_only = files_to_rebuild(lambda path: True, {"results/numbers.json"})
+    assert [u.path for u in numbers_only] == ["results/tables/t.csv"]
+
+
+def test_records_of_files_no_rule_writes_any_more_are_forgotten(workdir):
+    from vertebroplasty.trust import files_to_rebuild
+
+    build("results/tables/renamed.csv", "t\n", [])
+    os.remove("results/tables/renamed.csv")
+    assert files_to_rebuild(lambda path: path != "results/tables/renamed.csv") == []
+    assert records() == {}
+
+
+def test_verify_names_a_damaged_manifest_instead_of_crashing(workdir, capsys):
+    from vertebroplasty import verify
+
+    build("results/manuscript/manifest.json", "[1, 2]", [], certificate=True)
+    assert verify.main() == 1
+    assert "manifest.json is damaged" in capsys.readouterr().err
+    (workdir / "results/manuscript/manifest.json").write_text("{bad")
+    assert verify.main() == 1
+    assert "manifest.json" in capsys.readouterr().err
+
+
+def test_verify_passes_when_every_hash_matches_and_fails_on_one_changed_input(workdir, capsys):
+    import json
+
+    from vertebroplasty import verify
+    from vertebroplasty.trust import sha256
+
+    build("results/manuscript/m.html", "<p>m</p>", ["data/cohort.csv"])
+    manifest = {
+        "commit": "x",
+        "inputs": {"data/cohort.csv": sha256("data/cohort.csv")},
+        "outputs": {"results/manuscript/m.html": sha256("results/manuscript/m.html")},
+    }
+    build("results/manuscript/manifest.json", json.dumps(manifest), [], certificate=True)
+    assert verify.main() == 0
+    (workdir / "data/cohort.csv").write_text("id\n2\n")
+    assert verify.main() == 1
+    assert "data/cohort.csv differs from the manifest's SHA-256" in capsys.readouterr().err

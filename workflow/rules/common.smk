@@ -47,8 +47,18 @@ def existing_cohort_files(wildcards):
     return [raw_table(name) for name in COHORT_TABLES if Path(raw_table(name)).exists()]
 
 
-def section_templates():
-    return sorted(str(p) for p in Path(TEMPLATE_DIR).glob("sections/*.md.j2"))
+def template_files():
+    """Every file the templates may render or include (sections, partials, ...).
+
+    The metadata and the bibliography are inputs of their own; the authors' guide is not
+    rendered.
+    """
+    apart = {"README.md", "metadata.yaml", "references.bib"}
+    return sorted(
+        p.as_posix()
+        for p in Path(TEMPLATE_DIR).rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.name not in apart
+    )
 
 
 def package_code(*modules):
@@ -101,7 +111,7 @@ def manifest_sources(wildcards=None):
         + settings_files(*config)
         + fixed
         + pandoc
-        + section_templates()
+        + template_files()
     )
 
 
@@ -140,41 +150,42 @@ def rebuild_untrusted_results():
 
 
 def force_untrusted_results():
-    import sys
-
     from vertebroplasty.settings import discard_altered_settings
-    from vertebroplasty.trust import Untrusted, untrusted_files
+    from vertebroplasty.trust import files_to_rebuild
 
     def produced(path):
         return any(rule.is_producer(path) for rule in workflow.rules)
 
-    found = [
-        item
-        for item in untrusted_files(
-            produced_by_a_rule=produced, ignored=("logs", "settings")
-        )
-        if produced(item.path)
-    ]
-    altered = [
-        Untrusted(path, "was changed by hand (removed; written again when needed)")
-        for path in discard_altered_settings("results/settings")
-    ]
-    if altered:
-        print(
-            "WARNING: settings files are written from config/config.yaml:\n"
-            + "\n".join(f"  - {item}" for item in altered),
-            file=sys.stderr,
-        )
-    if not found or workflow.dag_settings is None:
-        return
-    print(
-        "WARNING: these files no longer match what the build wrote; they are rebuilt "
-        "(edit templates/, data/ or config/, never results/):\n"
-        + "\n".join(f"  - {item}" for item in found),
-        file=sys.stderr,
+    requested = workflow.dag_settings.targets
+    files = (
+        None
+        if not requested or any(map(workflow.is_rule, requested))
+        else set(requested)
     )
-    forced = set(workflow.dag_settings.forcerun) | {item.path for item in found}
-    workflow.dag_settings.forcerun = frozenset(forced)
+    found = files_to_rebuild(produced, files, ignored=("logs", "settings"))
+    if not workflow.dryrun:
+        altered = discard_altered_settings("results/settings")
+        warn(
+            "settings files are written from config/config.yaml; these were edited by hand "
+            "and are removed (written again when needed)",
+            altered,
+        )
+    if found:
+        warn(
+            "these files no longer match what the build wrote; they are rebuilt "
+            "(edit templates/, data/ or config/, never results/)",
+            found,
+        )
+        forced = set(workflow.dag_settings.forcerun) | {item.path for item in found}
+        workflow.dag_settings.forcerun = frozenset(forced)
+
+
+def warn(what, items):
+    import sys
+
+    if items:
+        listing = "\n".join(f"  - {item}" for item in items)
+        print(f"WARNING: {what}:\n{listing}", file=sys.stderr)
 
 
 def exit_promptly():

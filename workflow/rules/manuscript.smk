@@ -10,7 +10,7 @@ rule render_markdown:
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",
         settings=settings_files("manuscript", "synthetic_cohort", "statistics"),
-        templates=section_templates(),
+        templates=template_files(),
         code=package_code(
             "registry", "rendering", "template_helpers", "template_lint", "yaml_files"
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from .table_outcomes import table_outcomes
 from .table_scores import table_scores
 from .tables import TableResult
 
+LISTS_CODEBOOK_CATEGORIES = {"table_baseline"}
+"""Tables whose rows are the codebook's categories (they take the build's codebook)."""
 TABLES: dict[str, Callable[..., TableResult]] = {
     "table_baseline": table_baseline,
     "table_outcomes": table_outcomes,
@@ -49,9 +50,8 @@ def make_table(
 
     A table that lists categories takes them from the build's ``codebook``.
     """
-    build = TABLES[name]
-    extra = {"codebook": codebook} if "codebook" in inspect.signature(build).parameters else {}
-    result = build(read_patients(patients), statistics, decimals, **extra)
+    extra = {"codebook": codebook} if name in LISTS_CODEBOOK_CATEGORIES else {}
+    result = TABLES[name](read_patients(patients), statistics, decimals, **extra)
     with atomic_output(csv) as partial:
         result.tidy.to_csv(partial, index=False, lineterminator="\n")
     write_text_atomically(markdown, result.markdown)

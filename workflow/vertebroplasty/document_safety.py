@@ -10,8 +10,8 @@ document tree, so they see exactly what the writers would:
 - no raw HTML, LaTeX or Typst (``<script>``, ``<iframe>``, ``{=html}`` blocks), in the
   text or in the metadata (a title, a YAML block);
 - no metadata beyond the engine's own keys (``header-includes`` and the like);
-- images only from the allowed folders, as real files (figures the build drew, assets
-  kept with the templates), never a URL, a ``data:`` URI or a link out of the folders;
+- images only from the allowed folder, as real files (the figures the build drew),
+  never a URL, a ``data:`` URI or a link out of the folder;
 - links only to web addresses, e-mail addresses and places in the document;
 - no attribute that becomes an event handler, a style or a source in HTML.
 
@@ -89,10 +89,16 @@ def _attributes(node: dict) -> list[list[str]]:
     return []
 
 
-def findings(tree: dict, image_allowed: Callable[[str], str | None]) -> list[Finding]:
+def findings(
+    tree: dict,
+    image_allowed: Callable[[str], str | None],
+    citation_keys: set[str] | None = None,
+) -> list[Finding]:
     """Everything in the document tree that the manuscript may not contain.
 
-    ``image_allowed(src)`` returns None for an allowed image, or why it is refused.
+    ``image_allowed(src)`` returns None for an allowed image, or why it is refused;
+    with ``citation_keys``, a citation of any other key is refused too (citeproc would
+    print the key itself, digits and all, as "(**key?**)").
     """
     found = [
         Finding(
@@ -121,6 +127,17 @@ def findings(tree: dict, image_allowed: Callable[[str], str | None]) -> list[Fin
             reason = image_allowed(src)
             if reason:
                 found.append(Finding(f"the image '{_short(src)}' {reason}", src))
+        elif kind == "Cite" and citation_keys is not None:
+            for citation in node["c"][0]:
+                key = citation["citationId"]
+                if key not in citation_keys:
+                    found.append(
+                        Finding(
+                            f"the citation '@{key}' is not in the bibliography; add it to "
+                            "templates/references.bib or correct the key",
+                            f"@{key}",
+                        )
+                    )
         elif kind == "Link":
             target = node["c"][2][0]
             if LINK_SCHEME.match(target) and not target.lower().startswith(SAFE_LINK_SCHEMES):
@@ -199,15 +216,13 @@ def embed_images(
     for node in nodes(tree.get("blocks", [])):
         if node["t"] == "Image":
             target = node["c"][2]
-            if policy(target[0]):
-                raise TemplateProblem(f"the image '{target[0]}' {policy(target[0])}")
-            path = policy.resolve(target[0])
-            if prefer and path.with_suffix(prefer).is_file():
-                path = path.with_suffix(prefer)
-                if not inline:
-                    target[0] = str(Path(target[0]).with_suffix(prefer).as_posix())
-            if inline:
-                target[0] = data_uri(path)
+            source = target[0]
+            sibling = Path(source).with_suffix(prefer).as_posix() if prefer else source
+            if prefer and policy(sibling) is None:
+                source = sibling  # checked like the original: a real file in the folder
+            if reason := policy(source):
+                raise TemplateProblem(f"the image '{source}' {reason}")
+            target[0] = data_uri(policy.resolve(source)) if inline else source
     return tree
 
 
@@ -239,10 +254,24 @@ def locate(snippet: str, markdown_lines: list[str], sections: list[dict]) -> str
     )
 
 
-def check_document(tree_path: Path, markdown: Path, sections: Path, policy: ImagePolicy) -> None:
+BIBTEX_KEY = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
+
+
+def bibliography_keys(bibliography: Path) -> set[str]:
+    """The entry keys of a BibTeX file (``@article{gu2014, ...}`` gives ``gu2014``)."""
+    return set(BIBTEX_KEY.findall(Path(bibliography).read_text(encoding="utf-8")))
+
+
+def check_document(
+    tree_path: Path,
+    markdown: Path,
+    sections: Path,
+    policy: ImagePolicy,
+    citation_keys: set[str] | None = None,
+) -> None:
     """Refuse the document when it holds anything :func:`findings` reports."""
     tree = json.loads(Path(tree_path).read_text(encoding="utf-8"))
-    problems = findings(tree, policy)
+    problems = findings(tree, policy, citation_keys)
     if not problems:
         return
     lines = Path(markdown).read_text(encoding="utf-8").splitlines()

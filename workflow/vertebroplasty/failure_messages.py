@@ -19,6 +19,7 @@ import sys
 import traceback
 from pathlib import Path, PurePath
 
+from .atomic_files import PARTIAL
 from .errors import ManuscriptError
 from .text_files import not_utf8
 
@@ -26,7 +27,7 @@ RESULTS = "results"
 TEMPLATES = "templates"
 AGAIN = "then run make paper again."
 
-PARTIAL_PREFIX = re.compile(r"^\.partial-[0-9a-f]+-")
+PARTIAL_PREFIX = re.compile(rf"^{re.escape(PARTIAL)}[0-9a-f]+-")
 """Hidden name of a file being written (see :mod:`vertebroplasty.atomic_files`): the
 author knows the file by its real name."""
 
@@ -154,8 +155,8 @@ def _damaged_json(exc: json.JSONDecodeError, step: str) -> str:
         )
     if PurePath(path).parts[0] == RESULTS:
         return (
-            f"{path} is damaged ({problem}), perhaps because an earlier build was stopped "
-            f"while writing it. Delete it, {AGAIN} The build will make it anew."
+            f"{path} is damaged ({problem}). Run make paper again: the build finds files "
+            f"under {RESULTS}/ that no longer match what it wrote, and makes them anew."
         )
     return (
         f"{path} is damaged ({problem}). Restore a good copy of it (for example with "

