@@ -6,12 +6,14 @@ from snakemake.utils import min_version
 
 from vertebroplasty.failure_messages import check_results_folder
 from vertebroplasty.settings import check_config
+from vertebroplasty.trust import refuse_committed_build_state
 from vertebroplasty.yaml_files import check_yaml_file
 
 min_version("9.0")
 
 # The build writes only into a real, writable results/ folder inside the repository.
 check_results_folder("results")
+refuse_committed_build_state()
 
 
 # Anchors and aliases (a "billion laughs" file can exhaust memory) are refused before

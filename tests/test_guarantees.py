@@ -7,8 +7,11 @@ Snakemake, and checks the build stops with a message naming template, line and t
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -80,14 +83,21 @@ def test_significantly_beside_p_above_alpha_fails_the_build(fresh_copy):
 
 
 def test_a_number_changed_in_one_format_fails_the_build(fresh_copy):
-    # A converter that changes a number: a pandoc filter in the HTML's defaults.
-    (fresh_copy / "config/pandoc/tamper.lua").write_text(
-        'function Str(s) if s.text == "88.6%" then s.text = "88.7%" end return s end\n'
+    # A converter that changes a number: the engine's Typst page set-up, edited in this
+    # copy (run with the copy's package, not the installed one).
+    header = fresh_copy / "workflow/vertebroplasty/pandoc/typst-header.typ"
+    header.write_text(header.read_text() + '\n#show "88.6%": "88.7%"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "4"],
+        cwd=fresh_copy,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(fresh_copy / "workflow")},
     )
-    defaults = fresh_copy / "config/pandoc/html.yaml"
-    defaults.write_text(defaults.read_text() + "filters:\n  - config/pandoc/tamper.lua\n")
-    output = failing_build(fresh_copy)
-    assert "manuscript.html: after" in output
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, "the build should have failed"
+    assert "manuscript.pdf: after" in output
     assert "Markdown has [88.6]" in output and "this format has [88.7]" in output
 
 

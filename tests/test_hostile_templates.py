@@ -49,6 +49,7 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
     figures = workdir / "results/figures"
     figures.mkdir()
     (figures / "drawn.svg").write_text(SVG)
+    (figures / "handmade.svg").write_text(SVG)  # in the folder, but not drawn by the build
     (workdir / "outside.svg").write_text("<svg><!-- root:SECRET --></svg>")
     (figures / "linked.svg").symlink_to(workdir / "outside.svg")
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05, "ci_level": 0.95})
@@ -65,7 +66,7 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
         Path("config/pandoc/tree.yaml"),
         REPO / "templates/references.bib",
         Path("results/sections.json"),
-        Path("results/figures"),
+        [Path("results/figures/drawn.svg")],
     )
     html = Path("results/manuscript/manuscript.html")
     convert_document(
@@ -74,7 +75,7 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
         "html",
         Path("config/pandoc/html.yaml"),
         "2020-01-02",
-        figures=Path("results/figures"),
+        figures=[Path("results/figures/drawn.svg")],
         stylesheet=REPO / "config/pandoc/manuscript.css",
     )
     return html.read_text(encoding="utf-8")
@@ -99,8 +100,10 @@ def test_hostile_template(name, tmp_path, monkeypatch):
 def test_a_script_in_the_title_is_refused_at_its_line_in_the_metadata(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "templates").mkdir()
-    (tmp_path / "templates/metadata.yaml").write_text("title: A <script>alert(1)</script>\n")
-    meta = {**META, "title": "A <script>alert(1)</script>"}
+    (tmp_path / "templates/metadata.yaml").write_text(
+        "title: A <script>alert(document.domain)</script>\n"
+    )
+    meta = {**META, "title": "A <script>alert(document.domain)</script>"}
     with pytest.raises(TemplateProblem, match=r"(?s)templates/metadata.yaml line 1.*raw HTML"):
         build_html(tmp_path, "Text.\n", meta)
 
@@ -170,7 +173,7 @@ def test_a_linked_png_beside_a_figure_never_reaches_the_word_file(tmp_path):
     (tmp_path / "secret.png").write_bytes(b"\x89PNG SECRET")
     (figures / "x.png").symlink_to(tmp_path / "secret.png")
     tree = {"blocks": [{"t": "Image", "c": [["", [], []], [], ["../figures/x.svg", ""]]}]}
-    policy = ImagePolicy(tmp_path / "results/manuscript", [figures])
+    policy = ImagePolicy(tmp_path / "results/manuscript", [figures / "x.svg", figures / "x.png"])
     embed_images(tree, policy, prefer=".png", inline=False)
     assert tree["blocks"][0]["c"][2][0] == "../figures/x.svg"  # the checked SVG, not the link
     embed_images(tree, policy, prefer=".png", inline=True)
@@ -202,11 +205,13 @@ def test_the_audit_page_refuses_a_script_link_from_the_published_values(tmp_path
 @pytest.mark.parametrize(
     ("settings", "refusal"),
     [
-        ("include-in-header:\n  - /etc/hostname\n", "the header '/etc/hostname' is not a Typst"),
+        ("include-in-header:\n  - /etc/hostname\n", "'include-in-header' is not a setting"),
+        ("include-before-body: [/etc/passwd]\n", "'include-before-body' is not a setting"),
         ("css:\n  - https://example.org/x.css\n", "'css' is not a setting the build allows"),
-        ("filters:\n  - /tmp/evil.lua\n", "the filter '/tmp/evil.lua' is not a Lua file"),
+        ("filters:\n  - config/pandoc/extra.lua\n", "the filter 'config/pandoc/extra.lua' is not"),
         ("resource-path: [/]\n", "'resource-path' is not a setting the build allows"),
         ("variables:\n  header-includes: x\n", "'variables' may only set document-css"),
+        ("metadata:\n  header-includes: x\n", "'metadata' may only set link-citations"),
         ("a: &x [1]\nb: *x\n", "alias"),
     ],
 )
@@ -250,3 +255,12 @@ def test_a_stylesheet_that_could_load_or_run_something_is_refused(line, tmp_path
     css.write_text(f"body {{ color: black; }}\n{line}\n")
     with pytest.raises(ManuscriptError, match=r"manuscript.css line 2"):
         style_header(css)
+
+
+def test_a_number_or_significance_word_in_the_title_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    meta = {**META, "title": "A significantly better treatment in 77.7% of patients"}
+    with pytest.raises(TemplateProblem) as refusal:
+        build_html(tmp_path, "Text.\n", meta)
+    assert "metadata.yaml, title" in str(refusal.value)
+    assert "'77.7%'" in str(refusal.value) and "'significantly'" in str(refusal.value)

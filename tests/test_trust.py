@@ -166,3 +166,20 @@ def test_verify_passes_when_every_hash_matches_and_fails_on_one_changed_input(wo
     (workdir / "data/cohort.csv").write_text("id\n2\n")
     assert verify.main() == 1
     assert "data/cohort.csv differs from the manifest's SHA-256" in capsys.readouterr().err
+
+
+def test_build_products_committed_to_git_are_refused(workdir):
+    import subprocess
+
+    from vertebroplasty.trust import refuse_committed_build_state
+
+    def git(*args):
+        subprocess.run(["git", *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "data/cohort.csv")
+    refuse_committed_build_state()  # only sources: fine
+    build("results/manuscript/m.html", "<script>x</script>", [])
+    git("add", "-f", "results/manuscript/m.html", ".snakemake/trusted")
+    with pytest.raises(ManuscriptError, match=r"results/manuscript/m.html.*git rm -r --cached"):
+        refuse_committed_build_state()

@@ -99,17 +99,32 @@ def manifest_sources(wildcards=None):
     Only the cohort files that exist: a missing one is reported by validation, in words.
     """
     fixed = [
+        "Snakefile",
         "config/config.yaml",
+        "config/audit.yaml",
+        "config/schema/config.schema.yaml",
         "config/study_facts.yaml",
         CODEBOOK,
+        "data/published.yaml",
+        "data/published_checks.yaml",
         f"{TEMPLATE_DIR}/metadata.yaml",
         f"{TEMPLATE_DIR}/references.bib",
     ]
+    code = sorted(
+        p.as_posix()
+        for pattern in (
+            "workflow/rules/*.smk",
+            f"{PACKAGE_DIR}/*.py",
+            f"{PACKAGE_DIR}/pandoc/*",
+        )
+        for p in Path().glob(pattern)
+    )
     pandoc = sorted(str(p) for p in Path("config/pandoc").glob("*"))
     return (
         existing_cohort_files(wildcards)
         + settings_files(*config)
         + fixed
+        + code
         + pandoc
         + template_files()
     )

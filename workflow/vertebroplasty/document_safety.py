@@ -54,6 +54,7 @@ ACTIVE_ATTRIBUTES = {
     "poster",
     "data",
     "srcdoc",
+    "ping",
 }
 
 
@@ -166,37 +167,27 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 class ImagePolicy:
-    """Images may come only from ``folders``, as real files of a picture type.
+    """Images may only be the ``figures`` the build drew (its rule's declared inputs).
 
-    ``src`` is resolved from ``base`` (the folder of the Markdown, as pandoc does).
+    ``src`` is resolved from ``base`` (the folder of the Markdown, as pandoc does), links
+    followed: a picture dropped beside the figures, or a link among them leading out,
+    is none of them.
     """
 
-    def __init__(self, base: Path, folders: list[Path]) -> None:
+    def __init__(self, base: Path, figures: list[Path]) -> None:
         self.base = Path(base)
-        self.folders = [Path(f).resolve() for f in folders]
+        self.figures = {Path(f).resolve() for f in figures if not Path(f).is_symlink()}
 
     def resolve(self, src: str) -> Path:
         return (self.base / src).resolve()
 
     def __call__(self, src: str) -> str | None:
-        shown = ", ".join(f"{_relative(f)}/" for f in self.folders)
+        refusal = "is not allowed: the only pictures are the figures the build draws"
         if LINK_SCHEME.match(src) or src.startswith(("/", "\\", "//")):
-            return f"is not allowed: images come only from files in {shown}"
-        path = self.resolve(src)
-        if not any(path.is_relative_to(folder) for folder in self.folders):
-            return f"is not allowed: images come only from files in {shown}"
-        if path.suffix.lower() not in IMAGE_TYPES:
-            return f"is not a picture ({', '.join(sorted(IMAGE_TYPES))})"
-        if not path.is_file():
-            return "does not exist"
+            return f"{refusal} (place one with figure('name'))"
+        if self.resolve(src) not in self.figures:
+            return f"{refusal} (place one with figure('name'))"
         return None
-
-
-def _relative(path: Path) -> str:
-    try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def data_uri(path: Path) -> str:
@@ -227,15 +218,23 @@ def embed_images(
 
 
 # --------------------------------------------------------------------------- locations
-def locate(snippet: str, markdown_lines: list[str], sections: list[dict]) -> str:
+def locate(
+    snippet: str, markdown_lines: list[str], sections: list[dict], others: list[Path] = ()
+) -> str:
     """Where ``snippet`` came from: template and line, or the rendered line.
 
     ``sections`` (written beside the Markdown by the render step) gives the template
-    of each range of Markdown lines.
+    of each range of Markdown lines; ``others`` are searched when the Markdown does not
+    hold the snippet (the bibliography, whose entries citeproc writes).
     """
     needle = snippet.strip()
     line = next((i for i, text in enumerate(markdown_lines, 1) if needle and needle in text), None)
     if line is None:
+        for other in others:
+            lines = Path(other).read_text(encoding="utf-8", errors="replace").splitlines()
+            found = next((i for i, text in enumerate(lines, 1) if needle in text), None)
+            if needle and found:
+                return f"{Path(other).as_posix()} line {found}: {lines[found - 1].strip()}"
         return "the manuscript"
     section = next((s for s in sections if s["first_line"] <= line <= s["last_line"]), None)
     if section is None:
@@ -268,6 +267,7 @@ def check_document(
     sections: Path,
     policy: ImagePolicy,
     citation_keys: set[str] | None = None,
+    others: list[Path] = (),
 ) -> None:
     """Refuse the document when it holds anything :func:`findings` reports."""
     tree = json.loads(Path(tree_path).read_text(encoding="utf-8"))
@@ -276,7 +276,9 @@ def check_document(
         return
     lines = Path(markdown).read_text(encoding="utf-8").splitlines()
     spans = json.loads(Path(sections).read_text(encoding="utf-8"))
-    listing = "\n".join(f"  - {locate(p.snippet, lines, spans)}\n    {p.what}." for p in problems)
+    listing = "\n".join(
+        f"  - {locate(p.snippet, lines, spans, others)}\n    {p.what}." for p in problems
+    )
     raise TemplateProblem(
         f"The manuscript holds {len(problems)} thing(s) it may not contain:\n{listing}\n"
         "Templates, metadata and data may hold text, numbers from the data, tables and "

@@ -43,6 +43,21 @@ def git_commit() -> str:
     return result.stdout.strip()
 
 
+def uncommitted_changes() -> list[str]:
+    """Files that differ from the commit (a build from an edited checkout says so)."""
+    try:
+        result = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted(line[3:] for line in result.stdout.splitlines() if line.strip())
+
+
 def software_versions() -> dict[str, str]:
     import pypandoc
 
@@ -55,6 +70,7 @@ def software_versions() -> dict[str, str]:
 def write_manifest(inputs: list[str], outputs: list[str], path: Path) -> None:
     manifest = {
         "commit": git_commit(),
+        "uncommitted_changes": uncommitted_changes(),
         "software": software_versions(),
         "inputs": {str(p): sha256(p) for p in sorted(set(map(str, inputs)))},
         "outputs": {str(p): sha256(p) for p in sorted(set(map(str, outputs)))},

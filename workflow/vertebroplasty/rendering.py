@@ -214,6 +214,16 @@ def render_manuscript(
         raise TemplateProblem(
             f"{len(problems)} problem(s) in the templates:\n" + "\n".join(map(str, problems))
         )
+    problems = [
+        problem
+        for key in ("title", "subtitle")
+        for problem in lint_source(
+            " ".join(str(metadata.get(key) or "").split()),
+            f"{Path(template_dir).name}/metadata.yaml, {key},",
+        )
+    ]
+    if problems:
+        raise TemplateProblem("\n".join(map(str, problems)))
     manuscript.order = placement_order(texts)
     seals = Seals()
     env = build_environment(template_dir, seals)

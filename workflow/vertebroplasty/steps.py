@@ -261,7 +261,7 @@ def document_tree(input, output, params, wildcards) -> None:
         Path(input.defaults),
         Path(input.bibliography),
         Path(input.sources),
-        Path(input.figures[0]).parent,
+        [Path(f) for f in input.figures],
     )
 
 
@@ -276,7 +276,7 @@ def convert_document(input, output, params, wildcards) -> None:
         Path(input.defaults),
         read_settings(input.settings)["manuscript"]["date"],
         input.get("reference"),
-        Path(input.figures[0]).parent if input.get("figures") else None,
+        [Path(f) for f in input.get("figures", [])],
         input.get("css"),
     )
 

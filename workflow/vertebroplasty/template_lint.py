@@ -23,9 +23,10 @@ import secrets
 from dataclasses import dataclass
 
 MARKDOWN_STRUCTURE = (
-    r"\[@[^\]]*\]|@[\w:-]+"  # citations (unknown keys fail the document check)
-    r"|\{[#.][A-Za-z][^}]*\}"  # pandoc attributes: {#tbl:x}, {.class}
-    r"|\]\([^)]*\)"  # link targets
+    r"@[\w:-]+"  # citation keys (unknown keys fail the document check); not their text
+    # pandoc attributes, only as pandoc reads them: {#tbl:x}, {.class}, {key="value"}
+    r'|\{\s*(?:(?:[#.][A-Za-z][\w:.-]*|[A-Za-z][\w-]*=(?:"[^"]*"|[^\s"}]+))\s*)+\}'
+    r'|\]\(\s*<?[^\s()<>]*>?(?:\s+"[^"]*")?\s*\)'  # link targets (no spaces but a title)
 )
 NOT_PROSE = re.compile(
     r"\{\{.*?\}\}"  # Jinja expressions
@@ -35,8 +36,17 @@ NOT_PROSE = re.compile(
 )
 RENDERED_NOT_PROSE = re.compile(MARKDOWN_STRUCTURE, re.DOTALL)
 """In rendered text there is no Jinja left: braces that remain are printed as they are."""
-DIGIT = re.compile(r"[0-9]")
-SIGNIFICANCE = re.compile(r"\b(non-?)?significan(t|tly|ce)\b", re.IGNORECASE)
+DIGIT = re.compile(
+    r"[\d\u00b2\u00b3\u00b9\u00bc-\u00be\u2070\u2074-\u2079\u2080-\u2089\u2150-\u2189"
+    r"\u2460-\u249b\u24ea-\u24ff\u2776-\u2793\u3007\u3021-\u3029\u3248-\u324f"
+    r"\u3251-\u325f\u3280-\u3289\u32b1-\u32bf]"
+)
+"""A numeral in any script: decimal digits (\\d is Unicode-wide: ٧, 𝟕, ７), superscripts,
+fractions, Roman and circled numerals. Each would put a typed number in front of a reader."""
+SIGNIFICANCE = re.compile(r"\b(in|non-?)?significan(t|tly|ce)\b", re.IGNORECASE)
+JOINERS = re.compile(r"&[A-Za-z0-9#]+;|[*_~^\[\]{}\u00ad\u200b-\u200d\u2060\ufeff]")
+"""Markup and invisible characters a word can be split by and still read whole
+(``signi*f*icant``, ``signif&shy;icant``, ``signif[]{}icant``)."""
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,8 @@ def lint_source(source: str, shown_as: str, masked: str | None = None) -> list[L
     for number, line in enumerate((mask(source) if masked is None else masked).splitlines(), 1):
         digit = DIGIT.search(line)
         if digit:
-            token = re.search(
-                r"\S*[0-9]\S*", line[digit.start() - 20 if digit.start() > 20 else 0 :]
-            ).group(0)
+            start = line.rfind(" ", 0, digit.start()) + 1
+            token = line[start:].split(" ", 1)[0]
             problems.append(
                 LintProblem(
                     shown_as,
@@ -75,7 +84,7 @@ def lint_source(source: str, shown_as: str, masked: str | None = None) -> list[L
                     "config/study_facts.yaml with {{ fact('name') }}.",
                 )
             )
-        word = SIGNIFICANCE.search(line)
+        word = SIGNIFICANCE.search(line) or SIGNIFICANCE.search(JOINERS.sub("", line))
         if word:
             problems.append(
                 LintProblem(

@@ -194,6 +194,31 @@ def _files_under(results: Path, ignored: tuple[str, ...]) -> Iterator[str]:
                 yield (Path(folder) / name).as_posix()
 
 
+def refuse_committed_build_state(folders: tuple[str, ...] = ("results", ".snakemake")) -> None:
+    """Refuse a checkout whose commit carries build products or the ledger itself.
+
+    A pull request could commit ``results/`` with a matching ledger and Snakemake state,
+    and a fresh clone would then take them as built; the build only trusts what it wrote.
+    """
+    import subprocess
+
+    from .errors import ManuscriptError
+
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--", *folders], capture_output=True, text=True, timeout=30
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return  # not a git checkout: nothing can have been committed
+    if listed:
+        shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5} more" if len(listed) > 5 else "")
+        raise ManuscriptError(
+            f"This commit holds files the build writes ({shown}). The build never takes "
+            "them from a commit: remove them from git with "
+            f"`git rm -r --cached {' '.join(folders)}` and build again."
+        )
+
+
 def require_trusted(paths: Iterable[str], ledger: Path = LEDGER) -> None:
     """Refuse to read a build product that does not match what the build wrote."""
     from .errors import ManuscriptError
