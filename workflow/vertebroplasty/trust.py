@@ -129,21 +129,27 @@ def check(path: str, entry: dict, rehash: bool = False) -> str | None:
 
 def untrusted_files(
     results: Path = Path("results"),
-    produced_by_a_rule=lambda path: True,
+    produced_by_a_rule: Callable[[str], bool] = lambda path: True,
     ledger: Path = LEDGER,
     ignored: tuple[str, ...] = ("logs",),
+    known: dict[str, dict] | None = None,
 ) -> list[Untrusted]:
     """Recorded files that no longer match, and rule outputs the build never recorded.
 
     ``produced_by_a_rule(path)`` says whether some rule writes ``path``; a file in
-    ``results/`` that no rule writes (a report, a benchmark) is not the build's to judge.
+    ``results/`` that no rule writes (a report, a benchmark) is not the build's to judge,
+    and neither is a recorded file no rule writes any more (its record is forgotten).
+    It is asked only about files that do not match, so a build with nothing to do
+    spends no time matching paths against rules.
     """
-    known = records(ledger)
-    problems = [
-        Untrusted(path, reason)
-        for path, entry in sorted(known.items())
-        if (reason := check(path, entry))
-    ]
+    known = records(ledger) if known is None else known
+    problems = []
+    for path, entry in sorted(known.items()):
+        reason = check(path, entry)
+        if reason and produced_by_a_rule(path):
+            problems.append(Untrusted(path, reason))
+        elif reason:
+            _record_path(path, ledger).unlink(missing_ok=True)
     for path in _files_under(results, ignored):
         if path not in known and produced_by_a_rule(path):
             problems.append(Untrusted(path, NOT_RECORDED))
@@ -164,13 +170,10 @@ def files_to_rebuild(
 
     A recorded file counts only when a target is built from it, so ``make numbers``
     does not rebuild an edited manuscript; a file with no record counts always (nothing
-    says what it feeds). Records of files no rule writes any more are forgotten.
+    says what it feeds).
     """
     known = records(ledger)
-    for path in [p for p in known if not produced_by_a_rule(p)]:
-        _record_path(path, ledger).unlink(missing_ok=True)
-        del known[path]
-    found = untrusted_files(results, produced_by_a_rule, ledger, ignored)
+    found = untrusted_files(results, produced_by_a_rule, ledger, ignored, known)
     if targets is None:
         return found
     return [
