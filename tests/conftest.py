@@ -41,8 +41,23 @@ def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def built_repo(tmp_path_factory) -> Path:
-    """A fresh copy of the repository with the manuscript built once for the session."""
+    """A fresh copy of the repository with the manuscript built once for the session.
+
+    Tests that change it work on a copy (:func:`copy_built`, ``fresh_copy``).
+    """
     workdir = copy_repository(tmp_path_factory.mktemp("build") / "repo")
     result = run_snakemake(workdir)
     assert result.returncode == 0, result.stdout + result.stderr
     return workdir
+
+
+def copy_built(built: Path, destination: Path) -> Path:
+    """A copy of a built repository, its results and Snakemake's state included."""
+    shutil.copytree(built, destination, symlinks=True)
+    return destination
+
+
+@pytest.fixture
+def fresh_copy(built_repo, tmp_path) -> Path:
+    """A built repository of the test's own, to change and rebuild."""
+    return copy_built(built_repo, tmp_path / "repo")

@@ -9,33 +9,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_repository, run_snakemake
+from conftest import run_snakemake
 
 pytestmark = pytest.mark.build
 
 RESULTS = ("results/manuscript", "results/tables", "results/figures", "results/numbers")
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    workdir = copy_repository(tmp_path_factory.mktemp("guarantees") / "repo")
-    result = run_snakemake(workdir)
-    assert result.returncode == 0, result.stderr
-    return workdir
-
-
-@pytest.fixture
-def fresh_copy(built, tmp_path) -> Path:
-    """A copy of the built repository (results and Snakemake state included)."""
-    target = tmp_path / "repo"
-    shutil.copytree(built, target, symlinks=True)
-    return target
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -7,32 +7,21 @@ state included), does what a hurried or hostile co-author would, and rebuilds.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import copy_repository, run_snakemake
+from conftest import run_snakemake
 
 pytestmark = pytest.mark.build
 
 VALIDATED = ("enrollment", "baseline", "procedure", "visits", "followup")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    workdir = copy_repository(tmp_path_factory.mktemp("integrity") / "repo")
-    result = run_snakemake(workdir)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return workdir
-
-
 @pytest.fixture
-def repo(built, tmp_path) -> Path:
-    target = tmp_path / "repo"
-    shutil.copytree(built, target, symlinks=True)
-    return target
+def repo(fresh_copy) -> Path:
+    return fresh_copy
 
 
 def build(workdir: Path, *args: str) -> tuple[int, str]:

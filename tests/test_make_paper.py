@@ -198,14 +198,19 @@ def test_a_snakemake_killed_by_the_system_is_reported_in_words(slow):
 
 
 # --------------------------------------------------------------------------- unfinished files
-def test_after_an_interrupted_build_the_next_one_redoes_the_unfinished_step(slow):
-    folder, started = slow
+def interrupt_a_build(folder: Path, started: list) -> None:
+    """Start make paper, interrupt it while its step runs, and let it clean up."""
     build = make_paper(folder)
     started.append(build)
     snakemake_started(folder, build)
     build.send_signal(signal.SIGINT)
     (folder / "release").touch()
     finish(build)
+
+
+def test_after_an_interrupted_build_the_next_one_redoes_the_unfinished_step(slow):
+    folder, started = slow
+    interrupt_a_build(folder, started)
     again = make_paper(folder)
     started.append(again)
     out, err = finish(again)
@@ -216,12 +221,7 @@ def test_after_an_interrupted_build_the_next_one_redoes_the_unfinished_step(slow
 
 def test_after_an_interrupted_build_a_real_error_is_still_shown(slow):
     folder, started = slow
-    build = make_paper(folder)
-    started.append(build)
-    snakemake_started(folder, build)
-    build.send_signal(signal.SIGINT)
-    (folder / "release").touch()
-    finish(build)
+    interrupt_a_build(folder, started)
     (folder / "broken").touch()
     again = make_paper(folder)
     started.append(again)

@@ -147,25 +147,27 @@ def test_duplicate_rows_are_grouped_once_and_their_lines_listed_up_to_ten(tmp_pa
     )
 
 
-def test_an_identifier_with_a_line_break_inside_its_quotes_is_refused(tmp_path):
+def problems_after_replacing(tmp_path, table: str, old: str, new: str) -> str:
+    """The validation message for the small cohort with one text replaced in one table."""
     folder = shutil.copytree(SMALL, tmp_path / "cohort")
-    enrollment = folder / "enrollment.csv"
-    enrollment.write_text(enrollment.read_text().replace("P0001,", '"P0001\n",', 1))
+    path = folder / f"{table}.csv"
+    path.write_text(path.read_text().replace(old, new, 1))
     with pytest.raises(CohortInvalid) as excinfo:
         validate_cohort(folder, load_codebook())
+    return str(excinfo.value)
+
+
+def test_an_identifier_with_a_line_break_inside_its_quotes_is_refused(tmp_path):
+    message = problems_after_replacing(tmp_path, "enrollment", "P0001,", '"P0001\n",')
     assert (
         "enrollment.csv line 3, column patient_id: 'P0001\\n' is not a valid patient_id "
         "(expected a value like 'P0001')"
-    ) in str(excinfo.value)
+    ) in message
 
 
 def test_a_visit_code_with_a_final_line_break_is_refused(tmp_path):
-    folder = shutil.copytree(SMALL, tmp_path / "cohort")
-    visits = folder / "visits.csv"
-    visits.write_text(visits.read_text().replace("P0001,preop,", 'P0001,"preop\n",', 1))
-    with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook())
-    assert "column visit: 'preop\\n' is not a valid visit" in str(excinfo.value)
+    message = problems_after_replacing(tmp_path, "visits", "P0001,preop,", 'P0001,"preop\n",')
+    assert "column visit: 'preop\\n' is not a valid visit" in message
 
 
 # --------------------------------------------------------------------------- what is read
@@ -228,14 +230,11 @@ def test_links_inside_the_data_folder_and_a_data_folder_elsewhere_are_fine(tmp_p
 
 # --------------------------------------------------------------------------- the build
 @pytest.fixture(scope="module")
-def built_copy(tmp_path_factory):
-    """A repository copy with the manuscript built from the valid cohort."""
-    from conftest import copy_repository, run_snakemake
+def built_copy(built_repo, tmp_path_factory):
+    """A built repository the bad-cohort cases share, one after another."""
+    from conftest import copy_built
 
-    workdir = copy_repository(tmp_path_factory.mktemp("validation") / "repo")
-    result = run_snakemake(workdir)
-    assert result.returncode == 0, result.stderr
-    return workdir
+    return copy_built(built_repo, tmp_path_factory.mktemp("validation") / "repo")
 
 
 def manuscript_state(workdir: Path) -> dict[str, tuple[bytes, int]]:

@@ -32,7 +32,7 @@ rule audit:
 rule audit_report:
     input:
         markdown=rules.audit.output.markdown,
-        code=package_code("audit"),
+        code=package_code("audit", "conversion", "document_safety"),
     output:
         html="results/audit/audit.html",
     log:

@@ -840,19 +840,12 @@ def write_audit_html(markdown, html) -> None:
     import tempfile
     from pathlib import Path
 
-    import pypandoc
-
+    from .conversion import run_pandoc
     from .document_safety import ImagePolicy, findings
 
     with tempfile.TemporaryDirectory() as scratch:
         tree = Path(scratch) / "audit.json"
-        pypandoc.convert_file(
-            str(markdown),
-            "json",
-            format="markdown-raw_html-raw_attribute-raw_tex",
-            outputfile=str(tree),
-            sandbox=True,
-        )
+        run_pandoc(Path(markdown), "json", tree, "markdown-raw_html-raw_attribute-raw_tex")
         problems = findings(json.loads(tree.read_text(encoding="utf-8")), ImagePolicy(".", []))
         if problems:
             raise ManuscriptError(
@@ -861,12 +854,10 @@ def write_audit_html(markdown, html) -> None:
                 + "\n".join(f"  - {problem.what}." for problem in problems)
                 + "\nWrite the published values and labels in data/published.yaml as text."
             )
-        with atomic_output(html) as partial:
-            pypandoc.convert_file(
-                str(tree),
-                "html5",
-                format="json",
-                outputfile=str(partial),
-                extra_args=["--standalone", "--embed-resources", "--metadata=lang:en-GB"],
-                sandbox=True,
-            )
+        run_pandoc(
+            tree,
+            "html5",
+            Path(html),
+            "json",
+            ["--standalone", "--embed-resources", "--metadata=lang:en-GB"],
+        )

@@ -65,33 +65,59 @@ def build_document_tree(
     The tree is then checked for anything a manuscript may not contain; the check
     names the template and line (``sections`` maps Markdown lines to templates).
     """
-    import pypandoc
 
     from .document_safety import bibliography_keys, check_document
 
     check_pandoc_defaults(defaults)
-    with atomic_output(output) as partial:
-        pypandoc.convert_file(
-            str(markdown),
-            "json",
-            format="markdown",
-            outputfile=str(partial),
-            extra_args=[
-                f"--defaults={defaults}",
-                f"--lua-filter={ENGINE_FILTERS['document_tree']}",
-                f"--bibliography={bibliography}",
-                f"--csl={citation_style()}",
-            ],
-            sandbox=True,
-        )
-        check_document(
-            partial,
+    run_pandoc(
+        markdown,
+        "json",
+        output,
+        "markdown",
+        [
+            f"--defaults={defaults}",
+            f"--lua-filter={TREE_FILTER}",
+            f"--bibliography={bibliography}",
+            f"--csl={citation_style()}",
+        ],
+        check=lambda tree: check_document(
+            tree,
             markdown,
             sections,
             image_policy(markdown, figures),
             bibliography_keys(bibliography),
             [bibliography],
+        ),
+    )
+
+
+def run_pandoc(
+    source: Path,
+    to: str,
+    output: Path,
+    reader: str,
+    args: list[str] = (),
+    sandbox: bool = True,
+    check=None,
+) -> None:
+    """pandoc from ``source`` (read as ``reader``) to ``output``, in its sandbox unless told.
+
+    The output is written under a temporary name; ``check(path)``, when given, sees it
+    before it takes its real name, so a refused document never appears.
+    """
+    import pypandoc
+
+    with atomic_output(output) as partial:
+        pypandoc.convert_file(
+            str(source),
+            to,
+            format=reader,
+            outputfile=str(partial),
+            extra_args=list(args),
+            sandbox=sandbox,
         )
+        if check:
+            check(partial)
 
 
 ALLOWED_DEFAULTS = {
@@ -107,7 +133,7 @@ Everything else (``css``, ``include-in-header``, ``resource-path``, ``template``
 could make pandoc read a file or put markup into the page, and a filter other than
 citeproc is a program: the engine adds its own (``workflow/vertebroplasty/pandoc/``)."""
 ENGINE_FILES = Path(__file__).parent / "pandoc"
-ENGINE_FILTERS = {"document_tree": ENGINE_FILES / "citations-resolved.lua"}
+TREE_FILTER = ENGINE_FILES / "citations-resolved.lua"
 ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
 
 
@@ -158,44 +184,43 @@ def convert_document(
 ) -> None:
     """Write the document tree as ``fmt`` with pandoc and the format's defaults file.
 
-    Figures are embedded by the engine (as ``data:`` URIs, from the allowed folders
-    only) and pandoc runs sandboxed, so it reads no other file. The stylesheet of the
-    HTML is checked to load nothing (see :func:`style_header`).
+    The engine embeds the figures (as ``data:`` URIs in the HTML; checked paths in the
+    DOCX) and pandoc runs sandboxed (the DOCX aside, see ``UNSANDBOXED``). The HTML's
+    stylesheet is checked to load nothing (see :func:`style_header`).
     """
-    import pypandoc
-
     from .document_safety import embed_images
 
     if fmt not in PANDOC_FORMATS:
         raise ValueError(f"unknown output format {fmt!r}; expected one of {sorted(PANDOC_FORMATS)}")
     check_pandoc_defaults(defaults)
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch_of(date))
-    document = json.loads(Path(tree).read_text(encoding="utf-8"))
-    if fmt in EMBEDDED_IMAGES:
-        # Relative figure paths resolve from the Markdown's folder, beside the output.
-        embed_images(
-            document,
-            image_policy(output, figures),
-            prefer=EMBEDDED_IMAGES[fmt],
-            inline=fmt not in UNSANDBOXED,
-        )
-    with atomic_output(output) as partial, tempfile.TemporaryDirectory() as scratch:
-        source = Path(scratch) / "manuscript.json"
-        source.write_text(json.dumps(document), encoding="utf-8")
-        header = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(tree)
+        if fmt in EMBEDDED_IMAGES:
+            # Relative figure paths resolve from the Markdown's folder, beside the output.
+            document = json.loads(source.read_text(encoding="utf-8"))
+            embed_images(
+                document,
+                image_policy(output, figures),
+                prefer=EMBEDDED_IMAGES[fmt],
+                inline=fmt not in UNSANDBOXED,
+            )
+            source = Path(scratch) / "manuscript.json"
+            source.write_text(json.dumps(document), encoding="utf-8")
+        headers = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
         if stylesheet:
-            header = [Path(scratch) / "style.html"]
-            header[0].write_text(style_header(Path(stylesheet)), encoding="utf-8")
-        pypandoc.convert_file(
-            str(source),
+            headers.append(Path(scratch) / "style.html")
+            headers[-1].write_text(style_header(Path(stylesheet)), encoding="utf-8")
+        run_pandoc(
+            source,
             PANDOC_FORMATS[fmt],
-            format="json",
-            outputfile=str(partial),
-            extra_args=[
+            output,
+            "json",
+            [
                 f"--defaults={defaults}",
                 f"--resource-path={Path(output).parent}",
                 *([f"--reference-doc={reference_doc}"] if reference_doc else []),
-                *[f"--include-in-header={h}" for h in header],
+                *[f"--include-in-header={header}" for header in headers],
             ],
             sandbox=fmt not in UNSANDBOXED,
         )

@@ -28,11 +28,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from .errors import TemplateProblem
 from .template_helpers import Manuscript, placement_order
 from .template_lint import (
-    RENDERED_NOT_PROSE,
+    PRINTED,
     Quoted,
     Seals,
     lint_source,
-    mask,
     quoted,
     rendered_problems,
 )
@@ -93,13 +92,10 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
         if isinstance(value, Quoted):
             return seals.seal(value)
         text = str(value)
-        problems = lint_source(text, "", masked=mask(seals.prose(text), RENDERED_NOT_PROSE))
+        problems = rendered_problems(text, seals, "", PRINTED)
         if problems:
             raise TemplateProblem(
-                problems[0].rule.replace(
-                    " is typed into the prose.", " is printed by the template."
-                )
-                + f" (the expression gave {seals.unseal(text)!r})"
+                f"{problems[0].rule} (the expression gave {seals.unseal(text)!r})"
             )
         return text
 

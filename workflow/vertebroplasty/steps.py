@@ -75,7 +75,7 @@ UNRECORDED_STEPS = {"write_setting"}
 
 def run_in_process(name: str, input, output, params, wildcards, log_files) -> None:
     """Run step ``name``; on an author error print the message and fail the job."""
-    from .trust import record, require_trusted, withdraw_certificates
+    from .trust import record, records, require_trusted, withdraw_certificates
 
     step = STEPS[name]
     outputs = [str(path) for path in output]
@@ -84,8 +84,9 @@ def run_in_process(name: str, input, output, params, wildcards, log_files) -> No
     ]
     with job_log(log_files[0] if log_files else None):
         try:
-            require_trusted(products)
-            withdraw_certificates(outputs)
+            known = records()  # the ledger, read once per job
+            require_trusted(products, known=known)
+            withdraw_certificates(outputs, known=known)
             step(input, output, params, wildcards)
             if name not in UNRECORDED_STEPS:
                 record(outputs, [str(p) for p in input], certificate=name in CERTIFYING_STEPS)

@@ -65,8 +65,22 @@ def mask(source: str, structure: re.Pattern = NOT_PROSE) -> str:
     return structure.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), source)
 
 
-def lint_source(source: str, shown_as: str, masked: str | None = None) -> list[LintProblem]:
-    """Typed digits and significance words in ``source`` (``masked``: its prose view)."""
+TYPED = ("is typed into the prose", "is typed by hand")
+"""How a problem in template source is described (a number, a significance word)."""
+PRINTED = ("is printed by the template", "is typed by hand")
+RENDERED = (
+    "reaches the text without coming from the data (an expression, a string or an include made it)",
+    "reaches the text without coming from the data",
+)
+
+
+def lint_source(
+    source: str, shown_as: str, masked: str | None = None, how: tuple[str, str] = TYPED
+) -> list[LintProblem]:
+    """Typed digits and significance words in ``source`` (``masked``: its prose view).
+
+    ``how`` says how the number and the word got there, for the message.
+    """
     problems = []
     original = source.splitlines()
     for number, line in enumerate((mask(source) if masked is None else masked).splitlines(), 1):
@@ -79,7 +93,7 @@ def lint_source(source: str, shown_as: str, masked: str | None = None) -> list[L
                     shown_as,
                     number,
                     original[number - 1].strip(),
-                    f"the number '{token}' is typed into the prose. Quote it from the data with "
+                    f"the number '{token}' {how[0]}. Quote it from the data with "
                     "{{ num('key') }} (`make numbers` lists the keys), or from "
                     "config/study_facts.yaml with {{ fact('name') }}.",
                 )
@@ -91,7 +105,7 @@ def lint_source(source: str, shown_as: str, masked: str | None = None) -> list[L
                     shown_as,
                     number,
                     original[number - 1].strip(),
-                    f"'{word.group(0)}' is typed by hand. Let the data choose the words with "
+                    f"'{word.group(0)}' {how[1]}. Let the data choose the words with "
                     "{{ compare('key') }}, or check your wording with {{ claim('key', '...') }}.",
                 )
             )
@@ -162,23 +176,12 @@ class Seals:
         return DELIMITERS.sub("", SEALED.sub(lambda m: m.group(2), text))
 
 
-def rendered_problems(text: str, seals: Seals, shown_as: str) -> list[LintProblem]:
+def rendered_problems(
+    text: str, seals: Seals, shown_as: str, how: tuple[str, str] = RENDERED
+) -> list[LintProblem]:
     """Typed digits and significance words in rendered text, sealed values aside.
 
     Line numbers are those of the rendered text (a seal never adds or removes a line).
     """
     view = mask(seals.prose(text), RENDERED_NOT_PROSE)
-    problems = lint_source(seals.unseal(text), shown_as, masked=view)
-    return [
-        LintProblem(
-            p.template,
-            p.line,
-            p.text,
-            p.rule.replace(
-                " is typed into the prose.",
-                " reaches the text without coming "
-                "from the data (an expression, a string or an include made it).",
-            ).replace(" is typed by hand.", " reaches the text without coming from the data."),
-        )
-        for p in problems
-    ]
+    return lint_source(seals.unseal(text), shown_as, masked=view, how=how)

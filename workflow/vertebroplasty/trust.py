@@ -222,11 +222,13 @@ def refuse_committed_build_state(folders: tuple[str, ...] = ("results", ".snakem
         )
 
 
-def require_trusted(paths: Iterable[str], ledger: Path = LEDGER) -> None:
+def require_trusted(
+    paths: Iterable[str], ledger: Path = LEDGER, known: dict[str, dict] | None = None
+) -> None:
     """Refuse to read a build product that does not match what the build wrote."""
     from .errors import ManuscriptError
 
-    known = records(ledger)
+    known = records(ledger) if known is None else known
     bad = []
     for path in map(lambda p: Path(p).as_posix(), paths):
         reason = check(path, known[path]) if path in known else NOT_RECORDED
@@ -257,9 +259,11 @@ def downstream(paths: Iterable[str], known: dict[str, dict]) -> set[str]:
     return found
 
 
-def withdraw_certificates(outputs: Iterable[str], ledger: Path = LEDGER) -> list[str]:
+def withdraw_certificates(
+    outputs: Iterable[str], ledger: Path = LEDGER, known: dict[str, dict] | None = None
+) -> list[str]:
     """Delete the certificates built from files a step is about to rewrite."""
-    known = records(ledger)
+    known = records(ledger) if known is None else known
     withdrawn = []
     for path in sorted(downstream(outputs, known)):
         if known[path].get("certificate"):

@@ -31,8 +31,6 @@ def problems(manifest_path: Path = MANIFEST, ledger: Path = LEDGER) -> list[str]
     manifest_key = manifest_path.as_posix()
     if manifest_key not in known:
         found.append(f"{manifest_key} was not written by this build.")
-    elif reason := check(manifest_key, known[manifest_key], rehash=True):
-        found.append(f"{manifest_key} {reason}.")
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         listed = {**manifest["inputs"], **manifest["outputs"]}
@@ -44,8 +42,8 @@ def problems(manifest_path: Path = MANIFEST, ledger: Path = LEDGER) -> list[str]
             found.append(f"{path} is missing (listed in the manifest).")
         elif sha256(path) != digest:
             found.append(f"{path} differs from the manifest's SHA-256.")
-    for path, entry in sorted(known.items()):
-        if path != manifest_key and (reason := check(path, entry, rehash=True)):
+    for path, entry in sorted(known.items()):  # the manifest's own record included
+        if reason := check(path, entry, rehash=True):
             found.append(f"{path} {reason}.")
     return found
 
