@@ -264,3 +264,52 @@ def test_a_number_or_significance_word_in_the_title_is_refused(tmp_path, monkeyp
         build_html(tmp_path, "Text.\n", meta)
     assert "metadata.yaml, title" in str(refusal.value)
     assert "'77.7%'" in str(refusal.value) and "'significantly'" in str(refusal.value)
+
+
+def test_format_on_a_helper_value_loses_its_mark(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    section = '{{ num("flow.included.pvp_itr.n").format(**{"": ""}) }}\n'
+    with pytest.raises(TemplateProblem, match=r"the number '71' is printed"):
+        build_html(tmp_path, section)
+
+
+def test_an_author_name_with_a_claim_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    meta = {**META, "authors": [{"name": "Y. Gu (relief significantly better)"}]}
+    with pytest.raises(TemplateProblem, match=r"metadata.yaml, author .*'significantly'"):
+        build_html(tmp_path, "Text.\n", meta)
+
+
+def test_a_templates_folder_that_is_a_link_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real/sections").mkdir(parents=True)
+    (tmp_path / "real/sections/01-a.md.j2").write_text("Text.\n")
+    (tmp_path / "templates").symlink_to(tmp_path / "real")
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
+    with pytest.raises(TemplateProblem, match="templates/ is a link"):
+        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+
+
+def test_bibtex_comments_are_not_entries(tmp_path):
+    from vertebroplasty.document_safety import bibliography_keys
+
+    bib = tmp_path / "references.bib"
+    bib.write_text("@comment{88, a note}\n@string{j = {J}}\n@article{gu2014,\n title={T}}\n")
+    assert bibliography_keys(bib) == {"gu2014"}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'ul { list-style-type: "relief significantly better"; }',
+        ".synthetic-notice { display: none; }",
+        "header .subtitle { visibility: hidden; }",
+    ],
+)
+def test_a_stylesheet_that_writes_or_hides_text_is_refused(line, tmp_path):
+    from vertebroplasty.conversion import style_header
+
+    css = tmp_path / "manuscript.css"
+    css.write_text(f"body {{ color: black; }}\n{line}\n")
+    with pytest.raises(ManuscriptError, match=r"manuscript.css line 2"):
+        style_header(css)

@@ -228,7 +228,7 @@ def convert_document(
 
 LOADING_CSS = re.compile(
     r"\\|@import|<|\b(url|image-set|image|cross-fade|element|expression|src)\s*\("
-    r"|behavior\s*:|binding\s*:|content\s*:",
+    r"|behavior\s*:|binding\s*:|content\s*:|[\"']|display\s*:\s*none|visibility\s*:\s*hidden",
     re.IGNORECASE,
 )
 """What would let a stylesheet load a file, run code or add text of its own (``content:``

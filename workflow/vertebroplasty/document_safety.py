@@ -150,7 +150,8 @@ def findings(
                     )
                 )
         for key, value in _attributes(node):
-            if key.lower().startswith("on") or key.lower() in ACTIVE_ATTRIBUTES:
+            # "typst:..."/"html:..." keys are read by a writer as code of its format.
+            if key.lower().startswith("on") or key.lower() in ACTIVE_ATTRIBUTES or ":" in key:
                 found.append(
                     Finding(
                         f"the attribute '{key}=\"{_short(value)}\"' is not allowed: it would "
@@ -253,7 +254,7 @@ def locate(
     )
 
 
-BIBTEX_KEY = re.compile(r"@\w+\s*\{\s*([^,\s]+)\s*,")
+BIBTEX_KEY = re.compile(r"@(?!(?:comment|string|preamble)\b)\w+\s*\{\s*([^,\s]+)\s*,", re.I)
 
 
 def bibliography_keys(bibliography: Path) -> set[str]:

@@ -16,6 +16,7 @@ come from the data fails the build however it was produced.
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,8 +30,8 @@ from .errors import TemplateProblem
 from .template_helpers import Manuscript, placement_order
 from .template_lint import (
     PRINTED,
-    Quoted,
     Seals,
+    is_issued,
     lint_source,
     quoted,
     rendered_problems,
@@ -38,6 +39,9 @@ from .template_lint import (
 from .text_files import decode_utf8
 
 SECTION_GLOB = "sections/*.md.j2"
+YAML_BLOCK = re.compile(r"(?m)^---[ \t]*\n(?=[ \t]*[\w-]+[ \t]*:)")
+"""A pandoc YAML metadata block (it would override the title block, the synthetic-data
+notice included)."""
 
 
 MAX_TEMPLATE_BYTES = 1_000_000
@@ -50,6 +54,11 @@ def read_template(path: Path, template_dir: Path) -> str:
     the first heading into literal text.
     """
     shown = _display_path(path, template_dir)
+    if Path(template_dir).is_symlink():
+        raise TemplateProblem(
+            f"{Path(template_dir).name}/ is a link ({Path(template_dir).resolve()}); the "
+            "templates must be a real folder of the repository."
+        )
     base = Path(template_dir).resolve()
     real = Path(path).resolve()
     if not real.is_relative_to(base):
@@ -89,7 +98,7 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
     seals = seals or Seals()
 
     def finalize(value):
-        if isinstance(value, Quoted):
+        if is_issued(value):
             return seals.seal(value)
         text = str(value)
         problems = rendered_problems(text, seals, "", PRINTED)
@@ -210,12 +219,16 @@ def render_manuscript(
         raise TemplateProblem(
             f"{len(problems)} problem(s) in the templates:\n" + "\n".join(map(str, problems))
         )
+    shown_in_title_block = {
+        "title": metadata.get("title"),
+        "subtitle": metadata.get("subtitle"),
+        **{f"author {a.get('name')}": a.get("name") for a in metadata.get("authors") or []},
+    }
     problems = [
         problem
-        for key in ("title", "subtitle")
+        for key, text in shown_in_title_block.items()
         for problem in lint_source(
-            " ".join(str(metadata.get(key) or "").split()),
-            f"{Path(template_dir).name}/metadata.yaml, {key},",
+            " ".join(str(text or "").split()), f"{Path(template_dir).name}/metadata.yaml, {key},"
         )
     ]
     if problems:
@@ -258,6 +271,14 @@ def render_manuscript(
                 f"{template_location(exc, template_dir)}\n  the template '{exc.name}' does not "
                 f"exist under {Path(template_dir).name}/. Check the name in the include."
             ) from None
+        block = YAML_BLOCK.search(seals.unseal(rendered))
+        if block:
+            line = seals.unseal(rendered)[: block.start()].count("\n") + 1
+            raise TemplateProblem(
+                f"{shown} (line {line} of its rendered text): a YAML metadata block. The "
+                "title block comes from templates/metadata.yaml and the build's settings "
+                "only; write '***' for a horizontal rule."
+            )
         problems = rendered_problems(rendered, seals, f"{shown} (rendered text)")
         if problems:
             raise TemplateProblem(

@@ -18,7 +18,7 @@ from typing import Any
 from .errors import TemplateProblem
 from .formatting import format_decimal
 from .registry import NumbersRegistry
-from .template_lint import SIGNIFICANCE, Quoted, Verdict
+from .template_lint import SIGNIFICANCE, Quoted, Verdict, issued
 
 ARM_A, ARM_B = "PVP+ITR", "PVP"
 CLAIMS = (
@@ -270,7 +270,7 @@ VERDICT_HELPERS = (
 def _marking(helper: Callable[..., str], kind: type[Quoted]) -> Callable[..., Quoted]:
     @functools.wraps(helper)
     def marked(*args: Any, **kwargs: Any) -> Quoted:
-        return kind(helper(*args, **kwargs))
+        return issued(helper(*args, **kwargs), kind)
 
     return marked
 

@@ -114,7 +114,28 @@ def lint_source(
 
 # --------------------------------------------------------------------------- marked values
 class Quoted(str):
-    """Text a helper computed (a number, a fact, a table): its digits are not typed."""
+    """Text a helper computed (a number, a fact, a table): its digits are not typed.
+
+    Only text made by :func:`issued` counts: a copy the template derives from it keeps
+    the type (the sandbox's ``.format()`` does) but not the mark, and is checked.
+    """
+
+    issued_by: object = None
+
+
+ISSUER = object()
+"""Private to the engine; the sandbox lets no template set an attribute to it."""
+
+
+def issued(value: str, kind: type[Quoted] | None = None) -> Quoted:
+    """``value`` as engine-made text of ``kind`` (:class:`Quoted` by default)."""
+    text = (kind or Quoted)(value)
+    text.issued_by = ISSUER
+    return text
+
+
+def is_issued(value: object) -> bool:
+    return isinstance(value, Quoted) and value.issued_by is ISSUER
 
 
 class Verdict(Quoted):
@@ -124,7 +145,7 @@ class Verdict(Quoted):
 def quoted(value):
     """``value`` with every string inside marked as :class:`Quoted` (metadata, facts)."""
     if isinstance(value, str) and not isinstance(value, Quoted):
-        return Quoted(value)
+        return issued(value)
     if isinstance(value, dict):
         return {key: quoted(item) for key, item in value.items()}
     if isinstance(value, list):
