@@ -12,27 +12,27 @@ CORES ?= 4
 
 ## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output.
 paper: $(STAMP)
-	$(BIN)/python -m vertebroplasty.build --cores $(CORES) $(if $(VERBOSE),--verbose)
+	$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES) $(if $(VERBOSE),--verbose)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 ## Recompute every hash the manifest and the build's ledger vouch for; non-zero on a mismatch.
 verify: $(STAMP)
-	$(BIN)/python -m vertebroplasty.verify
+	$(BIN)/python -m manuscript_engine.cli.verify
 
 ## Rebuild the synthetic cohort in data/raw/ and data/RECONCILIATION.md (not part of `paper`).
 cohort: $(STAMP)
-	$(BIN)/python -m vertebroplasty.reconstruction
+	$(BIN)/python -m devtools.reconstruction
 
 ## Every number the templates can quote; filter with Q=word (make numbers Q=vas).
 numbers: $(STAMP)
-	@$(BIN)/python -m vertebroplasty.build --cores $(CORES) results/numbers.json
-	@$(BIN)/python -m vertebroplasty.numbers_list $(Q)
+	@$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES) results/numbers.json
+	@$(BIN)/python -m manuscript_engine.cli.numbers $(Q)
 
 ## Rebuild whenever a template, the config or the data change.
 watch: $(STAMP)
-	$(BIN)/python -m vertebroplasty.watch
+	$(BIN)/python -m manuscript_engine.cli.watch
 
 ## Snakemake's own HTML report of the run, with figures and tables: results/report.html
 report: $(STAMP)
@@ -41,7 +41,7 @@ report: $(STAMP)
 
 ## Time the build against this machine's floor (a few minutes); prints a table.
 bench: $(STAMP)
-	$(BIN)/python -m vertebroplasty.benchmark
+	$(BIN)/python -m devtools.benchmark
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests

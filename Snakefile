@@ -4,10 +4,10 @@
 
 from snakemake.utils import min_version
 
-from vertebroplasty.failure_messages import check_results_folder
-from vertebroplasty.settings import check_config
-from vertebroplasty.trust import refuse_committed_build_state
-from vertebroplasty.yaml_files import check_yaml_file
+from manuscript_engine.core.failure_messages import check_results_folder
+from manuscript_engine.core.settings import check_config
+from manuscript_engine.core.trust import refuse_committed_build_state
+from manuscript_engine.core.yaml_files import check_yaml_file
 
 min_version("9.0")
 

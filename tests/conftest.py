@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+CODEBOOK = REPO / "data" / "codebook.yaml"
+PUBLISHED = REPO / "data" / "published.yaml"
 NOT_COPIED = shutil.ignore_patterns(
     ".git",
     ".venv",

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vertebroplasty.analysis_dataset import float_text
-from vertebroplasty.cohort import visit_month
+from manuscript_engine.data.analysis_dataset import float_text
+from manuscript_engine.data.cohort import visit_month
 from vertebroplasty.derived import ASIA_GROUPS, paraplegia_outcomes, visit_months
 
 GRADES = "ABCDE"

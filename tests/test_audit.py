@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO
+from conftest import CODEBOOK, PUBLISHED, REPO
 
-from vertebroplasty import audit
+from manuscript_engine.audit import checks as audit
+from manuscript_engine.audit.published import load_published
+from manuscript_engine.data.cohort import load_codebook, read_cohort
 from vertebroplasty.analysis_dataset import build_patients
-from vertebroplasty.cohort import load_codebook, read_cohort
-from vertebroplasty.published import load_published
 
 A, B = "PVP+ITR", "PVP"
 
@@ -237,11 +237,13 @@ def test_policy_separates_new_acknowledged_and_resolved():
 
 @pytest.fixture(scope="module")
 def real_audit():
-    codebook = load_codebook()
+    codebook = load_codebook(CODEBOOK)
     frame = build_patients(REPO / "data/raw", codebook)
     enrollment = read_cohort(REPO / "data/raw", codebook)["enrollment"]
     relations = yaml.safe_load((REPO / "data/published_checks.yaml").read_text())
-    return audit.run_checks(load_published(), relations, frame, enrollment, {}, codebook, True)
+    return audit.run_checks(
+        load_published(PUBLISHED), relations, frame, enrollment, {}, codebook, True
+    )
 
 
 def test_the_real_paper_has_more_than_ten_internal_contradictions(real_audit):

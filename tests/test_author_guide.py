@@ -7,14 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import CODEBOOK, REPO
 from test_rendering import CLAIMS, render, templates
 
-from vertebroplasty.comparisons import TooFewPatients, compare_continuous
-from vertebroplasty.errors import ManuscriptError
-from vertebroplasty.format_agreement import FormatsDisagree
-from vertebroplasty.registry import Number, NumbersRegistry
-from vertebroplasty.settings import check_config
+from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.core.registry import Number, NumbersRegistry
+from manuscript_engine.core.settings import check_config
+from manuscript_engine.output.format_agreement import FormatsDisagree
+from manuscript_engine.stats.comparisons import TooFewPatients, compare_continuous
 
 GUIDE = (REPO / "templates/README.md").read_text()
 
@@ -59,11 +59,11 @@ def tables_error(tmp):
 def bad_cohort(tmp):
     from test_validation import bad_cohort as build
 
-    from vertebroplasty.cohort import load_codebook
-    from vertebroplasty.validation import validate_cohort
+    from manuscript_engine.data.cohort import load_codebook
+    from manuscript_engine.data.validation import validate_cohort
 
     folder = build("vas_above_maximum", tmp / "data" / "raw")
-    text = message_of(lambda: validate_cohort(folder, load_codebook()))
+    text = message_of(lambda: validate_cohort(folder, load_codebook(CODEBOOK)))
     return text.replace(folder.as_posix(), "data/raw")
 
 
@@ -76,8 +76,8 @@ def formats(tmp):
     raise_it = FormatsDisagree(
         "The output formats do not show the same numbers as the Markdown:\n  - manuscript.html: ..."
     )
-    from vertebroplasty import format_agreement
-    from vertebroplasty.conversion import build_document_tree
+    from manuscript_engine.output import format_agreement
+    from manuscript_engine.output.conversion import build_document_tree
 
     md = tmp / "m.md"
     md.write_text("# Abstract\n\nValue 88.6.\n")
@@ -95,7 +95,7 @@ def formats(tmp):
 
 
 def audit(tmp):
-    from vertebroplasty.audit import AuditFailed
+    from manuscript_engine.audit.checks import AuditFailed
 
     return str(
         AuditFailed(

@@ -1,8 +1,8 @@
 """make paper's author-facing output, make numbers and make watch."""
 
-from vertebroplasty.build import author_errors, failed_logs
-from vertebroplasty.numbers_list import rows
-from vertebroplasty.watch import snapshot
+from manuscript_engine.cli.build import author_errors, failed_logs
+from manuscript_engine.cli.numbers import rows
+from manuscript_engine.cli.watch import snapshot
 
 SNAKEMAKE_OUTPUT = """Building DAG of jobs...
 [Fri Nov 27 10:09:26 2026]

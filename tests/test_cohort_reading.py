@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import REPO
 from independent_cohort import RAW, rows
 
-from vertebroplasty.cohort import load_codebook, read_typed_table
+from manuscript_engine.data.cohort import load_codebook, read_typed_table
 
-CODEBOOK = load_codebook()
+CODEBOOK = load_codebook(REPO / "data/codebook.yaml")
 
 
 def expected_cell(text: str, kind: str):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from vertebroplasty.comparisons import (
+from manuscript_engine.stats.comparisons import (
     TooFewPatients,
     compare_categorical,
     compare_continuous,

@@ -13,8 +13,8 @@ import jinja2
 import pytest
 import typst
 
-from vertebroplasty.errors import ManuscriptError
-from vertebroplasty.failure_messages import author_message, check_results_folder
+from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.core.failure_messages import author_message, check_results_folder
 
 NOBODY = 65534
 

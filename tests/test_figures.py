@@ -5,13 +5,18 @@ import json
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO
+from conftest import CODEBOOK, REPO
 
+from manuscript_engine.core.step_runner import load_step
+from manuscript_engine.data.cohort import load_codebook, read_table
+from vertebroplasty import layout
 from vertebroplasty.analysis_dataset import build_patients
-from vertebroplasty.analysis_steps import TABLES
-from vertebroplasty.cohort import load_codebook, read_table
-from vertebroplasty.figures import FIGURES, make_figure
+from vertebroplasty.figures import make_figure
+from vertebroplasty.layout import FIGURES
 from vertebroplasty.patient_flow import summarise_patient_flow
+
+BOOK = load_codebook(CODEBOOK)
+TABLES = {name: load_step(spec) for name, spec in layout.TABLES.items()}
 
 CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
 SOURCES = {
@@ -25,11 +30,11 @@ SOURCES = {
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tables")
-    patients = build_patients(REPO / "data/raw", load_codebook())
+    patients = build_patients(REPO / "data/raw", load_codebook(CODEBOOK))
     for table in SOURCES.values():
-        TABLES[table](patients, CONFIG["statistics"], CONFIG["decimals"]).tidy.to_csv(
-            folder / f"{table}.csv", index=False
-        )
+        TABLES[table](
+            patients, CONFIG["statistics"], CONFIG["decimals"], codebook=BOOK
+        ).tidy.to_csv(folder / f"{table}.csv", index=False)
     flow = summarise_patient_flow(read_table(REPO / "data/raw/enrollment.csv"))
     flow.to_csv(folder / "patient_flow.csv", index=False)
     return folder

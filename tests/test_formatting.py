@@ -1,6 +1,6 @@
 import pytest
 
-from vertebroplasty.formatting import (
+from manuscript_engine.core.formatting import (
     format_count,
     format_decimal,
     format_mean_sd,

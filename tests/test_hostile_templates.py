@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from vertebroplasty.conversion import build_document_tree, convert_document
-from vertebroplasty.errors import ManuscriptError, TemplateProblem
-from vertebroplasty.registry import Number, NumbersRegistry
-from vertebroplasty.rendering import render_manuscript
-from vertebroplasty.template_helpers import Manuscript
+from manuscript_engine.core.errors import ManuscriptError, TemplateProblem
+from manuscript_engine.core.registry import Number, NumbersRegistry
+from manuscript_engine.output.conversion import build_document_tree, convert_document
+from manuscript_engine.text.rendering import render_manuscript
+from manuscript_engine.text.template_helpers import Manuscript
 
 CORPUS = REPO / "tests/data/hostile_templates"
 META = {
@@ -165,7 +165,7 @@ def test_affiliations_may_hold_digits(tmp_path, monkeypatch):
 
 # --------------------------------------------------------------------------- images, writers
 def test_a_linked_png_beside_a_figure_never_reaches_the_word_file(tmp_path):
-    from vertebroplasty.document_safety import ImagePolicy, embed_images
+    from manuscript_engine.text.document_safety import ImagePolicy, embed_images
 
     figures = tmp_path / "results/figures"
     figures.mkdir(parents=True)
@@ -181,7 +181,7 @@ def test_a_linked_png_beside_a_figure_never_reaches_the_word_file(tmp_path):
 
 
 def test_the_audit_page_shows_markup_from_the_published_values_as_text(tmp_path):
-    from vertebroplasty.audit import write_audit_html
+    from manuscript_engine.audit.checks import write_audit_html
 
     markdown = tmp_path / "audit.md"
     markdown.write_text("# Audit\n\n- **Published:** <script>alert(document.domain)</script>\n")
@@ -192,7 +192,7 @@ def test_the_audit_page_shows_markup_from_the_published_values_as_text(tmp_path)
 
 
 def test_the_audit_page_refuses_a_script_link_from_the_published_values(tmp_path):
-    from vertebroplasty.audit import write_audit_html
+    from manuscript_engine.audit.checks import write_audit_html
 
     markdown = tmp_path / "audit.md"
     markdown.write_text("# Audit\n\n- [see](javascript:alert(document.domain))\n")
@@ -218,7 +218,7 @@ def test_the_audit_page_refuses_a_script_link_from_the_published_values(tmp_path
 def test_pandoc_settings_that_read_files_or_add_markup_are_refused(
     settings, refusal, tmp_path, monkeypatch
 ):
-    from vertebroplasty.conversion import check_pandoc_defaults
+    from manuscript_engine.output.conversion import check_pandoc_defaults
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "config/pandoc").mkdir(parents=True)
@@ -231,7 +231,7 @@ def test_pandoc_settings_that_read_files_or_add_markup_are_refused(
 
 
 def test_the_shipped_pandoc_settings_pass(monkeypatch):
-    from vertebroplasty.conversion import check_pandoc_defaults
+    from manuscript_engine.output.conversion import check_pandoc_defaults
 
     monkeypatch.chdir(REPO)
     for defaults in sorted(Path("config/pandoc").glob("*.yaml")):
@@ -249,7 +249,7 @@ def test_the_shipped_pandoc_settings_pass(monkeypatch):
     ],
 )
 def test_a_stylesheet_that_could_load_or_run_something_is_refused(line, tmp_path):
-    from vertebroplasty.conversion import style_header
+    from manuscript_engine.output.conversion import style_header
 
     css = tmp_path / "manuscript.css"
     css.write_text(f"body {{ color: black; }}\n{line}\n")
@@ -291,7 +291,7 @@ def test_a_templates_folder_that_is_a_link_is_refused(tmp_path, monkeypatch):
 
 
 def test_bibtex_comments_are_not_entries(tmp_path):
-    from vertebroplasty.document_safety import bibliography_keys
+    from manuscript_engine.text.document_safety import bibliography_keys
 
     bib = tmp_path / "references.bib"
     bib.write_text("@comment{88, a note}\n@string{j = {J}}\n@article{gu2014,\n title={T}}\n")
@@ -307,7 +307,7 @@ def test_bibtex_comments_are_not_entries(tmp_path):
     ],
 )
 def test_a_stylesheet_that_writes_or_hides_text_is_refused(line, tmp_path):
-    from vertebroplasty.conversion import style_header
+    from manuscript_engine.output.conversion import style_header
 
     css = tmp_path / "manuscript.css"
     css.write_text(f"body {{ color: black; }}\n{line}\n")

@@ -31,7 +31,7 @@ def build(workdir: Path, *args: str) -> tuple[int, str]:
 
 def verify(workdir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "vertebroplasty.verify"],
+        [sys.executable, "-m", "manuscript_engine.cli.verify"],
         cwd=workdir,
         capture_output=True,
         text=True,

@@ -1,6 +1,6 @@
 """make paper under interruption: signals, Snakemake's lock, unfinished files, the failed log.
 
-Each test runs the real wrapper (``python -m vertebroplasty.build``) and a real Snakemake
+Each test runs the real wrapper (``python -m manuscript_engine.cli.build``) and a real Snakemake
 on a tiny workflow in a temporary folder, with the repository's own workflow profile. Its
 one step writes its output, says it has started (with the Snakemake process's id: steps
 run as threads of Snakemake), then waits until the test lets it finish.
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from vertebroplasty.build import INTERRUPTED, STALE_LOCK_REMOVED, failed_logs
+from manuscript_engine.cli.build import INTERRUPTED, STALE_LOCK_REMOVED, failed_logs
 
 SLOW_WORKFLOW = """
 import os, sys, time
@@ -85,7 +85,7 @@ def workflow(folder: Path, snakefile: str) -> Path:
 def make_paper(folder: Path, cores: int = 1, **options) -> subprocess.Popen:
     """The wrapper in its own session (so no terminal's Ctrl-C reaches it by accident)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "vertebroplasty.build", "--cores", str(cores)],
+        [sys.executable, "-m", "manuscript_engine.cli.build", "--cores", str(cores)],
         cwd=folder,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,16 +1,16 @@
 """The reconstruction is deterministic and the committed cohort is what it writes."""
 
 import numpy as np
-from conftest import REPO
+from conftest import CODEBOOK, PUBLISHED, REPO
 
-from vertebroplasty.cohort import load_codebook
-from vertebroplasty.published import load_published
-from vertebroplasty.reconstruction import reconstruct, write_cohort
-from vertebroplasty.step_search import reachable_sums, search_values
+from devtools.reconstruction import reconstruct, write_cohort
+from manuscript_engine.audit.published import load_published
+from manuscript_engine.audit.step_search import reachable_sums, search_values
+from manuscript_engine.data.cohort import load_codebook
 
 
 def test_committed_csvs_equal_two_fresh_reconstructions(tmp_path):
-    codebook, entries = load_codebook(), load_published()
+    codebook, entries = load_codebook(CODEBOOK), load_published(PUBLISHED)
     for run in ("first", "second"):
         write_cohort(reconstruct(entries, codebook), codebook, tmp_path / run)
     for spec in codebook["tables"].values():

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from vertebroplasty.errors import UnknownNumberKey
-from vertebroplasty.registry import Number, NumbersRegistry
+from manuscript_engine.core.errors import UnknownNumberKey
+from manuscript_engine.core.registry import Number, NumbersRegistry
 
 
 def entry(key, value=1):

@@ -1,9 +1,9 @@
 import pytest
 
-from vertebroplasty.errors import TemplateProblem
-from vertebroplasty.registry import Number, NumbersRegistry
-from vertebroplasty.rendering import SYNTHETIC_SUBTITLE, render_manuscript
-from vertebroplasty.template_helpers import Manuscript
+from manuscript_engine.core.errors import TemplateProblem
+from manuscript_engine.core.registry import Number, NumbersRegistry
+from manuscript_engine.text.rendering import SYNTHETIC_SUBTITLE, render_manuscript
+from manuscript_engine.text.template_helpers import Manuscript
 
 META = {"title": "A title", "authors": [{"name": "A. Author"}], "affiliations": {}}
 REGISTRY = NumbersRegistry([Number("flow.included.pvp_itr.n", 71, "71", "patients", None, "t")])

@@ -1,13 +1,15 @@
 """Larger cohorts for the benchmark keep the schema and pass validation."""
 
-from vertebroplasty.cohort import load_codebook
-from vertebroplasty.scale_cohort import scale_cohort
-from vertebroplasty.validation import validate_cohort
+from conftest import CODEBOOK
+
+from devtools.scale_cohort import scale_cohort
+from manuscript_engine.data.cohort import load_codebook
+from manuscript_engine.data.validation import validate_cohort
 
 
 def test_a_scaled_cohort_is_valid_with_new_unique_ids(tmp_path):
     scale_cohort(400, tmp_path)
-    tables = validate_cohort(tmp_path, load_codebook())
+    tables = validate_cohort(tmp_path, load_codebook(CODEBOOK))
     enrollment = tables["enrollment"]
     assert len(enrollment) == 400
     assert enrollment["patient_id"].is_unique

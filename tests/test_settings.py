@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from vertebroplasty.errors import ManuscriptError
-from vertebroplasty.settings import (
+from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.core.settings import (
     discard_altered_settings,
     read_settings,
     settings_file,
@@ -78,7 +78,7 @@ def test_an_impossible_manuscript_date_is_refused_by_the_config_check():
     import pytest
     from conftest import REPO
 
-    from vertebroplasty.settings import ConfigInvalid, check_config
+    from manuscript_engine.core.settings import ConfigInvalid, check_config
 
     schema = REPO / "config/schema/config.schema.yaml"
     check_config(checked_config(date="2028-02-29"), schema)  # a leap day is a real date

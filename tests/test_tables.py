@@ -7,13 +7,17 @@ from collections import Counter
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import CODEBOOK, REPO
 from independent_cohort import build_patients, mean_sd, values
 from scipy import stats
 
+from manuscript_engine.core.step_runner import load_step
+from manuscript_engine.data.cohort import load_codebook
+from vertebroplasty import layout
 from vertebroplasty.analysis_dataset import build_patients as package_patients
-from vertebroplasty.analysis_steps import TABLES
-from vertebroplasty.cohort import load_codebook
+
+BOOK = load_codebook(CODEBOOK)
+TABLES = {name: load_step(spec) for name, spec in layout.TABLES.items()}
 
 CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
 PATIENTS = build_patients()
@@ -22,10 +26,10 @@ ARMS = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
 
 @pytest.fixture(scope="module")
 def registry():
-    frame = package_patients(REPO / "data/raw", load_codebook())
+    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
     numbers = {}
     for build in TABLES.values():
-        for number in build(frame, CONFIG["statistics"], CONFIG["decimals"]).numbers:
+        for number in build(frame, CONFIG["statistics"], CONFIG["decimals"], codebook=BOOK).numbers:
             numbers[number.key] = number
     return numbers
 
@@ -149,9 +153,12 @@ def test_confidence_intervals_lie_within_0_and_100_and_around_the_estimate(regis
 
 
 def test_the_test_used_follows_the_config(registry):
-    frame = package_patients(REPO / "data/raw", load_codebook())
+    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
     welch = CONFIG["statistics"] | {"continuous_test": "welch_t"}
-    numbers = {n.key: n for n in TABLES["table_scores"](frame, welch, CONFIG["decimals"]).numbers}
+    numbers = {
+        n.key: n
+        for n in TABLES["table_scores"](frame, welch, CONFIG["decimals"], codebook=BOOK).numbers
+    }
     assert numbers["scores.vas.m01.test"].value == "welch_t"
     v = [values(PATIENTS, arm, "vas_m01") for arm in ARMS]
     assert numbers["scores.vas.m01.p"].value == pytest.approx(
@@ -164,13 +171,13 @@ def test_the_test_used_follows_the_config(registry):
 def test_a_category_added_to_the_codebook_is_counted_in_table_1_in_codebook_order():
     from vertebroplasty.table_baseline import table_baseline
 
-    codebook = load_codebook()
+    codebook = load_codebook(CODEBOOK)
     tumours = codebook["tables"]["baseline"]["columns"]["primary_tumor"]["values"]
     tumours.insert(tumours.index("breast") + 1, "bladder")
-    frame = package_patients(REPO / "data/raw", load_codebook())
+    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
     first = frame.index[frame["arm"] == "PVP+ITR"][0]
     frame.loc[first, "primary_tumor"] = "bladder"
-    result = table_baseline(frame, CONFIG["statistics"], CONFIG["decimals"], codebook)
+    result = table_baseline(frame, CONFIG["statistics"], CONFIG["decimals"], codebook=codebook)
     numbers = {n.key: n.value for n in result.numbers}
     assert numbers["baseline.primary_tumor.bladder.pvp_itr.n"] == 1
     assert numbers["baseline.primary_tumor.bladder.pvp.n"] == 0
@@ -190,10 +197,10 @@ def test_a_category_added_to_the_codebook_is_counted_in_table_1_in_codebook_orde
 
 
 def test_a_table_refuses_to_drop_a_category_it_does_not_list():
-    from vertebroplasty.errors import ManuscriptError
-    from vertebroplasty.tables import NumberBook, summarise_categories
+    from manuscript_engine.core.errors import ManuscriptError
+    from manuscript_engine.stats.tables import NumberBook, summarise_categories
 
-    frame = package_patients(REPO / "data/raw", load_codebook())
+    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
     with pytest.raises(ManuscriptError) as excinfo:
         summarise_categories(
             NumberBook("table_asia_grades (outcome population)"),

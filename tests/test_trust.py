@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from vertebroplasty.atomic_files import atomic_output, write_text_atomically
-from vertebroplasty.errors import ManuscriptError
-from vertebroplasty.trust import (
+from manuscript_engine.core.atomic_files import atomic_output, write_text_atomically
+from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.core.trust import (
     downstream,
     record,
     records,
@@ -116,7 +116,7 @@ def test_an_interrupted_write_leaves_the_previous_complete_file(workdir):
 
 
 def test_a_build_of_one_file_rebuilds_only_what_that_file_is_made_from(workdir):
-    from vertebroplasty.trust import files_to_rebuild
+    from manuscript_engine.core.trust import files_to_rebuild
 
     build("results/tables/t.csv", "t\n", ["data/cohort.csv"])
     build("results/numbers.json", "{}", ["results/tables/t.csv"])
@@ -130,7 +130,7 @@ def test_a_build_of_one_file_rebuilds_only_what_that_file_is_made_from(workdir):
 
 
 def test_records_of_files_no_rule_writes_any_more_are_forgotten(workdir):
-    from vertebroplasty.trust import files_to_rebuild
+    from manuscript_engine.core.trust import files_to_rebuild
 
     build("results/tables/renamed.csv", "t\n", [])
     os.remove("results/tables/renamed.csv")
@@ -139,7 +139,7 @@ def test_records_of_files_no_rule_writes_any_more_are_forgotten(workdir):
 
 
 def test_verify_names_a_damaged_manifest_instead_of_crashing(workdir, capsys):
-    from vertebroplasty import verify
+    from manuscript_engine.cli import verify
 
     build("results/manuscript/manifest.json", "[1, 2]", [], certificate=True)
     assert verify.main() == 1
@@ -152,8 +152,8 @@ def test_verify_names_a_damaged_manifest_instead_of_crashing(workdir, capsys):
 def test_verify_passes_when_every_hash_matches_and_fails_on_one_changed_input(workdir, capsys):
     import json
 
-    from vertebroplasty import verify
-    from vertebroplasty.trust import sha256
+    from manuscript_engine.cli import verify
+    from manuscript_engine.core.trust import sha256
 
     build("results/manuscript/m.html", "<p>m</p>", ["data/cohort.csv"])
     manifest = {
@@ -171,7 +171,7 @@ def test_verify_passes_when_every_hash_matches_and_fails_on_one_changed_input(wo
 def test_build_products_committed_to_git_are_refused(workdir):
     import subprocess
 
-    from vertebroplasty.trust import refuse_committed_build_state
+    from manuscript_engine.core.trust import refuse_committed_build_state
 
     def git(*args):
         subprocess.run(["git", *args], check=True, capture_output=True)

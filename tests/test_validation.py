@@ -11,10 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import CODEBOOK, REPO
 
-from vertebroplasty.cohort import load_codebook
-from vertebroplasty.validation import CohortInvalid, validate_cohort
+from manuscript_engine.data.cohort import load_codebook
+from manuscript_engine.data.validation import CohortInvalid, validate_cohort
 
 SMALL = REPO / "tests/data/cohort_small"
 CASES = REPO / "tests/data/bad_cohorts"
@@ -77,13 +77,13 @@ def test_every_case_in_the_corpus_has_an_expected_message():
 
 
 def test_the_small_cohort_is_valid():
-    tables = validate_cohort(SMALL, load_codebook())
+    tables = validate_cohort(SMALL, load_codebook(CODEBOOK))
     assert len(tables["enrollment"]) == 6
 
 
 def test_a_byte_order_mark_and_crlf_line_endings_are_accepted(tmp_path):
     folder = bad_cohort("bom_and_crlf_are_fine", tmp_path / "cohort")
-    tables = validate_cohort(folder, load_codebook())
+    tables = validate_cohort(folder, load_codebook(CODEBOOK))
     assert list(tables["enrollment"].columns)[0] == "patient_id"
     assert (
         tables["enrollment"]["exclusion_reason"].iloc[0]
@@ -95,7 +95,7 @@ def test_a_byte_order_mark_and_crlf_line_endings_are_accepted(tmp_path):
 def test_bad_cohort_gives_its_own_clear_message(case, tmp_path):
     folder = bad_cohort(case, tmp_path / "cohort")
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook())
+        validate_cohort(folder, load_codebook(CODEBOOK))
     message = str(excinfo.value)
     assert f"{folder.as_posix()}/{EXPECTED[case]}" in message, message
 
@@ -104,7 +104,7 @@ def test_validation_does_not_modify_its_input(tmp_path):
     folder = bad_cohort("stray_whitespace", tmp_path / "cohort")
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     with pytest.raises(CohortInvalid):
-        validate_cohort(folder, load_codebook())
+        validate_cohort(folder, load_codebook(CODEBOOK))
     assert before == {p.name: p.read_bytes() for p in folder.iterdir()}
 
 
@@ -116,14 +116,14 @@ def test_every_problem_in_a_file_is_collected_and_the_listing_is_capped(tmp_path
     rows = [",".join([*r.split(",")[:2], "12", *r.split(",")[3:]]) for r in rows]
     visits.write_text("\n".join([header, *rows]) + "\n")
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook())
+        validate_cohort(folder, load_codebook(CODEBOOK))
     assert len(excinfo.value.problems) == len(rows)
     assert f"and {len(rows) - 25} more in" in str(excinfo.value)
 
 
 def test_duplicate_rows_are_grouped_once_and_their_lines_listed_up_to_ten(tmp_path, monkeypatch):
     """Looking up each duplicate's copies in turn took minutes on 20,900 duplicates."""
-    from vertebroplasty import validation
+    from manuscript_engine.data import validation
 
     folder = bad_cohort("duplicate_visit", tmp_path / "cohort")
     visits = folder / "visits.csv"
@@ -135,7 +135,7 @@ def test_duplicate_rows_are_grouped_once_and_their_lines_listed_up_to_ten(tmp_pa
         validation, "_duplicate_lines", lambda *args: lookups.append(args) or real(*args)
     )
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook())
+        validate_cohort(folder, load_codebook(CODEBOOK))
     problems = excinfo.value.problems
     assert len(problems) == 6 * len(rows)
     assert len(lookups) == 1
@@ -153,7 +153,7 @@ def problems_after_replacing(tmp_path, table: str, old: str, new: str) -> str:
     path = folder / f"{table}.csv"
     path.write_text(path.read_text().replace(old, new, 1))
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook())
+        validate_cohort(folder, load_codebook(CODEBOOK))
     return str(excinfo.value)
 
 
@@ -181,7 +181,7 @@ def cohort_copy(tmp_path) -> Path:
 
 def refusal(folder: Path) -> str:
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook())
+        validate_cohort(folder, load_codebook(CODEBOOK))
     return str(excinfo.value)
 
 
@@ -225,7 +225,7 @@ def test_links_inside_the_data_folder_and_a_data_folder_elsewhere_are_fine(tmp_p
     (real / "visits.csv").symlink_to("visits_v2.csv")
     linked = tmp_path / "data_dir"
     linked.symlink_to(real, target_is_directory=True)
-    assert len(validate_cohort(linked, load_codebook())["visits"]) > 0
+    assert len(validate_cohort(linked, load_codebook(CODEBOOK))["visits"]) > 0
 
 
 # --------------------------------------------------------------------------- the build

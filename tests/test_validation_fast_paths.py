@@ -14,7 +14,7 @@ import re
 import pandas as pd
 import pytest
 
-from vertebroplasty.validation import (
+from manuscript_engine.data.validation import (
     matches_pattern,
     may_have_stray_space,
     plain_numbers,

@@ -13,10 +13,10 @@ import pytest
 import yaml
 from conftest import REPO
 
-from vertebroplasty.cohort import load_codebook
-from vertebroplasty.errors import ManuscriptError
-from vertebroplasty.published import load_published
-from vertebroplasty.yaml_files import check_yaml_file, load_yaml
+from manuscript_engine.audit.published import load_published
+from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.core.yaml_files import check_yaml_file, load_yaml
+from manuscript_engine.data.cohort import load_codebook
 
 LAUGHS = """\
 numbers:

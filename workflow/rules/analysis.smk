@@ -6,7 +6,7 @@ rule analysis_dataset:
     input:
         **rules.validate_cohort.output,
         codebook=CODEBOOK,
-        code=package_code("analysis_dataset", "cohort", "derived", "yaml_files"),
+        code=step_code("analysis_dataset"),
     output:
         patients="results/analysis/patients.csv",
     log:
@@ -18,7 +18,7 @@ rule analysis_dataset:
 rule patient_flow:
     input:
         enrollment=rules.validate_cohort.output.enrollment,
-        code=package_code("cohort", "formatting", "patient_flow", "registry", "tables"),
+        code=step_code("patient_flow"),
     output:
         table="results/tables/patient_flow.csv",
         markdown="results/tables/patient_flow.md",
@@ -46,7 +46,7 @@ rule make_table:
     log:
         "results/logs/{table}.log",
     wildcard_constraints:
-        table="|".join(TABLE_MODULES),
+        table="|".join(TABLES),
     run:
         run_step("make_table", input, output, params, wildcards, log)
 
@@ -54,10 +54,10 @@ rule make_table:
 rule numbers_registry:
     input:
         parts=[rules.patient_flow.output.numbers]
-        + expand("results/numbers/{table}.json", table=TABLE_MODULES)
-        + expand("results/numbers/figure_{figure}.json", figure=FIGURE_TABLES)
+        + expand("results/numbers/{table}.json", table=TABLES)
+        + expand("results/numbers/figure_{figure}.json", figure=FIGURES)
         + ["results/numbers/audit.json"],
-        code=package_code("analysis_steps", "registry"),
+        code=step_code("numbers_registry"),
     output:
         numbers="results/numbers.json",
     log:

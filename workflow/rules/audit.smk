@@ -10,15 +10,8 @@ rule audit:
         codebook=CODEBOOK,
         patients=rules.analysis_dataset.output.patients,
         enrollment=rules.validate_cohort.output.enrollment,
-        numbers=expand("results/numbers/{table}.json", table=TABLE_MODULES),
-        code=package_code(
-            "audit",
-            "published",
-            "step_search",
-            "analysis_dataset",
-            "cohort",
-            "yaml_files",
-        ),
+        numbers=expand("results/numbers/{table}.json", table=TABLES),
+        code=step_code("audit"),
     output:
         csv="results/audit/audit.csv",
         markdown="results/audit/audit.md",
@@ -32,7 +25,7 @@ rule audit:
 rule audit_report:
     input:
         markdown=rules.audit.output.markdown,
-        code=package_code("audit", "conversion", "document_safety"),
+        code=step_code("audit_report"),
     output:
         html="results/audit/audit.html",
     log:

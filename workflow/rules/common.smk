@@ -1,30 +1,38 @@
 # Shared helpers (where the cohort is, values from the config), kept apart from rules.
+from importlib import import_module
 from pathlib import Path
 
+from manuscript_engine.core.code_dependencies import StepCode
+from manuscript_engine.core.yaml_files import load_yaml
+
 TEMPLATE_DIR = "templates"
-PACKAGE_DIR = "workflow/vertebroplasty"
 CODEBOOK = "data/codebook.yaml"
-COHORT_TABLES = ["enrollment", "baseline", "procedure", "visits", "followup"]
-# Each table step and the package module that builds it (editing it reruns that step).
-TABLE_MODULES = {
-    "table_baseline": "table_baseline",
-    "table_outcomes": "table_outcomes",
-    "table_scores": "table_scores",
-    "table_leakage_sites": "secondary_tables",
-    "table_pain_relief": "secondary_tables",
-    "table_pain_course": "secondary_tables",
-    "table_asia_grades": "secondary_tables",
-    "table_paraplegia": "secondary_tables",
-    "table_asia_transitions": "secondary_tables",
+ENGINE_DIR = "workflow/manuscript_engine"
+# The study's package says what this study builds (its steps, tables and figures);
+# the engine's rules below never name them.
+STUDY = import_module(f"{config['study_package']}.layout")
+COHORT_TABLES = list(load_yaml(CODEBOOK)["tables"])
+TABLES = STUDY.TABLES
+FIGURES = STUDY.FIGURES
+ENGINE_STEPS = {
+    "write_setting": "manuscript_engine.core.steps:write_setting",
+    "numbers_registry": "manuscript_engine.core.steps:numbers_registry",
+    "validate_cohort": "manuscript_engine.data.steps:validate_cohort",
+    "audit": "manuscript_engine.audit.steps:audit",
+    "audit_report": "manuscript_engine.audit.steps:audit_report",
+    "render_markdown": "manuscript_engine.text.steps:render_markdown",
+    "document_tree": "manuscript_engine.output.steps:document_tree",
+    "convert_document": "manuscript_engine.output.steps:convert_document",
+    "compile_pdf": "manuscript_engine.output.steps:compile_pdf",
+    "reference_docx": "manuscript_engine.output.steps:reference_docx",
+    "check_formats": "manuscript_engine.output.steps:check_formats",
+    "manifest": "manuscript_engine.output.steps:manifest",
 }
-# Each figure and the table it is drawn from.
-FIGURE_TABLES = {
-    "patient_flow": "results/tables/patient_flow.csv",
-    "scores_over_time": "results/tables/table_scores.csv",
-    "pain_relief": "results/tables/table_pain_relief.csv",
-    "asia_shift": "results/tables/table_asia_transitions.csv",
-    "leakage_sites": "results/tables/table_leakage_sites.csv",
-}
+STEPS = {**ENGINE_STEPS, **STUDY.STEPS}
+# Code inputs are computed from each step's imports (editing a module reruns exactly
+# the jobs that run it); the folder holding the packages is where they are looked up.
+STEP_CODE = StepCode([Path(workflow.basedir) / "workflow"])
+RUNNER = "manuscript_engine.core.step_runner"
 
 
 def settings_files(*keys):
@@ -32,7 +40,7 @@ def settings_files(*keys):
 
     A rule that takes one reruns when that setting changes, as for any edited input.
     """
-    from vertebroplasty.settings import settings_file
+    from manuscript_engine.core.settings import settings_file
 
     return [settings_file("results/settings", key, config[key]) for key in keys]
 
@@ -61,12 +69,9 @@ def template_files():
     )
 
 
-def package_code(*modules):
-    """Package modules a rule runs, as inputs, so editing one reruns that rule."""
-    return [
-        f"{PACKAGE_DIR}/{module}.py"
-        for module in ("atomic_files", "errors", "settings", "steps", "trust") + modules
-    ]
+def step_code(step, *more):
+    """The source files a step runs (and the runner), as inputs of its rule."""
+    return STEP_CODE.inputs(RUNNER, STEPS[step], *more)
 
 
 def template_folder(wildcards, input):
@@ -75,22 +80,17 @@ def template_folder(wildcards, input):
 
 
 def table_code(wildcards):
-    """The code one table step runs: its own module and the shared table helpers."""
-    shared = (
-        "analysis_dataset",
-        "cohort",
-        "comparisons",
-        "derived",
-        "formatting",
-        "registry",
-        "tables",
-        "yaml_files",
-    )
-    return package_code(TABLE_MODULES[wildcards.table], "analysis_steps", *shared)
+    """The code one table job runs: the table step and the function building that table."""
+    return step_code("make_table", TABLES[wildcards.table])
+
+
+def figure_code(wildcards):
+    """The code one figure job runs: the figure step and the function drawing it."""
+    return step_code("make_figure", FIGURES[wildcards.figure]["draw"])
 
 
 def figure_table(wildcards):
-    return FIGURE_TABLES[wildcards.figure]
+    return f"results/tables/{FIGURES[wildcards.figure]['table']}.csv"
 
 
 def manifest_sources(wildcards=None):
@@ -114,8 +114,8 @@ def manifest_sources(wildcards=None):
         p.as_posix()
         for pattern in (
             "workflow/rules/*.smk",
-            f"{PACKAGE_DIR}/*.py",
-            f"{PACKAGE_DIR}/pandoc/*",
+            "workflow/*/**/*.py",
+            f"{ENGINE_DIR}/output/pandoc/*",
         )
         for p in Path().glob(pattern)
     )
@@ -131,19 +131,19 @@ def manifest_sources(wildcards=None):
 
 
 def run_step(name, input, output, params, wildcards, log):
-    """Run a step inside Snakemake's process (no Python start-up per job).
+    """Run step ``name`` inside Snakemake's process (no Python start-up per job).
 
     The package is imported here, when a job runs, so parsing the workflow stays fast.
     """
-    from vertebroplasty.steps import run_in_process
+    from manuscript_engine.core.step_runner import run_in_process
 
-    run_in_process(name, input, output, params, wildcards, log)
+    run_in_process(STEPS[name], input, output, params, wildcards, log)
 
 
 def rebuild_untrusted_results():
     """Have Snakemake rebuild every file under results/ the build cannot vouch for.
 
-    Snakemake trusts file dates; the ledger (vertebroplasty.trust) knows what each step
+    Snakemake trusts file dates; the ledger (manuscript_engine.core.trust) knows what each step
     wrote. A file that was deleted, edited by hand, left half-written, or never written
     by this build is forced to rebuild (as `--forcerun FILE` would), with everything
     built from it; so after a failed step the next build fails the same way until the
@@ -165,8 +165,8 @@ def rebuild_untrusted_results():
 
 
 def force_untrusted_results():
-    from vertebroplasty.settings import discard_altered_settings
-    from vertebroplasty.trust import files_to_rebuild
+    from manuscript_engine.core.settings import discard_altered_settings
+    from manuscript_engine.core.trust import files_to_rebuild
 
     def produced(path):
         return any(rule.is_producer(path) for rule in workflow.rules)

@@ -5,7 +5,7 @@
 rule figure:
     input:
         table=figure_table,
-        code=package_code("figures", "registry"),
+        code=figure_code,
     output:
         svg=report(
             "results/figures/{figure}.svg",
@@ -17,6 +17,6 @@ rule figure:
     log:
         "results/logs/figure_{figure}.log",
     wildcard_constraints:
-        figure="|".join(FIGURE_TABLES),
+        figure="|".join(FIGURES),
     run:
         run_step("make_figure", input, output, params, wildcards, log)

@@ -5,15 +5,13 @@ rule render_markdown:
     input:
         numbers=rules.numbers_registry.output.numbers,
         tables=[rules.patient_flow.output.markdown]
-        + expand("results/tables/{table}.md", table=TABLE_MODULES),
-        figures=expand("results/figures/{figure}.svg", figure=FIGURE_TABLES),
+        + expand("results/tables/{table}.md", table=TABLES),
+        figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",
         settings=settings_files("manuscript", "synthetic_cohort", "statistics"),
         templates=template_files(),
-        code=package_code(
-            "registry", "rendering", "template_helpers", "template_lint", "yaml_files"
-        ),
+        code=step_code("render_markdown"),
     output:
         markdown="results/manuscript/manuscript.md",
         sources="results/pandoc/sections.json",
@@ -30,10 +28,10 @@ rule document_tree:
         markdown=rules.render_markdown.output.markdown,
         sources=rules.render_markdown.output.sources,
         defaults="config/pandoc/tree.yaml",
-        lua=f"{PACKAGE_DIR}/pandoc/citations-resolved.lua",
+        lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
         bibliography=f"{TEMPLATE_DIR}/references.bib",
         figures=rules.render_markdown.input.figures,
-        code=package_code("conversion", "document_safety"),
+        code=step_code("document_tree"),
     output:
         tree="results/pandoc/manuscript.json",
     log:
@@ -49,7 +47,7 @@ rule to_html:
         css="config/pandoc/manuscript.css",
         figures=rules.render_markdown.input.figures,
         settings=settings_files("manuscript"),
-        code=package_code("conversion", "document_safety"),
+        code=step_code("convert_document"),
     output:
         html=report(
             "results/manuscript/manuscript.html",
@@ -64,7 +62,7 @@ rule to_html:
 
 rule reference_docx:
     input:
-        code=package_code("reference_docx"),
+        code=step_code("reference_docx"),
     output:
         reference="results/pandoc/reference.docx",
     log:
@@ -78,9 +76,9 @@ rule to_docx:
         tree=rules.document_tree.output.tree,
         defaults="config/pandoc/docx.yaml",
         reference=rules.reference_docx.output.reference,
-        figures=expand("results/figures/{figure}.png", figure=FIGURE_TABLES),
+        figures=expand("results/figures/{figure}.png", figure=FIGURES),
         settings=settings_files("manuscript"),
-        code=package_code("conversion", "document_safety"),
+        code=step_code("convert_document"),
     output:
         docx="results/manuscript/manuscript.docx",
     log:
@@ -93,9 +91,9 @@ rule to_typst:
     input:
         tree=rules.document_tree.output.tree,
         defaults="config/pandoc/typst.yaml",
-        header=f"{PACKAGE_DIR}/pandoc/typst-header.typ",
+        header=f"{ENGINE_DIR}/output/pandoc/typst-header.typ",
         settings=settings_files("manuscript"),
-        code=package_code("conversion"),
+        code=step_code("convert_document"),
     output:
         typst="results/manuscript/manuscript.typ",
     log:
@@ -109,7 +107,7 @@ rule compile_pdf:
         typst=rules.to_typst.output.typst,
         figures=rules.render_markdown.input.figures,
         settings=settings_files("manuscript"),
-        code=package_code("conversion"),
+        code=step_code("compile_pdf"),
     output:
         pdf="results/manuscript/manuscript.pdf",
     log:
@@ -124,7 +122,7 @@ rule check_formats:
         html=rules.to_html.output.html,
         docx=rules.to_docx.output.docx,
         pdf=rules.compile_pdf.output.pdf,
-        code=package_code("format_agreement"),
+        code=step_code("check_formats"),
     output:
         report="results/checks/formats.txt",
     log:
@@ -144,7 +142,7 @@ rule manifest:
             rules.check_formats.output.report,
             rules.audit_report.output.html,
         ],
-        code=package_code("manifest"),
+        code=step_code("manifest"),
     output:
         manifest="results/manuscript/manifest.json",
     log:

@@ -7,7 +7,7 @@ rule validate_cohort:
         tables=existing_cohort_files,
         codebook=CODEBOOK,
         settings=settings_files("data_dir"),
-        code=package_code("cohort", "formatting", "validation", "yaml_files"),
+        code=step_code("validate_cohort"),
     output:
         **{name: f"results/validated/{name}.csv" for name in COHORT_TABLES},
     log:

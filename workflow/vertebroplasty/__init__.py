@@ -1,5 +1,6 @@
-"""Analysis and rendering code behind the PVP+ITR versus PVP manuscript.
+"""The vertebroplasty study: its analysis dataset, tables, figures and audit mapping.
 
-The Snakemake rules in ``workflow/rules`` call into this package; every function
-here can be imported and tested without Snakemake.
+The generic machinery (registry, templates, validation, conversion, audit engine) is the
+``manuscript_engine`` package; this package only says what this study computes.
+``layout`` tells the engine's rules which steps, tables and figures exist.
 """

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .cohort import visit_month
+from manuscript_engine.data.cohort import visit_month
 
 SCORES = ("vas", "odi", "kps")
 TABLE3_COLUMNS = ("preop", "m01", "m03", "m06", "m12", "gt12")
@@ -51,7 +51,7 @@ def paraplegia_outcomes(baseline: pd.Series, last: pd.Series) -> pd.Series:
 
 
 def visit_months(visit: pd.Series) -> pd.Series:
-    """:func:`~vertebroplasty.cohort.visit_month` of each visit (each name worked out once)."""
+    """Months after the procedure of each visit (each distinct name worked out once)."""
     codes, names = pd.factorize(visit)
     return pd.Series(np.array([visit_month(name) for name in names], dtype=int)[codes], visit.index)
 
@@ -85,7 +85,7 @@ def patient_frame(tables: dict[str, pd.DataFrame], definitions: dict[str, Any]) 
     Parameters
     ----------
     tables : dict of DataFrame
-        The typed cohort tables (see :func:`vertebroplasty.cohort.read_cohort`).
+        The typed cohort tables (see :func:`manuscript_engine.data.cohort.read_cohort`).
     definitions : dict
         The codebook's ``definitions`` section.
     """

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic_files import atomic_output
-from .registry import Number
+from manuscript_engine.core.atomic_files import atomic_output
+from manuscript_engine.core.registry import Number
 
 ARM_COLOURS = {"PVP+ITR": "#0072B2", "PVP": "#E69F00"}
 ARM_ORDER = ["PVP+ITR", "PVP"]
@@ -314,21 +314,15 @@ def figure_leakage(leakage: pd.DataFrame):
     return fig, text
 
 
-FIGURES = {
-    "patient_flow": (figure_patient_flow, "Patient flow"),
-    "scores_over_time": (figure_scores, "Scores over time"),
-    "pain_relief": (figure_pain_relief, "Pain relief"),
-    "asia_shift": (figure_asia_shift, "ASIA shift"),
-    "leakage_sites": (figure_leakage, "Leakage sites"),
-}
-
-
 def make_figure(name: str, table: Path, svg: Path, png: Path, numbers: Path) -> None:
     """Draw figure ``name`` from its table CSV; write SVG, PNG and its caption and alt text."""
-    from .registry import NumbersRegistry
+    from manuscript_engine.core.registry import NumbersRegistry
 
     data = pd.read_csv(table, keep_default_na=False, na_values=[""])
-    draw, _ = FIGURES[name]
+    from manuscript_engine.core.step_runner import load_step
+    from vertebroplasty.layout import FIGURES
+
+    draw = load_step(FIGURES[name]["draw"])
     with PYPLOT_LOCK:
         plt = _pyplot()
         figure, text = draw(data)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .cohort import ARMS
-from .formatting import format_count
-from .registry import Number
+from manuscript_engine.core.formatting import format_count
+from manuscript_engine.core.registry import Number
+from manuscript_engine.data.cohort import ARMS
 
 EXCLUSION_REASONS = ("no_followup_mri", "lost_to_followup")
 
@@ -57,7 +57,7 @@ def patient_flow_numbers(flow: pd.DataFrame, source: str) -> list[Number]:
 
 def patient_flow_markdown(flow: pd.DataFrame) -> str:
     """The flow as a table: enrolled, each exclusion reason and analysed, per arm."""
-    from .tables import markdown_table
+    from manuscript_engine.stats.tables import markdown_table
 
     n = flow.set_index(["stage", "arm"])["n"]
     labels = {

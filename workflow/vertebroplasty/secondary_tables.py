@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .cohort import ARMS
-from .derived import ASIA_GROUPS, ASIA_ORDER
-from .formatting import format_percent
-from .tables import (
+from manuscript_engine.core.formatting import format_percent
+from manuscript_engine.data.cohort import ARMS
+from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
     TestMarks,
@@ -17,6 +16,7 @@ from .tables import (
     summarise_binary,
     summarise_categories,
 )
+from vertebroplasty.derived import ASIA_GROUPS, ASIA_ORDER
 
 LEAKAGE_SITES = {
     "disc": "Intervertebral disc",
@@ -78,7 +78,9 @@ def _tidy(summary: dict, variable: str) -> list[dict]:
     ]
 
 
-def table_leakage_sites(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_leakage_sites(
+    patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
+) -> TableResult:
     book = NumberBook("table_leakage_sites (outcome population)")
     frame = _outcome(patients)
     s = summarise_categories(
@@ -119,7 +121,9 @@ def _any_site(summary: dict, arm: str, decimals: int) -> str:
     return f"{leaked} ({format_percent(100 * leaked / total, decimals)})"
 
 
-def table_pain_relief(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_pain_relief(
+    patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
+) -> TableResult:
     book = NumberBook("table_pain_relief (outcome population)")
     frame = _outcome(patients)
     rows, tidy, marks = [], [], TestMarks()
@@ -146,7 +150,9 @@ def table_pain_relief(patients: pd.DataFrame, settings: dict, decimals: dict) ->
     return TableResult("table_pain_relief", pd.DataFrame(tidy), markdown, book.numbers)
 
 
-def table_pain_course(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_pain_course(
+    patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
+) -> TableResult:
     book = NumberBook("table_pain_course (outcome population)")
     frame = _outcome(patients)
     rows, tidy = [], []
@@ -180,7 +186,9 @@ def table_pain_course(patients: pd.DataFrame, settings: dict, decimals: dict) ->
     return TableResult("table_pain_course", pd.DataFrame(tidy), markdown, book.numbers)
 
 
-def table_asia_grades(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_asia_grades(
+    patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
+) -> TableResult:
     book = NumberBook("table_asia_grades (outcome population)")
     frame = _outcome(patients)
     rows, tidy, marks = [], [], TestMarks()
@@ -213,7 +221,9 @@ def table_asia_grades(patients: pd.DataFrame, settings: dict, decimals: dict) ->
     return TableResult("table_asia_grades", pd.DataFrame(tidy), markdown, book.numbers)
 
 
-def table_paraplegia(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_paraplegia(
+    patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
+) -> TableResult:
     book = NumberBook("table_paraplegia (outcome population, ASIA A–D before treatment)")
     frame = _outcome(patients)
     paraplegic = frame[frame["paraplegic_baseline"]]
@@ -257,7 +267,9 @@ def table_paraplegia(patients: pd.DataFrame, settings: dict, decimals: dict) -> 
     )
 
 
-def table_asia_transitions(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_asia_transitions(
+    patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
+) -> TableResult:
     """ASIA grade before treatment against grade at last follow-up (shift table), per arm."""
     book = NumberBook("table_asia_transitions (outcome population)")
     frame = _outcome(patients)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from .cohort import ARMS, load_codebook
-from .tables import (
+from manuscript_engine.data.cohort import ARMS
+from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
     TestMarks,
@@ -44,10 +44,11 @@ def table_baseline(
     patients: pd.DataFrame,
     settings: dict,
     decimals: dict,
-    codebook: dict[str, Any] | None = None,
+    *,
+    codebook: dict[str, Any],
 ) -> TableResult:
     """Age, sex, symptom duration, primary tumour, vertebrae treated and ASIA grade."""
-    columns = (codebook or load_codebook())["tables"]["baseline"]["columns"]
+    columns = codebook["tables"]["baseline"]["columns"]
     book = NumberBook("table_baseline (all included patients)")
     pct = decimals["percent"]
     counts = {arm: int((patients["arm"] == arm).sum()) for arm in ("PVP+ITR", "PVP")}

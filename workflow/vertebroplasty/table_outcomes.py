@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .tables import (
+from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
     TestMarks,
@@ -58,7 +58,9 @@ ORDER = [
 ]
 
 
-def table_outcomes(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_outcomes(
+    patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
+) -> TableResult:
     """Every row of Table 2, with tests, P values and confidence intervals registered."""
     book = NumberBook("table_outcomes")
     outcome = patients[patients["outcome"]]

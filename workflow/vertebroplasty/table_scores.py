@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .derived import TABLE3_COLUMNS
-from .tables import (
+from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
     TestMarks,
@@ -13,6 +12,7 @@ from .tables import (
     summarise_continuous,
     tidy_rows,
 )
+from vertebroplasty.derived import TABLE3_COLUMNS
 
 SCORES = {"vas": "VAS", "odi": "ODI", "kps": "KPS"}
 TIME_LABELS = {
@@ -25,7 +25,9 @@ TIME_LABELS = {
 }
 
 
-def table_scores(patients: pd.DataFrame, settings: dict, decimals: dict) -> TableResult:
+def table_scores(
+    patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
+) -> TableResult:
     """Mean ± SD and n per arm at every time point, with a P value per comparison."""
     book = NumberBook("table_scores (outcome population)")
     outcome = patients[patients["outcome"]]

@@ -1,0 +1,180 @@
+"""Reconciliation: every published aggregate against the synthetic cohort.
+
+Writes ``data/RECONCILIATION.md`` (for people) and ``data/reconciliation.csv`` (for the
+tests): the printed value, the reconstructed value at the printed precision, and
+either ``match`` or ``impossible`` with the reason no dataset can match it.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from devtools.reconstruction import CHOICES
+from manuscript_engine.audit.published import COHORT_STATS, evaluate, n_behind, printed_number
+from manuscript_engine.audit.step_search import decimals_of, reachable_squares, reachable_sums
+from manuscript_engine.core.formatting import format_decimal
+from manuscript_engine.data.cohort import column_steps, read_cohort
+from vertebroplasty.derived import patient_frame
+
+INCONSISTENT_WITH_OTHER_NUMBERS: dict[str, str] = {
+    "pain.deteriorated.total": (
+        "The paper says pain deteriorated in eight patients at last follow-up without naming "
+        "a group. Its own pain-course counts give 2 + 2 = 4 in group A and 2 + 6 = 8 in "
+        "group B, so 12 in all: eight fits group B alone."
+    ),
+}
+"""Printed counts that the paper's other counts contradict (no value had to be chosen)."""
+
+
+def step_of(entry: dict[str, Any], codebook: dict[str, Any]) -> float:
+    """The recording step of the entry's variable (0.01 for a column without one)."""
+    var = entry["of"]["var"]
+    if not any(var in table["columns"] for table in codebook["tables"].values()):
+        raise KeyError(var)
+    return column_steps(codebook).get(var, 0.01)
+
+
+def reconcile(entries, data_dir: Path, codebook: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per published entry: printed, reconstructed, verdict and reason."""
+    tables = read_cohort(data_dir, codebook)
+    frame = patient_frame(tables, codebook["definitions"])
+    enrollment = tables["enrollment"]
+    rows, verdicts = [], {}
+    by_id = {e["id"]: e for e in entries}
+    for entry in entries:
+        row = {
+            "id": entry["id"],
+            "where": entry["where"],
+            "printed": str(entry["printed"]),
+            "stat": entry["stat"],
+            "reconstructed": "",
+            "verdict": "",
+            "reason": "",
+        }
+        rows.append(row)
+        if entry["stat"] not in COHORT_STATS:
+            row["verdict"] = "not a cohort aggregate"
+            row["reason"] = (
+                "checked by the audit (P values, intervals, claims)"
+                if entry["stat"] not in ("protocol", "literature")
+                else f"{entry['stat']} fact, not computed from patients"
+            )
+            continue
+        printed, decimals = printed_number(entry)
+        value = evaluate(entry, frame, enrollment)
+        row["reconstructed"] = format_decimal(value, decimals)
+        if row["reconstructed"] == format_decimal(printed, decimals):
+            row["verdict"] = verdicts[entry["id"]] = "match"
+            continue
+        row["verdict"] = verdicts[entry["id"]] = "impossible"
+        row["reason"] = explain(entry, value, frame, enrollment, codebook, verdicts, by_id)
+    return rows
+
+
+def explain(entry, value, frame, enrollment, codebook, verdicts, by_id) -> str:
+    """Why a published value cannot be matched; 'UNEXPECTED' when no reason is known."""
+    key = entry["id"]
+    if key in CHOICES:
+        return CHOICES[key][1]
+    if key in INCONSISTENT_WITH_OTHER_NUMBERS:
+        return INCONSISTENT_WITH_OTHER_NUMBERS[key]
+    stat, printed = entry["stat"], str(entry["printed"]).rstrip("%")
+    if stat == "percent":
+        hits, denominator = _count(entry, frame, enrollment)
+        return (
+            f"{hits}/{denominator} = {100 * hits / denominator:.2f}%, which prints as "
+            f"{format_decimal(value, decimals_of(printed))}, not {printed}; the count and "
+            "its denominator are both fixed by other printed numbers."
+        )
+    if stat in ("mean", "sd"):
+        n = n_behind(entry, frame, enrollment)
+        step = step_of(entry, codebook)
+        mean_id = key.replace(".sd.", ".mean.")
+        if stat == "mean" and not reachable_sums(n, step, printed, 0, 10**9):
+            below, above = _neighbours(n, step, float(printed), decimals_of(printed))
+            return (
+                f"GRIM: no {n} values in steps of {step:g} have a mean that prints as "
+                f"{printed}; the nearest possible means are {below} and {above}."
+            )
+        if stat == "sd" and verdicts.get(mean_id) == "impossible":
+            return (
+                "follows from the impossible mean beside it: with the nearest possible mean, "
+                f"no {n} values in steps of {step:g} have an SD that prints as {printed}."
+            )
+        if stat == "sd":
+            total = round(float(by_id[mean_id]["printed"]) * n / step)
+            if not reachable_squares(n, step, total, printed):
+                return (
+                    f"GRIMMER: {n} values in steps of {step:g} with the printed mean cannot "
+                    f"have an SD that prints as {printed}; the closest reachable is "
+                    f"{format_decimal(value, decimals_of(printed))}."
+                )
+    return "UNEXPECTED: no known reason"
+
+
+def _count(entry, frame, enrollment) -> tuple[int, int]:
+    """Patients counted by a percentage, and its denominator."""
+    from manuscript_engine.audit.published import matches, select
+
+    of = entry["of"]
+    rows = select(frame, enrollment, of)
+    return int(matches(rows[of["var"]], of["is"]).sum()), len(rows)
+
+
+def _neighbours(n: int, step: float, mean: float, decimals: int) -> tuple[str, str]:
+    below = int(mean * n / step)
+    return (
+        format_decimal(below * step / n, decimals),
+        format_decimal((below + 1) * step / n, decimals),
+    )
+
+
+def write_reconciliation(entries, raw_dir: Path, codebook, out_dir: Path) -> list[dict[str, str]]:
+    rows = reconcile(entries, raw_dir, codebook)
+    with open(out_dir / "reconciliation.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    (out_dir / "RECONCILIATION.md").write_text(markdown_report(rows), encoding="utf-8")
+    return rows
+
+
+def markdown_report(rows: list[dict[str, str]]) -> str:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["verdict"]] = counts.get(row["verdict"], 0) + 1
+    lines = [
+        "# Reconciliation of the synthetic cohort with the published paper",
+        "",
+        "Generated by `make cohort` (`python -m devtools.reconstruction`); do not edit.",
+        "Every number the paper prints (`data/published.yaml`) is compared with the same",
+        "quantity computed from the synthetic cohort in `data/raw/`, at the printed precision.",
+        "",
+        "| verdict | numbers |",
+        "| --- | ---: |",
+        *[f"| {verdict} | {n} |" for verdict, n in sorted(counts.items())],
+        "",
+        "## Published values no dataset can match",
+        "",
+        "| id | where | printed | reconstructed | why |",
+        "| --- | --- | ---: | ---: | --- |",
+        *[
+            "| `{id}` | {where} | {printed} | {reconstructed} | {reason} |".format(**r)
+            for r in rows
+            if r["verdict"] == "impossible"
+        ],
+        "",
+        "## Every cohort aggregate",
+        "",
+        "| id | printed | reconstructed | verdict |",
+        "| --- | ---: | ---: | --- |",
+        *[
+            f"| `{r['id']}` | {r['printed']} | {r['reconstructed']} | {r['verdict']} |"
+            for r in rows
+            if r["verdict"] in ("match", "impossible")
+        ],
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,598 @@
+"""Reconstruct a synthetic cohort that reproduces the paper's published aggregates.
+
+Run as ``python -m devtools.reconstruction`` (``make cohort``). It reads the
+published numbers (``data/published.yaml``) and writes ``data/raw/*.csv`` plus the
+reconciliation report. Everything is seeded, so two runs give the same bytes.
+
+How the patients are made
+-------------------------
+* Counts (sex, tumours, vertebrae, leakage sites, ASIA grades, pain categories,
+  exclusions, new fractures) are laid out exactly, then shuffled.
+* Each patient has a latent frailty; ASIA transitions, pain outcomes and every score
+  follow it, so a patient's scores correlate across visits and with each other.
+* Means and SDs are met with an exact step-valued search
+  (:mod:`manuscript_engine.audit.step_search`), starting from the latent values.
+* Follow-up lengths decide which visits exist (a visit at month k needs k months of
+  follow-up, and death ends follow-up). Among candidate follow-up draws, the one whose
+  visit counts make the most Table 3 means possible on each scale's step is kept.
+* Where the paper contradicts itself, :data:`CHOICES` says which value was used and why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from manuscript_engine.audit.published import load_published, printed_number
+from manuscript_engine.audit.step_search import reachable_sums, search_values
+from manuscript_engine.data.cohort import ARMS, load_codebook, write_table
+
+SEED = 20091001
+DATA = Path("data")  # run from the repository (make cohort)
+FOLLOWUP_BOUNDS = (3.0, 60.0)  # inclusion needs >= 3 months; the study ran about six years
+HOSPITAL_BOUNDS = (3, 12)
+FOLLOWUP_DRAWS = 300
+
+CHOICES: dict[str, tuple[float, str]] = {
+    "pain.final.good.pvp_itr": (
+        26,
+        "Group A's excellent (36) and good (13) add up to 49, yet the same sentence, "
+        "Table 2 and the 88.6% rate all give 62 patients with relief (62/70 = 88.6%), and "
+        "fair 4 + poor 4 + 62 = 70. The total is printed three times, so it was kept with "
+        "excellent = 36 as printed; good is then 62 - 36 = 26.",
+    ),
+    "asia_last.bd.pvp": (
+        28,
+        "Group B's grades at last follow-up (E 22 + A 3 + B-D 27) add up to 52, not 53. "
+        "The paper's own transitions give 28 with A-D: 5 of the 25 baseline-E patients "
+        "plus the 28 paraplegic patients less the 2 who fully recovered (5 + 26 = 31 = "
+        "3 + 28). E 22 and A 3 are kept as printed.",
+    ),
+}
+"""Published values that no dataset can match: the value used instead, and why."""
+
+# ASIA grade before -> at last follow-up, per arm (outcome population). The paper gives
+# only the A / B-D / E groups and the recovery counts; this split of B-D into B, C and D
+# is this reconstruction's choice, and it reproduces every printed count.
+ASIA_TRANSITIONS: dict[str, list[tuple[str, str, int]]] = {
+    "PVP+ITR": [
+        ("E", "E", 40),
+        ("A", "A", 1),
+        ("A", "C", 1),
+        ("A", "D", 1),
+        ("D", "E", 8),
+        ("D", "D", 1),
+        ("D", "C", 1),
+        ("D", "B", 1),
+        ("C", "E", 2),
+        ("C", "D", 5),
+        ("C", "B", 2),
+        ("B", "C", 4),
+        ("B", "D", 3),
+    ],
+    "PVP": [
+        ("E", "E", 20),
+        ("E", "D", 3),
+        ("E", "C", 2),
+        ("A", "A", 1),
+        ("D", "E", 2),
+        ("D", "D", 3),
+        ("D", "C", 3),
+        ("D", "B", 1),
+        ("D", "A", 1),
+        ("C", "D", 4),
+        ("C", "C", 2),
+        ("C", "B", 2),
+        ("C", "A", 1),
+        ("B", "C", 3),
+        ("B", "D", 3),
+        ("B", "B", 2),
+    ],
+}
+# The one technical failure (group A) had incomplete paraplegia; it stays grade C.
+FAILURE_ASIA = ("C", "C")
+PAIN_MIDPOINTS = {"excellent": 1.0, "good": 3.5, "fair": 5.5, "poor": 8.0}
+SCORE_STEPS = {"vas": 0.5, "odi": 1.0, "kps": 10.0}
+SCORE_BOUNDS = {"vas": (0.0, 10.0), "odi": (0.0, 100.0), "kps": (0.0, 100.0)}
+COLUMNS = ("preop", "m01", "m03", "m06", "m12", "gt12")
+
+
+class Published:
+    """Published numbers by id, as values, with :data:`CHOICES` applied."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        self.entries = {e["id"]: e for e in entries}
+
+    def text(self, key: str) -> str:
+        return str(self.entries[key]["printed"])
+
+    def count(self, key: str) -> int:
+        if key in CHOICES:
+            return int(CHOICES[key][0])
+        return int(printed_number(self.entries[key])[0])
+
+    def get(self, key: str, default: int = 0) -> int:
+        return self.count(key) if key in self.entries else default
+
+
+@dataclass
+class Arm:
+    """The included patients of one arm while they are being built."""
+
+    label: str
+    key: str
+    frame: pd.DataFrame
+    rng: np.random.Generator
+
+
+def standardised(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean()) / (x.std() or 1.0)
+
+
+def layout(counts: dict[str, int], rng: np.random.Generator) -> np.ndarray:
+    """Exact counts of categories, in random order."""
+    values = np.concatenate([[value] * n for value, n in counts.items()])
+    return rng.permutation(values)
+
+
+def fit_with_range(ideal, step, mean, sd, low, high, rng, pin=True):
+    """Search values within [low, high]; with ``pin`` one value sits on each bound."""
+    n = len(ideal)
+    lo = np.full(n, float(low))
+    hi = np.full(n, float(high))
+    if pin:
+        order = np.argsort(ideal, kind="stable")
+        hi[order[0]] = low
+        lo[order[-1]] = high
+    return search_values(np.asarray(ideal, float), lo, hi, step, mean, sd, rng).values
+
+
+# --------------------------------------------------------------------------- enrolment
+def build_enrollment(pub: Published, rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for label, key in ARMS.items():
+        n = pub.count(f"flow.enrolled.{key}")
+        no_mri = pub.count(f"flow.no_mri.{key}")
+        lost = pub.count(f"flow.lost.{key}")
+        rows += [(label, "no", "no_followup_mri")] * no_mri
+        rows += [(label, "no", "lost_to_followup")] * lost
+        rows += [(label, "yes", "")] * (n - no_mri - lost)
+    order = rng.permutation(len(rows))
+    table = pd.DataFrame([rows[i] for i in order], columns=["arm", "included", "exclusion_reason"])
+    table.insert(0, "patient_id", [f"P{i:04d}" for i in range(1, len(table) + 1)])
+    return table
+
+
+# --------------------------------------------------------------------------- baseline
+def build_baseline(arm: Arm, pub: Published) -> None:
+    f, rng, k, n = arm.frame, arm.rng, arm.key, len(arm.frame)
+    transitions = list(ASIA_TRANSITIONS[arm.label])
+    if n > sum(t[2] for t in transitions):
+        transitions.append((*FAILURE_ASIA, 1))
+    pairs = [(b, last) for b, last, c in transitions for _ in range(c)]
+    # Worse baseline grade and worse course go to frailer patients.
+    badness = np.array(
+        [
+            "ABCDE".index(b) * -2 + ("ABCDE".index(last) - "ABCDE".index(b)) * -1
+            for b, last in pairs
+        ],
+        float,
+    )
+    pair_order = np.argsort(-badness + rng.normal(0, 1.5, len(pairs)), kind="stable")
+    patient_order = np.argsort(-(f["frailty"].to_numpy() + rng.normal(0, 0.5, n)), kind="stable")
+    baseline, last = np.empty(n, object), np.empty(n, object)
+    for p, q in zip(patient_order, pair_order, strict=True):
+        baseline[p], last[p] = pairs[q]
+    f["asia_baseline"], f["asia_last"] = baseline, last
+
+    f["sex"] = layout(
+        {"M": pub.count(f"t1.sex.male.{k}"), "F": pub.count(f"t1.sex.female.{k}")}, rng
+    )
+    tumours = [
+        e["of"]["is"]
+        for e in pub.entries.values()
+        if e["id"].startswith("t1.tumor.") and e["id"].endswith(f".{k}")
+    ]
+    f["primary_tumor"] = layout({t: pub.count(f"t1.tumor.{t}.{k}") for t in tumours}, rng)
+    f["vertebrae_treated"] = layout(
+        {v: pub.count(f"t1.vertebrae.{v}.{k}") for v in (1, 2, 3, 4)}, rng
+    ).astype(int)
+
+    z_age = 0.3 * f["frailty"].to_numpy() + rng.normal(0, 0.95, n)
+    f["age_years"] = fit_with_range(
+        float(pub.text(f"t1.age_years.mean.{k}"))
+        + float(pub.text(f"t1.age_years.sd.{k}")) * standardised(z_age),
+        1,
+        pub.text(f"t1.age_years.mean.{k}"),
+        pub.text(f"t1.age_years.sd.{k}"),
+        pub.count(f"t1.age_years.min.{k}"),
+        pub.count(f"t1.age_years.max.{k}"),
+        rng,
+    )
+    skewed = standardised(rng.gamma(1.6, 1.0, n))
+    f["symptom_weeks"] = fit_with_range(
+        float(pub.text(f"t1.symptom_weeks.mean.{k}"))
+        + float(pub.text(f"t1.symptom_weeks.sd.{k}")) * skewed,
+        1,
+        pub.text(f"t1.symptom_weeks.mean.{k}"),
+        pub.text(f"t1.symptom_weeks.sd.{k}"),
+        pub.count(f"t1.symptom_weeks.min.{k}"),
+        pub.count(f"t1.symptom_weeks.max.{k}"),
+        rng,
+    )
+
+
+# --------------------------------------------------------------------------- procedure
+def build_procedure(arm: Arm, pub: Published) -> None:
+    f, rng, k = arm.frame, arm.rng, arm.key
+    failures = pub.get(f"safety.technical_failure.{k}")
+    f["technical_success"] = True
+    if failures:
+        candidates = f.index[
+            (f["asia_baseline"] == FAILURE_ASIA[0]) & (f["asia_last"] == FAILURE_ASIA[1])
+        ]
+        f.loc[candidates[:failures], "technical_success"] = False
+    ok = f["technical_success"].to_numpy()
+    treated = f.index[ok]
+
+    sites = [
+        e["of"]["is"]
+        for e in pub.entries.values()
+        if e["id"].startswith("safety.leakage_site.") and e["id"].endswith(f".{k}")
+    ]
+    counts = {
+        s: pub.count(f"safety.leakage_site.{s}.{k}")
+        if pub.text(f"safety.leakage_site.{s}.{k}") != "none"
+        else 0
+        for s in sites
+    }
+    counts["none"] = len(treated) - sum(counts.values())
+    site = layout(counts, rng)
+    # A leak into the canal caused complete paraplegia: give it to a patient who became A.
+    if counts.get("spinal_canal"):
+        became_a = [
+            i
+            for i, p in enumerate(treated)
+            if f.at[p, "asia_last"] == "A" and f.at[p, "asia_baseline"] != "A"
+        ]
+        canal = int(np.flatnonzero(site == "spinal_canal")[0])
+        site[[canal, became_a[0]]] = site[[became_a[0], canal]]
+    f["leakage_site"] = None
+    f.loc[treated, "leakage_site"] = site
+
+    vertebrae = standardised(f.loc[treated, "vertebrae_treated"].to_numpy(float))
+    z = 0.5 * vertebrae + 0.85 * rng.normal(0, 1, len(treated))
+    mean, sd = pub.text(f"cement.mean.{k}"), pub.text(f"cement.sd.{k}")
+    f["cement_ml"] = np.nan
+    f.loc[treated, "cement_ml"] = fit_with_range(
+        float(mean) + float(sd) * standardised(z),
+        0.5,
+        mean,
+        sd,
+        pub.count(f"cement.min.{k}"),
+        pub.count(f"cement.max.{k}"),
+        rng,
+    )
+
+    mean, sd = pub.text(f"t2.hospital_days.mean.{k}"), pub.text(f"t2.hospital_days.sd.{k}")
+    z = 0.4 * f["frailty"].to_numpy() + rng.normal(0, 0.9, len(f))
+    f["hospital_days"] = fit_with_range(
+        float(mean) + float(sd) * standardised(z), 1, mean, sd, *HOSPITAL_BOUNDS, rng, pin=False
+    )
+
+
+# --------------------------------------------------------------------------- follow-up
+def table3_n(followup: np.ndarray) -> dict[str, int]:
+    """Patients with each Table 3 visit, given follow-up lengths (months)."""
+    return {
+        "m06": int((followup >= 6).sum()),
+        "m12": int((followup >= 12).sum()),
+        "gt12": int((followup >= 18).sum()),
+    }
+
+
+def followup_draw(arm: Arm, pub: Published, attempt: int) -> np.ndarray:
+    k, n = arm.key, len(arm.frame)
+    rng = np.random.default_rng([SEED, len(arm.label), attempt])
+    mean, sd = pub.text(f"t2.followup_months.mean.{k}"), pub.text(f"t2.followup_months.sd.{k}")
+    z = -0.5 * arm.frame["frailty"].to_numpy() + 0.85 * standardised(rng.gamma(4.0, 1.0, n))
+    return search_values(
+        float(mean) + float(sd) * standardised(z),
+        np.full(n, FOLLOWUP_BOUNDS[0]),
+        np.full(n, FOLLOWUP_BOUNDS[1]),
+        0.01,
+        mean,
+        sd,
+        rng,
+    ).values
+
+
+def impossible_means(arm: Arm, pub: Published, followup: np.ndarray) -> int:
+    """How many of the arm's Table 3 means after month 3 no data could print (GRIM)."""
+    outcome = arm.frame["technical_success"].to_numpy()
+    counts = table3_n(followup[outcome])
+    misses = 0
+    for score, step in SCORE_STEPS.items():
+        top = SCORE_BOUNDS[score][1] / step
+        for column, n in counts.items():
+            printed = pub.text(f"t3.{score}.{column}.mean.{arm.key}")
+            misses += not reachable_sums(n, step, printed, 0, int(top * n))
+    return misses
+
+
+def build_followup(arm: Arm, pub: Published) -> None:
+    f, rng, k = arm.frame, arm.rng, arm.key
+    draws = [followup_draw(arm, pub, a) for a in range(FOLLOWUP_DRAWS)]
+    scores = [impossible_means(arm, pub, d) for d in draws]
+    f["followup_months"] = draws[int(np.argmin(scores))]
+    months = f["followup_months"].to_numpy()
+    death_risk = np.where(months < 24, 0.55, 0.25)
+    f["died"] = rng.random(len(f)) < death_risk
+    f["new_fracture"] = False
+    treated = f.index[f["technical_success"]]
+    fractures = pub.count(f"stability.new_fracture.{k}")
+    frail = f.loc[treated, "frailty"].to_numpy() + rng.normal(0, 1.0, len(treated))
+    f.loc[treated[np.argsort(-frail, kind="stable")[:fractures]], "new_fracture"] = True
+
+
+# --------------------------------------------------------------------------- pain
+def pain_plan(arm: Arm, pub: Published) -> list[tuple[bool, str]]:
+    """(relief at discharge, category at last visit) for every treated patient."""
+    k = arm.key
+    gained = pub.get(f"pain.course.no_relief_good.{k}")
+    excellent = pub.count(f"pain.final.excellent.{k}")
+    kept = pub.count(f"pain.course.relief_kept.{k}")
+    plan = [(True, "excellent")] * excellent + [(True, "good")] * (kept - excellent)
+    plan += [(True, "fair")] * pub.count(f"pain.course.relief_unchanged.{k}")
+    plan += [(True, "poor")] * pub.count(f"pain.course.relief_deteriorated.{k}")
+    plan += [(False, "good")] * gained
+    plan += [(False, "fair")] * pub.count(f"pain.course.no_relief_unchanged.{k}")
+    plan += [(False, "poor")] * pub.count(f"pain.course.no_relief_deteriorated.{k}")
+    return plan
+
+
+def last_column(months: float) -> str:
+    """The Table 3 column of a patient's last visit."""
+    return "gt12" if months >= 18 else "m12" if months >= 12 else "m06" if months >= 6 else "m03"
+
+
+def column_penalty(categories: list[str], n_column: int, mean: float, sd: float) -> float:
+    """How far a column's last-visit categories push its VAS away from the printed stats.
+
+    Patients whose last visit falls in the column sit at their category's midpoint; the
+    other patients with that visit are free and sit at the printed mean. Free values can
+    add spread but not remove it, so only an SD above the target is penalised.
+    """
+    values = np.array(
+        [PAIN_MIDPOINTS[c] for c in categories] + [mean] * (n_column - len(categories)), float
+    )
+    if len(values) < 2:
+        return 0.0
+    spread = values.std(ddof=1)
+    return n_column * ((values.mean() - mean) ** 2 + max(0.0, spread - 0.9 * sd) ** 2)
+
+
+def assign_pain(arm: Arm, pub: Published) -> None:
+    """Give each planned pain outcome to a patient so every Table 3 VAS stays reachable.
+
+    A patient's final category fixes the VAS at the last visit, which also enters the
+    Table 3 mean of that visit's column. A local search swaps outcomes between columns
+    until each column's midpoints fit its printed mean and SD; within a column, worse
+    outcomes go to frailer patients.
+    """
+    f, rng, k = arm.frame, arm.rng, arm.key
+    treated = f.index[f["technical_success"]]
+    months = f.loc[treated, "followup_months"]
+    column_of = months.map(last_column)
+    size = {
+        "m03": len(treated),
+        "m06": int((months >= 6).sum()),
+        "m12": int((months >= 12).sum()),
+        "gt12": int((months >= 18).sum()),
+    }
+    target = {
+        c: (float(pub.text(f"t3.vas.{c}.mean.{k}")), float(pub.text(f"t3.vas.{c}.sd.{k}")))
+        for c in size
+    }
+    slots = column_of.to_numpy()
+    plan = pain_plan(arm, pub)
+    outcome = [plan[i] for i in rng.permutation(len(plan))]
+
+    def penalty(column: str) -> float:
+        cats = [o[1] for o, c in zip(outcome, slots, strict=True) if c == column]
+        return column_penalty(cats, size[column], *target[column])
+
+    current = {c: penalty(c) for c in size}
+    for _ in range(6000):
+        i, j = rng.integers(len(slots), size=2)
+        if slots[i] == slots[j] or outcome[i][1] == outcome[j][1]:
+            continue
+        outcome[i], outcome[j] = outcome[j], outcome[i]
+        new = {c: penalty(c) for c in (slots[i], slots[j])}
+        if sum(new.values()) <= current[slots[i]] + current[slots[j]]:
+            current.update(new)
+        else:
+            outcome[i], outcome[j] = outcome[j], outcome[i]
+
+    severity = f.loc[treated, "frailty"] + rng.normal(0, 0.7, len(treated))
+    relief, final = {}, {}
+    for column in size:
+        members = severity[column_of == column].sort_values(ascending=False).index
+        items = sorted(
+            (o for o, c in zip(outcome, slots, strict=True) if c == column),
+            key=lambda o: (-PAIN_MIDPOINTS[o[1]], o[0]),
+        )
+        for p, (r, c) in zip(members, items, strict=True):
+            relief[p], final[p] = r, c
+    f["relief_discharge"] = pd.Series(relief)
+    f["final_category"] = pd.Series(final)
+
+
+# --------------------------------------------------------------------------- visits
+def visit_names(months: float) -> list[str]:
+    names = ["preop", "discharge", "m01", "m03"]
+    names += [f"m{m:02d}" for m in range(6, int(months) + 1, 6) if m <= months]
+    return names
+
+
+def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.DataFrame:
+    f, rng, k = arm.frame, arm.rng, arm.key
+    ids = f.index.to_numpy()
+    visits = {p: visit_names(f.at[p, "followup_months"]) for p in ids}
+    latent: dict[tuple[Any, str], float] = {}
+    for p in ids:
+        frailty = f.at[p, "frailty"]
+        for v in visits[p]:
+            latent[p, v] = 0.75 * frailty + 0.65 * rng.normal()
+    values: dict[tuple[Any, str, str], float] = {}
+    treated = set(f.index[f["technical_success"]])
+
+    def column_members(column: str) -> list[tuple[Any, str]]:
+        members = []
+        for p in ids:
+            if p not in treated:
+                continue
+            if column == "gt12":
+                late = [v for v in visits[p] if v.startswith("m") and int(v[1:]) > 12]
+                if late:
+                    members.append((p, late[-1]))
+            elif column in visits[p]:
+                members.append((p, column))
+        return members
+
+    for score, step in SCORE_STEPS.items():
+        sign = -1.0 if score == "kps" else 1.0
+        for column in COLUMNS:
+            members = column_members(column)
+            mean = pub.text(f"t3.{score}.{column}.mean.{k}")
+            sd = pub.text(f"t3.{score}.{column}.sd.{k}")
+            z = standardised(np.array([latent[m] + 0.3 * rng.normal() for m in members]))
+            lo = np.full(len(members), SCORE_BOUNDS[score][0])
+            hi = np.full(len(members), SCORE_BOUNDS[score][1])
+            if score == "vas":
+                for i, (p, v) in enumerate(members):
+                    if v == visits[p][-1]:
+                        bounds = categories[f.at[p, "final_category"]]
+                        lo[i], hi[i] = bounds["min"], bounds["max"]
+            ideal = float(mean) + sign * float(sd) * z
+            found = search_values(ideal, lo, hi, step, mean, sd, rng).values
+            for (p, v), value in zip(members, found, strict=True):
+                values[p, v, score] = value
+
+    for p in ids:
+        for v in visits[p]:
+            for score, step in SCORE_STEPS.items():
+                if (p, v, score) in values:
+                    continue
+                values[p, v, score] = _free_value(
+                    p, v, score, step, f, values, visits, latent, categories, pub, k, p in treated
+                )
+    rows = [
+        (p, v, values[p, v, "vas"], values[p, v, "odi"], values[p, v, "kps"])
+        for p in ids
+        for v in visits[p]
+    ]
+    return pd.DataFrame(rows, columns=["patient_id", "visit", "vas", "odi", "kps"])
+
+
+def _free_value(p, v, score, step, f, values, visits, latent, categories, pub, k, treated):
+    """A value no published mean constrains: discharge, intermediate late visits, failures."""
+    low, high = SCORE_BOUNDS[score]
+    sign = -1.0 if score == "kps" else 1.0
+    if v == "discharge" and score == "vas" and treated:
+        if f.at[p, "relief_discharge"]:
+            bounds = {"min": 0.0, "max": 4.5}
+        else:
+            bounds = {"min": categories["fair"]["min"], "max": 10.0}
+        target = values[p, "m01", "vas"] + 0.5 * latent[p, v]
+        return float(np.clip(np.round(target / step) * step, bounds["min"], bounds["max"]))
+    if v == "discharge" and (p, "m01", score) in values and (p, "preop", score) in values:
+        target = 0.35 * values[p, "preop", score] + 0.65 * values[p, "m01", score]
+        return float(np.clip(np.round(target / step) * step, low, high))
+    column = "gt12" if v.startswith("m") and int(v[1:]) > 12 else v
+    column = column if column in COLUMNS else "m03"
+    mean = float(pub.text(f"t3.{score}.{column}.mean.{k}"))
+    sd = float(pub.text(f"t3.{score}.{column}.sd.{k}"))
+    target = mean + sign * sd * latent[p, v]
+    return float(np.clip(np.round(target / step) * step, low, high))
+
+
+# --------------------------------------------------------------------------- assembly
+def reconstruct(entries: list[dict[str, Any]], codebook: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Build the five cohort tables from the published numbers."""
+    pub = Published(entries)
+    rng = np.random.default_rng(SEED)
+    enrollment = build_enrollment(pub, rng)
+    categories = codebook["definitions"]["pain_category"]["categories"]
+    tables: dict[str, list[pd.DataFrame]] = {
+        t: [] for t in ("baseline", "procedure", "visits", "followup")
+    }
+    for label, key in ARMS.items():
+        ids = enrollment.loc[
+            (enrollment["arm"] == label) & (enrollment["included"] == "yes"), "patient_id"
+        ]
+        arm_rng = np.random.default_rng([SEED, len(label)])
+        frame = pd.DataFrame(index=pd.Index(ids.to_numpy(), name="patient_id"))
+        frame["frailty"] = arm_rng.normal(0, 1, len(frame))
+        arm = Arm(label, key, frame, arm_rng)
+        build_baseline(arm, pub)
+        build_procedure(arm, pub)
+        build_followup(arm, pub)
+        assign_pain(arm, pub)
+        tables["visits"].append(build_visits(arm, pub, categories))
+        frame = frame.reset_index()
+        tables["baseline"].append(
+            frame[
+                [
+                    "patient_id",
+                    "age_years",
+                    "sex",
+                    "symptom_weeks",
+                    "primary_tumor",
+                    "vertebrae_treated",
+                    "asia_baseline",
+                ]
+            ]
+        )
+        tables["procedure"].append(
+            frame[["patient_id", "technical_success", "cement_ml", "leakage_site", "hospital_days"]]
+        )
+        tables["followup"].append(
+            frame[["patient_id", "followup_months", "asia_last", "new_fracture", "died"]]
+        )
+    result = {"enrollment": enrollment}
+    order = {"preop": -2, "discharge": -1}
+    for name, parts in tables.items():
+        table = pd.concat(parts, ignore_index=True)
+        if name == "visits":
+            table["_order"] = table["visit"].map(lambda v: order.get(v, 0) or int(v[1:]))
+            table = table.sort_values(["patient_id", "_order"]).drop(columns="_order")
+        else:
+            table = table.sort_values("patient_id")
+        result[name] = table.reset_index(drop=True)
+    return result
+
+
+def write_cohort(tables: dict[str, pd.DataFrame], codebook: dict[str, Any], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, spec in codebook["tables"].items():
+        write_table(tables[name], spec, folder / spec["file"])
+
+
+def main(data_dir: Path = DATA) -> None:
+    """Rebuild ``data/raw/*.csv`` and the reconciliation report."""
+    from devtools.reconciliation import write_reconciliation
+
+    codebook = load_codebook(data_dir / "codebook.yaml")
+    entries = load_published(data_dir / "published.yaml")
+    tables = reconstruct(entries, codebook)
+    write_cohort(tables, codebook, data_dir / "raw")
+    write_reconciliation(entries, data_dir / "raw", codebook, data_dir)
+
+
+if __name__ == "__main__":
+    main()

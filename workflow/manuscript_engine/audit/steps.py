@@ -1,0 +1,41 @@
+"""Steps of the audit: the published paper against the data and itself.
+
+Each step takes the rule's ``input``, ``output``, ``params`` and ``wildcards`` and is run
+by :func:`manuscript_engine.core.step_runner.run_in_process`; the rule names it as
+``"manuscript_engine.audit.steps:<function>"``. Imports stay inside each function,
+so a rule's computed code inputs are the modules its own step uses.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from manuscript_engine.core.settings import read_settings
+
+log = logging.getLogger("manuscript")
+
+
+def audit(input, output, params, wildcards) -> None:
+    from manuscript_engine.audit.checks import write_audit
+
+    settings = read_settings(input.settings)
+    write_audit(
+        published=input.published,
+        relations=input.relations,
+        patients=input.patients,
+        enrollment=input.enrollment,
+        number_files=list(input.numbers),
+        codebook=input.codebook,
+        acknowledgements=input.acknowledgements,
+        strict=settings["audit_strict"],
+        synthetic=settings["synthetic_cohort"],
+        csv=output.csv,
+        markdown=output.markdown,
+        numbers=output.numbers,
+    )
+
+
+def audit_report(input, output, params, wildcards) -> None:
+    from manuscript_engine.audit.checks import write_audit_html
+
+    write_audit_html(input.markdown, output.html)

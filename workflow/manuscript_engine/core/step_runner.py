@@ -1,0 +1,118 @@
+"""Every pipeline step, called by its rule inside Snakemake's own process.
+
+Rules end in ``run: run_step("name", input, output, params, wildcards, log)``: the step
+runs in a thread of the Snakemake process, so the build pays for starting Python and
+importing pandas, SciPy and matplotlib once instead of once per job. Each step reads
+its named inputs and writes its named outputs; the logic stays in the modules they
+call. Settings come as input files (``input.settings``, see
+:func:`manuscript_engine.core.settings.settings_file`), not as params.
+
+Each job logs to its own file (records are filtered by thread), and an author error
+(:class:`~manuscript_engine.core.errors.ManuscriptError`) is printed as its message alone.
+Set ``MANUSCRIPT_VERBOSE=1`` to see stack traces.
+
+Every job goes through the trust ledger (:mod:`manuscript_engine.core.trust`): it refuses to
+read a build product that no longer matches what the build wrote, withdraws the
+certificates (manifest, format report) built from the files it is about to rewrite,
+and records what it wrote once it has succeeded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from manuscript_engine.core.errors import ManuscriptError
+
+log = logging.getLogger("manuscript")
+
+
+class StepFailed(Exception):
+    """Raised to Snakemake after the author's message has been printed."""
+
+
+@contextmanager
+def job_log(path: str | None) -> Iterator[None]:
+    """Send this thread's package log records to the job's log file."""
+    thread = threading.get_ident()
+    handlers: list[logging.Handler] = []
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(path, mode="w", encoding="utf-8"))
+    # Warnings also reach the terminal (errors are printed by run_in_process).
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.addFilter(lambda record: record.levelno == logging.WARNING)
+    handlers.append(terminal)
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(lambda record: record.thread == thread)
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            log.removeHandler(handler)
+            handler.close()
+
+
+RESULTS = "results/"
+SETTINGS = "results/settings/"  # settings files prove themselves (read_settings checks)
+CERTIFYING_STEPS = {"check_formats", "manifest"}
+"""Steps whose output vouches for other files: withdrawn whenever one of those changes."""
+UNRECORDED_STEPS = {"write_setting"}
+"""Steps whose files prove themselves (a settings file is named for its content)."""
+
+
+def load_step(spec: str) -> Callable[..., Any]:
+    """The step function named ``"package.module:function"`` (imported when a job runs)."""
+    module, _, function = spec.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def run_in_process(spec: str, input, output, params, wildcards, log_files) -> None:
+    """Run the step ``spec`` names; on an author error print the message and fail the job."""
+    from manuscript_engine.core.trust import record, records, require_trusted, withdraw_certificates
+
+    step = load_step(spec)
+    name = step.__name__
+    outputs = [str(path) for path in output]
+    products = [
+        str(p) for p in input if str(p).startswith(RESULTS) and not str(p).startswith(SETTINGS)
+    ]
+    with job_log(log_files[0] if log_files else None):
+        try:
+            known = records()  # the ledger, read once per job
+            require_trusted(products, known=known)
+            withdraw_certificates(outputs, known=known)
+            step(input, output, params, wildcards)
+            if name not in UNRECORDED_STEPS:
+                record(outputs, [str(p) for p in input], certificate=name in CERTIFYING_STEPS)
+        except ManuscriptError as exc:
+            stop_with_message(name, str(exc))
+        except Exception as exc:
+            # A failure an author can act on (disk full, out of memory, a damaged file,
+            # a Typst error) gets words too; anything else keeps its stack trace.
+            from manuscript_engine.core.failure_messages import author_message
+
+            message = author_message(exc, name)
+            if message is None:
+                raise
+            stop_with_message(name, message, exc)
+
+
+def stop_with_message(name: str, message: str, cause: BaseException | None = None) -> None:
+    """Print the author's message (log and terminal) and fail the job without a trace."""
+    if os.environ.get("MANUSCRIPT_VERBOSE"):
+        log.exception("ERROR")
+    text = f"\nERROR: {message}\n"
+    log.error(text)
+    print(text, file=sys.stderr, flush=True)
+    raise StepFailed(f"{name} stopped: see the message above") from None

@@ -1,0 +1,32 @@
+"""Steps of the data stage: validating the cohort against its codebook.
+
+Each step takes the rule's ``input``, ``output``, ``params`` and ``wildcards`` and is run
+by :func:`manuscript_engine.core.step_runner.run_in_process`; the rule names it as
+``"manuscript_engine.data.steps:<function>"``. Imports stay inside each function,
+so a rule's computed code inputs are the modules its own step uses.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from manuscript_engine.core.settings import read_settings
+
+log = logging.getLogger("manuscript")
+
+
+def validate_cohort(input, output, params, wildcards) -> None:
+    from manuscript_engine.data.cohort import load_codebook, write_table
+    from manuscript_engine.data.validation import validate_cohort as validate
+
+    data_dir = read_settings(input.settings)["data_dir"]
+    book = load_codebook(Path(input.codebook))
+    tables = validate(Path(data_dir), book)
+    for name, spec in book["tables"].items():
+        write_table(tables[name], spec, Path(output[name]))
+    log.info(
+        "cohort in %s is valid: %s",
+        data_dir,
+        ", ".join(f"{name} {len(t)} rows" for name, t in tables.items()),
+    )

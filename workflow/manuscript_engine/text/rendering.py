@@ -1,0 +1,297 @@
+"""Rendering the manuscript's Markdown from the Jinja templates.
+
+Templates run in a sandbox with ``StrictUndefined``: a missing value stops the build
+with the template's name and line, never a blank in the paper. Jinja's comment
+delimiters are ``{## ... ##}`` so that pandoc attributes such as ``{#tbl:baseline}``
+pass through untouched.
+
+Templates are untrusted input (they arrive in pull requests): every template loaded,
+section or include, must be a UTF-8 file inside the templates folder (a link leading
+out of it is refused) and passes the typed-number check; every value printed with
+``{{ }}`` is checked as it is printed, and the rendered text once more (see
+:mod:`manuscript_engine.text.template_lint`), so a digit or a significance word that does not
+come from the data fails the build however it was produced.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+from jinja2.sandbox import SandboxedEnvironment
+
+from manuscript_engine.core.errors import TemplateProblem
+from manuscript_engine.core.text_files import decode_utf8
+from manuscript_engine.text.template_helpers import Manuscript, placement_order
+from manuscript_engine.text.template_lint import (
+    PRINTED,
+    Seals,
+    is_issued,
+    lint_source,
+    quoted,
+    rendered_problems,
+)
+
+SECTION_GLOB = "sections/*.md.j2"
+YAML_BLOCK = re.compile(r"(?m)^---[ \t]*\n(?=[ \t]*[\w-]+[ \t]*:)")
+"""A pandoc YAML metadata block (it would override the title block, the synthetic-data
+notice included)."""
+
+
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+def read_template(path: Path, template_dir: Path) -> str:
+    """A template's text, refused unless it is a UTF-8 file inside the templates folder.
+
+    A byte-order mark (some Windows editors add one) is dropped: kept, it would turn
+    the first heading into literal text.
+    """
+    shown = _display_path(path, template_dir)
+    if Path(template_dir).is_symlink():
+        raise TemplateProblem(
+            f"{Path(template_dir).name}/ is a link ({Path(template_dir).resolve()}); the "
+            "templates must be a real folder of the repository."
+        )
+    base = Path(template_dir).resolve()
+    real = Path(path).resolve()
+    if not real.is_relative_to(base):
+        raise TemplateProblem(
+            f"{shown} is a link to a file outside {base.name}/ ({real}). Templates must be "
+            f"real files inside {base.name}/: replace the link with the file's text."
+        )
+    if not real.is_file():
+        raise TemplateProblem(f"{shown} is not a regular file: replace it with a text file.")
+    with open(real, "rb") as stream:
+        data = stream.read(MAX_TEMPLATE_BYTES + 1)
+    if len(data) > MAX_TEMPLATE_BYTES:
+        raise TemplateProblem(f"{shown} is larger than {MAX_TEMPLATE_BYTES} bytes: split it.")
+    return decode_utf8(data, shown, TemplateProblem)
+
+
+class TemplateFolderLoader(jinja2.BaseLoader):
+    """Loads templates through :func:`read_template`, and checks includes for typed numbers."""
+
+    def __init__(self, template_dir: Path) -> None:
+        self.template_dir = Path(template_dir)
+
+    def get_source(self, environment, template):
+        pieces = jinja2.loaders.split_template_path(template)  # refuses '..'
+        path = self.template_dir.joinpath(*pieces)
+        if not path.exists() and not path.is_symlink():
+            raise jinja2.TemplateNotFound(template)
+        source = read_template(path, self.template_dir)
+        problems = lint_source(source, _display_path(path, self.template_dir))
+        if problems:
+            raise TemplateProblem("\n".join(map(str, problems)))
+        return source, os.path.abspath(path), lambda: True
+
+
+def build_environment(template_dir: Path, seals: Seals | None = None) -> SandboxedEnvironment:
+    """A sandboxed Jinja environment that refuses undefined values and unsourced digits."""
+    seals = seals or Seals()
+
+    def finalize(value):
+        if is_issued(value):
+            return seals.seal(value)
+        text = str(value)
+        problems = rendered_problems(text, seals, "", PRINTED)
+        if problems:
+            raise TemplateProblem(
+                f"{problems[0].rule} (the expression gave {seals.unseal(text)!r})"
+            )
+        return text
+
+    return SandboxedEnvironment(
+        loader=TemplateFolderLoader(template_dir),
+        finalize=finalize,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        comment_start_string="{##",
+        comment_end_string="##}",
+    )
+
+
+def section_templates(template_dir: Path) -> list[str]:
+    """Section templates in the order of their numeric prefix (``01-``, ``02-``, ...)."""
+    return sorted(
+        p.relative_to(template_dir).as_posix() for p in Path(template_dir).glob(SECTION_GLOB)
+    )
+
+
+def template_location(exc: BaseException, template_dir: Path) -> str:
+    """``templates/x.md.j2 line N: <text>`` for the innermost template frame of ``exc``."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.endswith(".j2")]
+    filename = getattr(exc, "filename", None)
+    lineno = getattr(exc, "lineno", None)
+    if frames and not isinstance(exc, jinja2.TemplateSyntaxError):
+        filename, lineno = frames[-1].filename, frames[-1].lineno
+    if not filename:
+        return "a template"
+    path = Path(filename)
+    if not path.is_absolute():
+        path = Path(template_dir) / path
+    shown = _display_path(path, template_dir)
+    try:
+        line = path.read_text(encoding="utf-8").splitlines()[lineno - 1].strip()
+    except (OSError, IndexError, TypeError):
+        return f"{shown} line {lineno}"
+    return f"{shown} line {lineno}: {line}"
+
+
+def _display_path(path: Path, template_dir: Path) -> str:
+    base = Path(template_dir).resolve()
+    try:
+        return (base.name / path.resolve().relative_to(base)).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+SYNTHETIC_SUBTITLE = "Built from a SYNTHETIC cohort, not the study's patient records"
+
+
+def front_matter(metadata: Mapping[str, Any], date: str, synthetic_cohort: bool) -> str:
+    """Pandoc's YAML metadata block: title, authors and the fixed date of the build.
+
+    With the synthetic cohort the subtitle says so, which puts the notice in the
+    title block of every output format (HTML, DOCX and PDF alike).
+    """
+    block = {
+        "title": metadata["title"],
+        "author": [author["name"] for author in metadata["authors"]],
+        "date": date,
+        "lang": "en-GB",
+    }
+    if synthetic_cohort:
+        block["subtitle"] = SYNTHETIC_SUBTITLE
+    return "---\n" + yaml.safe_dump(block, sort_keys=True, allow_unicode=True) + "---\n"
+
+
+def render_manuscript(
+    template_dir: Path,
+    manuscript: Manuscript,
+    metadata: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    sources: list[dict] | None = None,
+) -> str:
+    """Check, then render every section template, in order, into one Markdown document.
+
+    Parameters
+    ----------
+    template_dir : Path
+        Folder holding ``sections/NN-name.md.j2``.
+    manuscript : Manuscript
+        Numbers, facts, tables and figures the templates may quote or place.
+    metadata : mapping
+        Title, authors and affiliations (``templates/metadata.yaml``).
+    settings : mapping
+        ``date`` (fixed, for reproducible output) and ``synthetic_cohort`` (bool).
+    sources : list, optional
+        Filled with the template behind each range of lines of the result
+        (``template``, ``first_line``, ``last_line``), so later checks can say where a
+        problem came from.
+
+    Raises
+    ------
+    TemplateProblem
+        With template, line and text, for a typed number, an unknown key, a syntax
+        error or a claim the data do not support.
+    """
+    names = section_templates(template_dir)
+    if not names:
+        raise TemplateProblem(f"no section templates found under {template_dir}/{SECTION_GLOB}")
+    texts = [read_template(Path(template_dir) / name, template_dir) for name in names]
+    problems = [
+        problem
+        for name, source in zip(names, texts, strict=True)
+        for problem in lint_source(source, f"{Path(template_dir).name}/{name}")
+    ]
+    if problems:
+        raise TemplateProblem(
+            f"{len(problems)} problem(s) in the templates:\n" + "\n".join(map(str, problems))
+        )
+    shown_in_title_block = {
+        "title": metadata.get("title"),
+        "subtitle": metadata.get("subtitle"),
+        **{f"author {a.get('name')}": a.get("name") for a in metadata.get("authors") or []},
+    }
+    problems = [
+        problem
+        for key, text in shown_in_title_block.items()
+        for problem in lint_source(
+            " ".join(str(text or "").split()), f"{Path(template_dir).name}/metadata.yaml, {key},"
+        )
+    ]
+    if problems:
+        raise TemplateProblem("\n".join(map(str, problems)))
+    manuscript.order = placement_order(texts)
+    seals = Seals()
+    env = build_environment(template_dir, seals)
+    env.globals.update(
+        manuscript.globals(),
+        # Affiliations are addresses (a postcode is no result); any other metadata text
+        # is checked like the templates' own.
+        meta={**metadata, "affiliations": quoted(metadata.get("affiliations") or {})},
+        synthetic_cohort=bool(settings["synthetic_cohort"]),
+    )
+    parts = [front_matter(metadata, settings["date"], bool(settings["synthetic_cohort"]))]
+    origins = [f"{Path(template_dir).as_posix()}/metadata.yaml"]
+    for name in names:
+        shown = f"{Path(template_dir).name}/{name}"
+        try:
+            rendered = env.get_template(name).render()
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateProblem(
+                f"{template_location(exc, template_dir)}\n  The template is not valid: "
+                f"{exc.message}. Check the {{{{ }}}} and {{% %}} brackets on that line."
+            ) from None
+        except TemplateProblem as exc:
+            raise TemplateProblem(f"{template_location(exc, template_dir)}\n  {exc}") from None
+        except jinja2.exceptions.SecurityError as exc:
+            raise TemplateProblem(
+                f"{template_location(exc, template_dir)}\n  {exc}. Templates run in a sandbox "
+                "and may only quote numbers, facts and metadata."
+            ) from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateProblem(
+                f"{template_location(exc, template_dir)}\n  {exc.message}. Use num('key') "
+                "for a number; `make numbers` lists the keys."
+            ) from None
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateProblem(
+                f"{template_location(exc, template_dir)}\n  the template '{exc.name}' does not "
+                f"exist under {Path(template_dir).name}/. Check the name in the include."
+            ) from None
+        block = YAML_BLOCK.search(seals.unseal(rendered))
+        if block:
+            line = seals.unseal(rendered)[: block.start()].count("\n") + 1
+            raise TemplateProblem(
+                f"{shown} (line {line} of its rendered text): a YAML metadata block. The "
+                "title block comes from templates/metadata.yaml and the build's settings "
+                "only; write '***' for a horizontal rule."
+            )
+        problems = rendered_problems(rendered, seals, f"{shown} (rendered text)")
+        if problems:
+            raise TemplateProblem(
+                f"{len(problems)} problem(s) in the rendered text of {shown}:\n"
+                + "\n".join(map(str, problems))
+            )
+        parts.append(seals.unseal(rendered))
+        origins.append(f"{Path(template_dir).as_posix()}/{name}")
+    parts = [part.rstrip("\n") + "\n" for part in parts]
+    if sources is not None:
+        first = 1
+        for origin, part in zip(origins, parts, strict=True):
+            last = first + part.count("\n") - 1
+            sources.append({"template": origin, "first_line": first, "last_line": last})
+            first = last + 2  # parts are joined by a blank line
+    return "\n".join(parts)

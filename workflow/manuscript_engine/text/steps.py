@@ -1,0 +1,49 @@
+"""Steps of the text stage: rendering the manuscript's Markdown.
+
+Each step takes the rule's ``input``, ``output``, ``params`` and ``wildcards`` and is run
+by :func:`manuscript_engine.core.step_runner.run_in_process`; the rule names it as
+``"manuscript_engine.text.steps:<function>"``. Imports stay inside each function,
+so a rule's computed code inputs are the modules its own step uses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from manuscript_engine.core.atomic_files import write_text_atomically
+from manuscript_engine.core.settings import read_settings
+
+log = logging.getLogger("manuscript")
+
+
+def render_markdown(input, output, params, wildcards) -> None:
+    from manuscript_engine.core.registry import NumbersRegistry
+    from manuscript_engine.core.yaml_files import load_yaml
+    from manuscript_engine.text.rendering import render_manuscript
+    from manuscript_engine.text.template_helpers import Manuscript
+
+    settings = read_settings(input.settings)
+    markdown = Path(output.markdown)
+    figures = Path(input.figures[0]).parent
+    manuscript = Manuscript(
+        registry=NumbersRegistry.from_json(Path(input.numbers)),
+        facts=load_yaml(input.facts),
+        tables={
+            Path(t).stem.removeprefix("table_"): Path(t).read_text(encoding="utf-8")
+            for t in input.tables
+        },
+        figure_dir=Path("..", figures.relative_to(markdown.parent.parent)).as_posix(),
+        statistics=settings["statistics"],
+    )
+    meta = load_yaml(input.metadata)
+    shown = {
+        "date": settings["manuscript"]["date"],
+        "synthetic_cohort": settings["synthetic_cohort"],
+    }
+    sources: list[dict] = []
+    text = render_manuscript(Path(params.template_dir), manuscript, meta, shown, sources)
+    write_text_atomically(output.sources, json.dumps(sources, indent=1) + "\n")
+    write_text_atomically(markdown, text)
+    log.info("rendered %s (%d lines)", markdown, text.count("\n"))

@@ -1,0 +1,288 @@
+"""The functions templates call: numbers, facts, tables, figures and checked claims.
+
+Every word that depends on a result ("significantly lower", "did not differ") comes
+from :meth:`Manuscript.compare` or :meth:`Manuscript.across`, which read the stored
+comparison; a claim an author writes by hand goes through :meth:`Manuscript.claim`,
+which fails the build when the registry does not support it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from manuscript_engine.core.errors import TemplateProblem
+from manuscript_engine.core.formatting import format_decimal
+from manuscript_engine.core.registry import NumbersRegistry
+from manuscript_engine.text.template_lint import SIGNIFICANCE, Quoted, Verdict, issued
+
+ARM_A, ARM_B = "PVP+ITR", "PVP"
+CLAIMS = (
+    "significantly higher",
+    "significantly lower",
+    "not significantly different",
+    "higher",
+    "lower",
+)
+
+
+@dataclass
+class Manuscript:
+    """What the templates can reach, with the numbering of tables and figures."""
+
+    registry: NumbersRegistry
+    facts: Mapping[str, str]
+    tables: Mapping[str, str]
+    figure_dir: str
+    statistics: Mapping[str, Any]
+    order: Mapping[str, list[str]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ numbers
+    def num(self, key: str) -> str:
+        """The formatted text of a registry entry, as it must appear in the paper."""
+        return self.registry[key].text
+
+    def n_pct(self, base: str) -> str:
+        """``n (pct%)`` from ``base.n`` and ``base.pct``."""
+        return f"{self.num(base + '.n')} ({self.num(base + '.pct')}%)"
+
+    def mean_sd(self, base: str) -> str:
+        return self.num(base + ".mean_sd")
+
+    def p(self, base: str) -> str:
+        """``P = 0.012`` or ``P < 0.001`` for a stored comparison."""
+        text = self.num(base + ".p")
+        return f"P {text}" if text.startswith("<") else f"P = {text}"
+
+    def ci(self, base: str) -> str:
+        """``95% CI 81.0–94.1%`` for a stored proportion."""
+        level = format_decimal(100 * float(self.statistics["ci_level"]), 0)
+        return f"{level}% CI {self.num(base + '.ci_low')}–{self.num(base + '.ci_high')}%"
+
+    def fact(self, name: str) -> str:
+        """A protocol fact from config/study_facts.yaml."""
+        if name not in self.facts:
+            close = difflib.get_close_matches(name, list(self.facts), n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise TemplateProblem(
+                f"there is no study fact named '{name}' in config/study_facts.yaml.{hint}"
+            )
+        return str(self.facts[name])
+
+    def significance_rule(self) -> str:
+        """The methods sentence's threshold, from the config (never typed)."""
+        return (
+            f"two-sided P values below {format_decimal(self.statistics['alpha'], 2)} were "
+            "taken to indicate statistical significance"
+        )
+
+    # ------------------------------------------------------------------ claims
+    def _result(self, base: str) -> tuple[float, float]:
+        p = float(self.registry[base + ".p"].value)
+        difference = float(self.registry[base + ".difference"].value)
+        return p, difference
+
+    def _significant(self, p: float) -> bool:
+        return p < float(self.statistics["alpha"])
+
+    def compare(self, base: str, higher: str = "higher", lower: str = "lower") -> str:
+        """The words for a comparison, chosen by its P value and direction."""
+        _plain_words("compare", higher, lower)
+        p, difference = self._result(base)
+        if not self._significant(p):
+            return f"not significantly different between {ARM_A} and {ARM_B}"
+        word = higher if difference > 0 else lower
+        return f"significantly {word} with {ARM_A} than with {ARM_B}"
+
+    def across(self, bases: list[str], higher: str = "higher", lower: str = "lower") -> str:
+        """The words for a set of comparisons (for example every follow-up time point)."""
+        _plain_words("across", higher, lower)
+        results = [self._result(b) for b in bases]
+        ups = sum(self._significant(p) and d > 0 for p, d in results)
+        downs = sum(self._significant(p) and d < 0 for p, d in results)
+        if not ups and not downs:
+            return "not significantly different between the arms at any time point"
+
+        def where(k: int) -> str:
+            return "every time point" if k == len(results) else f"{k} of {len(results)} time points"
+
+        parts = [
+            f"significantly {word} with {ARM_A} at {where(k)}"
+            for word, k in ((higher, ups), (lower, downs))
+            if k
+        ]
+        return " and ".join(parts)
+
+    def value(self, key: str) -> Any:
+        """The raw value of a registry entry, for conditions ({% if value(...) > 0 %})."""
+        return self.registry[key].value
+
+    def relative_to_range(self, key: str, low_fact: str, high_fact: str) -> str:
+        """'lies within', 'lies below' or 'lies above' a published range from the facts."""
+        value = float(self.registry[key].value)
+        low, high = float(self.fact(low_fact)), float(self.fact(high_fact))
+        return "lies below" if value < low else "lies above" if value > high else "lies within"
+
+    def tests_used(self) -> str:
+        """The methods' description of the tests, from the statistics config."""
+        continuous = {
+            "mann_whitney": "the Mann–Whitney U test",
+            "welch_t": "Welch's t-test",
+            "student_t": "Student's t-test",
+        }[self.statistics["continuous_test"]]
+        yates = " with Yates' correction" if self.statistics["chi2_continuity_correction"] else ""
+        minimum = format_decimal(float(self.statistics["min_expected_count"]), 0)
+        return (
+            f"{continuous} for continuous variables, and with Pearson's χ² test{yates} or, "
+            f"when an expected count fell below {minimum}, Fisher's exact test for "
+            "categorical variables"
+        )
+
+    def interval_method(self) -> str:
+        return {
+            "wilson": "Wilson score intervals",
+            "clopper_pearson": "exact (Clopper–Pearson) intervals",
+        }[self.statistics["ci_method"]]
+
+    def claim(self, base: str, statement: str) -> str:
+        """Return ``statement`` if the stored comparison supports it; otherwise fail."""
+        if statement not in CLAIMS:
+            raise TemplateProblem(
+                f"claim('{base}', '{statement}'): the statement must be one "
+                f"of: {', '.join(CLAIMS)}."
+            )
+        p, difference = self._result(base)
+        direction = "higher" if difference > 0 else "lower"
+        supported = {
+            "significantly higher": self._significant(p) and difference > 0,
+            "significantly lower": self._significant(p) and difference < 0,
+            "not significantly different": not self._significant(p),
+            "higher": difference > 0,
+            "lower": difference < 0,
+        }[statement]
+        if not supported:
+            raise TemplateProblem(
+                f"the claim '{statement}' about {base} is not supported by the data: "
+                f"{self.p(base)} (significance needs P < {self.statistics['alpha']}) and the "
+                f"{ARM_A} value is {direction} than the {ARM_B} value. Change the wording, or "
+                f"write {{{{ compare('{base}') }}}} to let the data choose it."
+            )
+        return statement
+
+    # ------------------------------------------------------------------ tables, figures
+    def _number(self, kind: str, name: str) -> int:
+        names = self.order.get(kind, [])
+        if name not in names:
+            raise TemplateProblem(
+                f"{kind} '{name}' is referred to but never placed with "
+                f"{kind}('{name}') in a template."
+            )
+        return names.index(name) + 1
+
+    def table(self, name: str) -> str:
+        """Place a table built by the analysis, numbered in order of placement."""
+        if name not in self.tables:
+            raise TemplateProblem(
+                f"there is no table named '{name}'. Tables: {', '.join(sorted(self.tables))}."
+            )
+        number = self._number("table", name)
+        return re.sub(
+            r"^Table: ",
+            f"Table: Table {number}. ",
+            self.tables[name].rstrip("\n"),
+            count=1,
+            flags=re.MULTILINE,
+        )
+
+    def figure(self, name: str) -> str:
+        """Place a figure with its caption and alt text from the registry."""
+        number = self._number("figure", name)
+        caption = self.num(f"figures.{name}.caption")
+        alt = self.num(f"figures.{name}.alt").replace('"', "'")
+        return (
+            f"![Figure {number}. {caption}]({self.figure_dir}/{name}.svg)"
+            f'{{#fig:{name} fig-alt="{alt}"}}'
+        )
+
+    def table_ref(self, name: str) -> str:
+        label = re.search(r"\{#(tbl:[\w-]+)\}", self.tables.get(name, ""))
+        number = self._number("table", name)
+        return f"[Table {number}](#{label.group(1)})" if label else f"Table {number}"
+
+    def figure_ref(self, name: str) -> str:
+        return f"[Figure {self._number('figure', name)}](#fig:{name})"
+
+    def globals(self) -> dict[str, Any]:
+        """The helpers templates call, each returning marked text (see template_lint)."""
+        return {
+            **{name: _marking(getattr(self, name), Quoted) for name in QUOTING_HELPERS},
+            **{name: _marking(getattr(self, name), Verdict) for name in VERDICT_HELPERS},
+            "value": self.value,  # a raw value, for conditions; printing it is refused
+        }
+
+
+PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z '-]*")
+
+
+def _plain_words(helper: str, *words: str) -> None:
+    """The direction words a template passes: words only, the data add 'significantly'."""
+    for word in words:
+        if (
+            not isinstance(word, str)
+            or not PLAIN_WORDS.fullmatch(word)
+            or SIGNIFICANCE.search(word)
+        ):
+            raise TemplateProblem(
+                f"{helper}(): the wording {word!r} must be plain words such as 'higher' or "
+                "'shorter', without numbers or 'significant' (the data choose those)."
+            )
+
+
+QUOTING_HELPERS = (
+    "num",
+    "n_pct",
+    "mean_sd",
+    "p",
+    "ci",
+    "fact",
+    "table_ref",
+    "figure_ref",
+    "tests_used",
+    "interval_method",
+)
+"""Helpers whose text holds numbers from the data or the facts."""
+VERDICT_HELPERS = (
+    "significance_rule",
+    "compare",
+    "across",
+    "claim",
+    "table",
+    "figure",
+    "relative_to_range",
+)
+"""Helpers whose wording the data chose (significance words allowed)."""
+
+
+def _marking(helper: Callable[..., str], kind: type[Quoted]) -> Callable[..., Quoted]:
+    @functools.wraps(helper)
+    def marked(*args: Any, **kwargs: Any) -> Quoted:
+        return issued(helper(*args, **kwargs), kind)
+
+    return marked
+
+
+PLACEMENT = re.compile(r"""\b(table|figure)\(\s*["']([\w-]+)["']\s*\)""")
+
+
+def placement_order(sources: list[str]) -> dict[str, list[str]]:
+    """Tables and figures in the order the templates place them (this sets their numbers)."""
+    order: dict[str, list[str]] = {"table": [], "figure": []}
+    for source in sources:
+        for kind, name in PLACEMENT.findall(source):
+            if name not in order[kind]:
+                order[kind].append(name)
+    return order

@@ -1,0 +1,52 @@
+"""What this study builds, for the engine's rules: its steps, tables and figures.
+
+Read when the Snakefile is parsed, so it holds names only and imports nothing. Each
+entry names the function that does the work as ``"module:function"``; the engine
+computes each job's code inputs from that function's imports, so editing
+``table_scores.py`` reruns the scores table and what is built from it, nothing else.
+"""
+
+STEPS = {
+    "analysis_dataset": "vertebroplasty.steps:analysis_dataset",
+    "patient_flow": "vertebroplasty.steps:patient_flow",
+    "make_table": "vertebroplasty.steps:make_table",
+    "make_figure": "vertebroplasty.steps:make_figure",
+}
+"""The study's own steps, by the engine rule that runs each."""
+
+TABLES = {
+    "table_baseline": "vertebroplasty.table_baseline:table_baseline",
+    "table_outcomes": "vertebroplasty.table_outcomes:table_outcomes",
+    "table_scores": "vertebroplasty.table_scores:table_scores",
+    "table_leakage_sites": "vertebroplasty.secondary_tables:table_leakage_sites",
+    "table_pain_relief": "vertebroplasty.secondary_tables:table_pain_relief",
+    "table_pain_course": "vertebroplasty.secondary_tables:table_pain_course",
+    "table_asia_grades": "vertebroplasty.secondary_tables:table_asia_grades",
+    "table_paraplegia": "vertebroplasty.secondary_tables:table_paraplegia",
+    "table_asia_transitions": "vertebroplasty.secondary_tables:table_asia_transitions",
+}
+"""Each table and the function that builds it from the analysis dataset."""
+
+FIGURES = {
+    "patient_flow": {
+        "draw": "vertebroplasty.figures:figure_patient_flow",
+        "table": "patient_flow",
+    },
+    "scores_over_time": {
+        "draw": "vertebroplasty.figures:figure_scores",
+        "table": "table_scores",
+    },
+    "pain_relief": {
+        "draw": "vertebroplasty.figures:figure_pain_relief",
+        "table": "table_pain_relief",
+    },
+    "asia_shift": {
+        "draw": "vertebroplasty.figures:figure_asia_shift",
+        "table": "table_asia_transitions",
+    },
+    "leakage_sites": {
+        "draw": "vertebroplasty.figures:figure_leakage",
+        "table": "table_leakage_sites",
+    },
+}
+"""Each figure, the function that draws it, and the table (results/tables/) it is drawn from."""
