@@ -23,7 +23,7 @@ verify: $(STAMP)
 
 ## Rebuild the synthetic cohort in data/raw/ and data/RECONCILIATION.md (not part of `paper`).
 cohort: $(STAMP)
-	$(BIN)/python -m devtools.reconstruction
+	$(BIN)/python -m devtools.make_cohort
 
 ## Every number the templates can quote; filter with Q=word (make numbers Q=vas).
 numbers: $(STAMP)
@@ -45,6 +45,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests
+	$(BIN)/lint-imports
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
 

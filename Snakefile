@@ -2,6 +2,13 @@
 # -> Markdown -> HTML, DOCX, PDF. Rules live in workflow/rules/, logic in the
 # `vertebroplasty` package under workflow/.
 
+import sys
+from pathlib import Path
+
+# The engine and the study's package are imported from this checkout's workflow/, also
+# without an installed copy (the editable install of `make` is a convenience).
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+
 from snakemake.utils import min_version
 
 from manuscript_engine.core.failure_messages import check_results_folder

@@ -68,7 +68,7 @@ def test_significantly_beside_p_above_alpha_fails_the_build(fresh_copy):
 def test_a_number_changed_in_one_format_fails_the_build(fresh_copy):
     # A converter that changes a number: the engine's Typst page set-up, edited in this
     # copy (run with the copy's package, not the installed one).
-    header = fresh_copy / "workflow/vertebroplasty/pandoc/typst-header.typ"
+    header = fresh_copy / "workflow/manuscript_engine/output/pandoc/typst-header.typ"
     header.write_text(header.read_text() + '\n#show "88.6%": "88.7%"\n')
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "4"],

@@ -214,5 +214,5 @@ def test_a_table_refuses_to_drop_a_category_it_does_not_list():
     assert str(excinfo.value) == (
         "table_asia_grades (outcome population): asia_baseline 'E' occurs in the data but is "
         "not among the table's categories (A, B, C, D), so its counts would not add up to n. "
-        "Add the category to the table in workflow/vertebroplasty/, or correct the data."
+        "Add the category to the codebook and to the table's categories, or correct the data."
     )

@@ -27,12 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from manuscript_engine.audit.published import load_published, printed_number
+from manuscript_engine.audit.published import printed_number
 from manuscript_engine.audit.step_search import reachable_sums, search_values
-from manuscript_engine.data.cohort import ARMS, load_codebook, write_table
+from manuscript_engine.data.cohort import ARMS, write_table
 
 SEED = 20091001
-DATA = Path("data")  # run from the repository (make cohort)
 FOLLOWUP_BOUNDS = (3.0, 60.0)  # inclusion needs >= 3 months; the study ran about six years
 HOSPITAL_BOUNDS = (3, 12)
 FOLLOWUP_DRAWS = 300
@@ -581,18 +580,3 @@ def write_cohort(tables: dict[str, pd.DataFrame], codebook: dict[str, Any], fold
     folder.mkdir(parents=True, exist_ok=True)
     for name, spec in codebook["tables"].items():
         write_table(tables[name], spec, folder / spec["file"])
-
-
-def main(data_dir: Path = DATA) -> None:
-    """Rebuild ``data/raw/*.csv`` and the reconciliation report."""
-    from devtools.reconciliation import write_reconciliation
-
-    codebook = load_codebook(data_dir / "codebook.yaml")
-    entries = load_published(data_dir / "published.yaml")
-    tables = reconstruct(entries, codebook)
-    write_cohort(tables, codebook, data_dir / "raw")
-    write_reconciliation(entries, data_dir / "raw", codebook, data_dir)
-
-
-if __name__ == "__main__":
-    main()

@@ -181,7 +181,7 @@ def summarise_categories(
         raise ManuscriptError(
             f"{book.source}: {column} '{unlisted[0]}' occurs in the data but is not among "
             f"the table's categories ({', '.join(listed)}), so its counts would not add up "
-            "to n. Add the category to the table in workflow/vertebroplasty/, or correct "
+            "to n. Add the category to the codebook and to the table's categories, or correct "
             "the data."
         )
     for category in categories:

@@ -1,0 +1,217 @@
+"""The architecture holds: engine apart from the study, no import cycle, code inputs
+computed from imports.
+
+The contracts themselves live in pyproject.toml ([tool.importlinter]); `make lint`
+runs them too.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+
+import grimp
+import pytest
+from conftest import REPO
+
+from manuscript_engine.core.code_dependencies import StepCode
+
+PACKAGES = ("manuscript_engine", "vertebroplasty", "devtools")
+WORKFLOW = REPO / "workflow"
+
+
+def project_modules() -> list[str]:
+    """Every module of the three packages, by dotted name."""
+    names = []
+    for package in PACKAGES:
+        for path in sorted((WORKFLOW / package).rglob("*.py")):
+            parts = path.relative_to(WORKFLOW).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def build_graph() -> grimp.ImportGraph:
+    return grimp.build_graph(*PACKAGES, include_external_packages=False, cache_dir=None)
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    return build_graph()
+
+
+def test_the_import_contracts_are_kept():
+    """import-linter's own command, as `make lint` runs it: prints every broken contract."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from importlinter.cli import lint_imports_command;"
+            " sys.exit(lint_imports_command())",
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(WORKFLOW)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_a_broken_contract_is_reported(tmp_path):
+    """The contract can fail: an engine module importing the study breaks it."""
+    graph = build_graph()
+    graph.add_import(importer="manuscript_engine.core.errors", imported="vertebroplasty.derived")
+    assert graph.chain_exists("manuscript_engine.core.errors", "vertebroplasty.derived")
+    chains = graph.find_shortest_chains(importer="manuscript_engine", imported="vertebroplasty")
+    assert chains
+
+
+def strongly_connected(graph: grimp.ImportGraph) -> list[set[str]]:
+    """Import cycles: groups of modules that import each other, directly or not."""
+    modules = sorted(graph.modules)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.find_modules_directly_imported_by(node):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(group)
+
+    sys.setrecursionlimit(10_000)
+    for module in modules:
+        if module not in index:
+            visit(module)
+    return groups
+
+
+def test_no_module_imports_itself_through_others(graph):
+    assert strongly_connected(graph) == []
+
+
+def test_a_cycle_would_be_found():
+    mutated = build_graph()  # not the shared fixture: the other tests read it
+    mutated.add_import(
+        importer="manuscript_engine.core.errors", imported="manuscript_engine.core.step_runner"
+    )
+    pair = {"manuscript_engine.core.errors", "manuscript_engine.core.step_runner"}
+    assert any(pair <= group for group in strongly_connected(mutated))
+
+
+# ----------------------------------------------------------------- computed code inputs
+def step_specs() -> list[str]:
+    """Every step the rules run: the engine's and the study's layout."""
+    from vertebroplasty import layout
+
+    rules = (REPO / "workflow/rules/common.smk").read_text(encoding="utf-8")
+    engine = [
+        node.value
+        for node in ast.walk(ast.parse(rules.split("STEPS = {**")[0].split("ENGINE_STEPS = ")[1]))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and ":" in node.value
+    ]
+    figures = [figure["draw"] for figure in layout.FIGURES.values()]
+    return sorted({*engine, *layout.STEPS.values(), *layout.TABLES.values(), *figures})
+
+
+def oracle(spec: str, graph: grimp.ImportGraph) -> set[str]:
+    """What a step runs, found by another road: the names its function and its module's
+    top level import (read from the source), then grimp's transitive closure."""
+    module, _, function = spec.partition(":")
+    tree = ast.parse((WORKFLOW / (module.replace(".", "/") + ".py")).read_text())
+    nodes = [n for n in tree.body if not isinstance(n, ast.FunctionDef | ast.ClassDef)]
+    nodes += [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function]
+    named = set()
+    for node in nodes:
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.ImportFrom) and inner.module:
+                named.add(inner.module)
+                named.update(f"{inner.module}.{a.name}" for a in inner.names)
+            elif isinstance(inner, ast.Import):
+                named.update(a.name for a in inner.names)
+    found = {name for name in named if name in graph.modules}
+    for name in list(found):
+        found |= graph.find_upstream_modules(name)
+    found.add(module)  # the step's own module (not all it imports for other steps)
+    # Python runs each package's __init__ on the way to a module.
+    for name in list(found):
+        parts = name.split(".")
+        found.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return found
+
+
+def as_module(path: str) -> str:
+    parts = (REPO / path).resolve().relative_to(WORKFLOW).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@pytest.mark.parametrize("spec", step_specs())
+def test_each_step_depends_on_exactly_the_modules_it_imports(spec, graph):
+    computed = {as_module(p) for p in StepCode([WORKFLOW], REPO).inputs(spec)}
+    assert computed == oracle(spec, graph)
+
+
+def test_every_module_is_the_code_input_of_the_steps_that_import_it(graph):
+    """For every module, the steps whose inputs list it are exactly those that import it:
+    editing the module reruns those jobs (and what is built from them), no others."""
+    code = StepCode([WORKFLOW], REPO)
+    specs = step_specs()
+    inputs = {spec: {as_module(p) for p in code.inputs(spec)} for spec in specs}
+    expected = {spec: oracle(spec, graph) for spec in specs}
+    for module in project_modules():
+        listed = {spec for spec in specs if module in inputs[spec]}
+        importing = {spec for spec in specs if module in expected[spec]}
+        assert listed == importing, module
+    # Some modules really are step-specific (no step that does not use them reruns).
+    only_scores = {s for s in specs if "vertebroplasty.table_scores" in inputs[s]}
+    assert only_scores == {"vertebroplasty.table_scores:table_scores"}
+
+
+def test_one_steps_code_is_not_every_steps_code():
+    code = StepCode([WORKFLOW], REPO)
+    manifest = set(code.inputs("manuscript_engine.output.steps:manifest"))
+    convert = set(code.inputs("manuscript_engine.output.steps:convert_document"))
+    assert "workflow/manuscript_engine/output/manifest.py" in manifest
+    assert "workflow/manuscript_engine/output/manifest.py" not in convert
+    assert "workflow/manuscript_engine/output/conversion.py" in convert
+    assert "workflow/manuscript_engine/output/conversion.py" not in manifest
+
+
+def test_computing_code_inputs_imports_no_pandas():
+    """Parsing the Snakefile computes them; a no-op build must not pay for pandas."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from manuscript_engine.core.code_dependencies import StepCode;"
+            "StepCode(['workflow'], '.').inputs('vertebroplasty.steps:make_table',"
+            " 'manuscript_engine.output.steps:convert_document');"
+            "print('pandas' in sys.modules)",
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(WORKFLOW)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "False", result.stderr
