@@ -10,10 +10,14 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import CODEBOOK
 
 from manuscript_engine.data.analysis_dataset import float_text
-from manuscript_engine.data.cohort import visit_month
-from vertebroplasty.derived import ASIA_GROUPS, paraplegia_outcomes, visit_months
+from manuscript_engine.data.cohort import load_codebook
+from manuscript_engine.data.vocabulary import visit_month
+from vertebroplasty.derived import asia_groups, paraplegia_outcomes, visit_months
+
+BOOK = load_codebook(CODEBOOK)
 
 GRADES = "ABCDE"
 
@@ -33,7 +37,7 @@ def test_paraplegia_outcome_of_every_pair_of_grades():
     pairs = list(itertools.product(GRADES, repeat=2))
     before = pd.Series([b for b, _ in pairs], index=range(100, 125))
     after = pd.Series([a for _, a in pairs], index=range(100, 125))
-    result = paraplegia_outcomes(before, after)
+    result = paraplegia_outcomes(before, after, BOOK)
     assert list(result.index) == list(before.index)
     assert list(result) == [outcome_of(b, a) for b, a in pairs]
     assert set(result) == {
@@ -46,15 +50,16 @@ def test_paraplegia_outcome_of_every_pair_of_grades():
 
 
 def test_asia_groups_cover_every_grade():
-    assert ASIA_GROUPS == {"A": "A", "B": "B-D", "C": "B-D", "D": "B-D", "E": "E"}
+    assert asia_groups(BOOK) == {"A": "A", "B": "B-D", "C": "B-D", "D": "B-D", "E": "E"}
 
 
 def test_visit_months_of_a_column():
     visits = pd.Series(
         ["preop", "discharge", "m01", "m12", "m24", "m01"], index=[5, 6, 7, 8, 9, 10]
     )
-    months = visit_months(visits)
-    assert list(months) == [visit_month(v) for v in visits] == [0, 0, 1, 12, 24, 1]
+    months = visit_months(visits, BOOK)
+    named = {"preop": 0, "discharge": 0}
+    assert list(months) == [visit_month(v, named) for v in visits] == [0, 0, 1, 12, 24, 1]
     assert list(months.index) == list(visits.index)
 
 

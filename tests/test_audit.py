@@ -10,9 +10,17 @@ from conftest import CODEBOOK, PUBLISHED, REPO
 from manuscript_engine.audit import checks as audit
 from manuscript_engine.audit.published import load_published
 from manuscript_engine.data.cohort import load_codebook, read_cohort
+from manuscript_engine.data.vocabulary import study_arms
 from vertebroplasty.analysis_dataset import build_patients
 
-A, B = "PVP+ITR", "PVP"
+A, B = "pvp_itr", "pvp"  # published.yaml names arms by their codebook keys
+BOOK = load_codebook(CODEBOOK)
+RELATIONS = yaml.safe_load((REPO / "data/published_checks.yaml").read_text())
+
+
+def make_paper(entries):
+    """A paper with this study's mapping: arms, alpha, denominators (published_checks.yaml)."""
+    return audit.Paper(entries, arms=study_arms(BOOK), codebook=BOOK, relations=RELATIONS)
 
 
 def count(id_, printed, arm=A, pop="outcome", **of):
@@ -42,7 +50,7 @@ def verdicts(checks):
 
 
 def test_sum_of_parts_against_the_printed_total():
-    paper = audit.Paper([count("a", "2"), count("b", "3"), count("t", "5"), count("u", "6")])
+    paper = make_paper([count("a", "2"), count("b", "3"), count("t", "5"), count("u", "6")])
     found = verdicts(
         audit.check_sums(
             paper,
@@ -58,7 +66,7 @@ def test_sum_of_parts_against_the_printed_total():
 @pytest.mark.parametrize(("printed", "verdict"), [("75", "consistent"), ("76", "inconsistent")])
 def test_percentage_against_its_count_and_group_size(printed, verdict):
     of = {"var": "stable", "is": "yes"}
-    paper = audit.Paper(
+    paper = make_paper(
         [
             count("safety.treated.pvp", "53", arm=B),
             count("n", "40", arm=B, **of),
@@ -76,7 +84,7 @@ def test_percentage_against_its_count_and_group_size(printed, verdict):
 )
 def test_confidence_interval_bounds_and_method(low, high, verdict, method):
     of = {"arm": A, "pop": "included", "var": "technical_success", "is": "yes"}
-    paper = audit.Paper(
+    paper = make_paper(
         [
             count("t1.n.pvp_itr", "71", pop="included"),
             {**count("n", "70", pop="included"), "of": of},
@@ -95,7 +103,7 @@ def test_confidence_interval_bounds_and_method(low, high, verdict, method):
 )
 def test_the_same_quantity_printed_twice(first, second, verdict):
     of = {"arm": B, "pop": "outcome", "var": "relief_final", "is": "yes"}
-    paper = audit.Paper([entry("x", "percent", first, **of), entry("y", "percent", second, **of)])
+    paper = make_paper([entry("x", "percent", first, **of), entry("y", "percent", second, **of)])
     (check,) = audit.check_repeats(paper)
     assert check.verdict == verdict
 
@@ -109,7 +117,7 @@ def kps_frame(n=70):
 
 @pytest.mark.parametrize(("mean", "verdict"), [("60.44", "inconsistent"), ("60.43", "consistent")])
 def test_grim_for_a_mean_on_a_ten_point_step(mean, verdict):
-    paper = audit.Paper(
+    paper = make_paper(
         [
             entry(
                 "t3.kps.preop.mean.pvp_itr",
@@ -129,7 +137,7 @@ def test_grim_for_a_mean_on_a_ten_point_step(mean, verdict):
 @pytest.mark.parametrize(("sd", "verdict"), [("4.47", "inconsistent"), ("4.64", "consistent")])
 def test_grimmer_for_an_sd_on_a_ten_point_step(sd, verdict):
     of = {"arm": A, "pop": "outcome", "var": "kps", "visit": "preop"}
-    paper = audit.Paper(
+    paper = make_paper(
         [
             entry("t3.kps.preop.mean.pvp_itr", "mean", "60.43", **of),
             entry("t3.kps.preop.sd.pvp_itr", "sd", sd, **of),
@@ -143,7 +151,7 @@ def test_grimmer_for_an_sd_on_a_ten_point_step(sd, verdict):
 
 
 def test_p_recomputed_from_counts_names_the_test_that_reproduces_it():
-    paper = audit.Paper(
+    paper = make_paper(
         [
             count("m1", "40"),
             count("n1", "71"),
@@ -168,7 +176,7 @@ def test_p_recomputed_from_counts_names_the_test_that_reproduces_it():
 
 
 def test_p_reproduced_only_by_a_t_test_contradicts_a_mann_whitney_method():
-    paper = audit.Paper(
+    paper = make_paper(
         [
             entry("m1", "mean", "58.17"),
             entry("s1", "sd", "8.70"),
@@ -199,7 +207,7 @@ def table3(mark, a_mean="21.06", b_mean="28.55"):
     entries.append(entry("t3.odi.m12.mark", "significance_mark", mark, compares="odi.m12"))
     entries.append(entry("claim", "claim", "P < 0.05", compares="x"))
     frame = pd.DataFrame({"arm": [A] * 54 + [B] * 44, "outcome": True, "odi_m12": 20.0})
-    return audit.Paper(entries), frame
+    return make_paper(entries), frame
 
 
 @pytest.mark.parametrize(("mark", "verdict"), [("*", "consistent"), ("none", "inconsistent")])

@@ -15,6 +15,7 @@ from manuscript_engine.core.registry import Number, NumbersRegistry
 from manuscript_engine.core.settings import check_config
 from manuscript_engine.output.format_agreement import FormatsDisagree
 from manuscript_engine.stats.comparisons import TooFewPatients, compare_continuous
+from vertebroplasty.cross_table_rules import check_across_tables
 
 GUIDE = (REPO / "templates/README.md").read_text()
 
@@ -63,7 +64,7 @@ def bad_cohort(tmp):
     from manuscript_engine.data.validation import validate_cohort
 
     folder = build("vas_above_maximum", tmp / "data" / "raw")
-    text = message_of(lambda: validate_cohort(folder, load_codebook(CODEBOOK)))
+    text = message_of(lambda: validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables))
     return text.replace(folder.as_posix(), "data/raw")
 
 

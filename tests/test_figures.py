@@ -35,7 +35,7 @@ def tables(tmp_path_factory):
         TABLES[table](
             patients, CONFIG["statistics"], CONFIG["decimals"], codebook=BOOK
         ).tidy.to_csv(folder / f"{table}.csv", index=False)
-    flow = summarise_patient_flow(read_table(REPO / "data/raw/enrollment.csv"))
+    flow = summarise_patient_flow(read_table(REPO / "data/raw/enrollment.csv"), BOOK)
     flow.to_csv(folder / "patient_flow.csv", index=False)
     return folder
 
@@ -43,7 +43,7 @@ def tables(tmp_path_factory):
 def draw(name, tables, folder):
     source = tables / f"{SOURCES.get(name, 'patient_flow')}.csv"
     paths = [folder / f"{name}.svg", folder / f"{name}.png", folder / f"{name}.json"]
-    make_figure(name, source, *paths)
+    make_figure(name, source, *paths, codebook=BOOK)
     return paths
 
 

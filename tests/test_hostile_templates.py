@@ -17,13 +17,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import CODEBOOK, REPO
 
 from manuscript_engine.core.errors import ManuscriptError, TemplateProblem
 from manuscript_engine.core.registry import Number, NumbersRegistry
+from manuscript_engine.data.cohort import load_codebook
 from manuscript_engine.output.conversion import build_document_tree, convert_document
 from manuscript_engine.text.rendering import render_manuscript
 from manuscript_engine.text.template_helpers import Manuscript
+
+BOOK = load_codebook(CODEBOOK)
 
 CORPUS = REPO / "tests/data/hostile_templates"
 META = {
@@ -52,7 +55,7 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
     (figures / "handmade.svg").write_text(SVG)  # in the folder, but not drawn by the build
     (workdir / "outside.svg").write_text("<svg><!-- root:SECRET --></svg>")
     (figures / "linked.svg").symlink_to(workdir / "outside.svg")
-    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05, "ci_level": 0.95})
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05, "ci_level": 0.95}, BOOK)
     sources: list[dict] = []
     settings = {"date": "2020-01-02", "synthetic_cohort": False}
     text = render_manuscript(Path("templates"), manuscript, metadata, settings, sources)
@@ -114,7 +117,7 @@ def test_a_section_linked_to_a_system_file_is_refused_without_its_content(tmp_pa
     secret.write_text("root:SECRET-HASH:19000:0:99999:7:::\n")
     (tmp_path / "templates/sections").mkdir(parents=True)
     (tmp_path / "templates/sections/01-a.md.j2").symlink_to(secret)
-    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05}, BOOK)
     with pytest.raises(TemplateProblem) as refusal:
         render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
     assert "is a link to a file outside templates/" in str(refusal.value)
@@ -129,7 +132,7 @@ def test_an_include_linked_out_of_the_templates_is_refused(tmp_path, monkeypatch
     (tmp_path / "templates/partials").mkdir()
     (tmp_path / "templates/partials/linked.md").symlink_to(secret)
     (tmp_path / "templates/sections/01-a.md.j2").write_text("{% include 'partials/linked.md' %}\n")
-    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05}, BOOK)
     expected = r"(?s)templates/sections/01-a.md.j2 line 1.*outside templates/"
     with pytest.raises(TemplateProblem, match=expected):
         render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
@@ -145,7 +148,7 @@ def test_a_template_that_is_not_utf8_is_named_with_its_line(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     (tmp_path / "templates/sections").mkdir(parents=True)
     (tmp_path / "templates/sections/01-a.md.j2").write_bytes(b"Line one.\nCaf\xe9 au lait.\n")
-    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05}, BOOK)
     with pytest.raises(TemplateProblem, match=r"01-a.md.j2 line 2 is not UTF-8 text"):
         render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
 
@@ -285,7 +288,7 @@ def test_a_templates_folder_that_is_a_link_is_refused(tmp_path, monkeypatch):
     (tmp_path / "real/sections").mkdir(parents=True)
     (tmp_path / "real/sections/01-a.md.j2").write_text("Text.\n")
     (tmp_path / "templates").symlink_to(tmp_path / "real")
-    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
+    manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05}, BOOK)
     with pytest.raises(TemplateProblem, match="templates/ is a link"):
         render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
 

@@ -1,7 +1,9 @@
 import pytest
+from conftest import CODEBOOK
 
 from manuscript_engine.core.errors import TemplateProblem
 from manuscript_engine.core.registry import Number, NumbersRegistry
+from manuscript_engine.data.cohort import load_codebook
 from manuscript_engine.text.rendering import SYNTHETIC_SUBTITLE, render_manuscript
 from manuscript_engine.text.template_helpers import Manuscript
 
@@ -18,11 +20,12 @@ def templates(tmp_path, **sections):
 
 
 STATISTICS = {"alpha": 0.05, "ci_level": 0.95}
+BOOK = load_codebook(CODEBOOK)
 
 
 def render(root, synthetic=False, registry=REGISTRY, tables=None):
     manuscript = Manuscript(
-        registry, {"needle_itr": "14 G"}, tables or {}, "../figures", STATISTICS
+        registry, {"needle_itr": "14 G"}, tables or {}, "../figures", STATISTICS, BOOK
     )
     settings = {"date": "2020-01-02", "synthetic_cohort": synthetic}
     return render_manuscript(root, manuscript, META, settings)

@@ -21,6 +21,11 @@ from independent_cohort import STEPS, WORDS, build_patients, month, rows
 PATIENTS = build_patients()
 ENROLLMENT = rows("enrollment")
 PUBLISHED = yaml.safe_load((REPO / "data/published.yaml").read_text())["numbers"]
+# published.yaml names arms by key; the CSVs store each arm's code (data/codebook.yaml).
+ARM_CODES = {
+    group["key"]: group["code"]
+    for group in yaml.safe_load((REPO / "data/codebook.yaml").read_text())["arms"]["groups"]
+}
 CHECKABLE = [e for e in PUBLISHED if e["stat"] in ("count", "percent", "mean", "sd", "min", "max")]
 with open(REPO / "data/reconciliation.csv", newline="", encoding="utf-8") as _handle:
     LISTED = {r["id"]: r for r in csv.DictReader(_handle)}
@@ -44,7 +49,7 @@ def subset(of):
     else:
         chosen = [p for p in PATIENTS.values() if of.get("pop") != "outcome" or p["outcome"]]
     if of.get("arm", "both") != "both":
-        chosen = [p for p in chosen if p["arm"] == of["arm"]]
+        chosen = [p for p in chosen if p["arm"] == ARM_CODES[of["arm"]]]
     for column, value in (of.get("among") or {}).items():
         chosen = [p for p in chosen if p[column] == str(value)]
     return chosen

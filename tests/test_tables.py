@@ -13,6 +13,7 @@ from scipy import stats
 
 from manuscript_engine.core.step_runner import load_step
 from manuscript_engine.data.cohort import load_codebook
+from manuscript_engine.data.vocabulary import study_arms
 from vertebroplasty import layout
 from vertebroplasty.analysis_dataset import build_patients as package_patients
 
@@ -203,7 +204,7 @@ def test_a_table_refuses_to_drop_a_category_it_does_not_list():
     frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
     with pytest.raises(ManuscriptError) as excinfo:
         summarise_categories(
-            NumberBook("table_asia_grades (outcome population)"),
+            NumberBook("table_asia_grades (outcome population)", study_arms(BOOK)),
             "asia.baseline",
             frame,
             "asia_baseline",

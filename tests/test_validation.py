@@ -15,6 +15,7 @@ from conftest import CODEBOOK, REPO
 
 from manuscript_engine.data.cohort import load_codebook
 from manuscript_engine.data.validation import CohortInvalid, validate_cohort
+from vertebroplasty.cross_table_rules import check_across_tables
 
 SMALL = REPO / "tests/data/cohort_small"
 CASES = REPO / "tests/data/bad_cohorts"
@@ -77,13 +78,13 @@ def test_every_case_in_the_corpus_has_an_expected_message():
 
 
 def test_the_small_cohort_is_valid():
-    tables = validate_cohort(SMALL, load_codebook(CODEBOOK))
+    tables = validate_cohort(SMALL, load_codebook(CODEBOOK), check_across_tables)
     assert len(tables["enrollment"]) == 6
 
 
 def test_a_byte_order_mark_and_crlf_line_endings_are_accepted(tmp_path):
     folder = bad_cohort("bom_and_crlf_are_fine", tmp_path / "cohort")
-    tables = validate_cohort(folder, load_codebook(CODEBOOK))
+    tables = validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables)
     assert list(tables["enrollment"].columns)[0] == "patient_id"
     assert (
         tables["enrollment"]["exclusion_reason"].iloc[0]
@@ -95,7 +96,7 @@ def test_a_byte_order_mark_and_crlf_line_endings_are_accepted(tmp_path):
 def test_bad_cohort_gives_its_own_clear_message(case, tmp_path):
     folder = bad_cohort(case, tmp_path / "cohort")
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook(CODEBOOK))
+        validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables)
     message = str(excinfo.value)
     assert f"{folder.as_posix()}/{EXPECTED[case]}" in message, message
 
@@ -104,7 +105,7 @@ def test_validation_does_not_modify_its_input(tmp_path):
     folder = bad_cohort("stray_whitespace", tmp_path / "cohort")
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     with pytest.raises(CohortInvalid):
-        validate_cohort(folder, load_codebook(CODEBOOK))
+        validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables)
     assert before == {p.name: p.read_bytes() for p in folder.iterdir()}
 
 
@@ -116,7 +117,7 @@ def test_every_problem_in_a_file_is_collected_and_the_listing_is_capped(tmp_path
     rows = [",".join([*r.split(",")[:2], "12", *r.split(",")[3:]]) for r in rows]
     visits.write_text("\n".join([header, *rows]) + "\n")
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook(CODEBOOK))
+        validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables)
     assert len(excinfo.value.problems) == len(rows)
     assert f"and {len(rows) - 25} more in" in str(excinfo.value)
 
@@ -135,7 +136,7 @@ def test_duplicate_rows_are_grouped_once_and_their_lines_listed_up_to_ten(tmp_pa
         validation, "_duplicate_lines", lambda *args: lookups.append(args) or real(*args)
     )
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook(CODEBOOK))
+        validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables)
     problems = excinfo.value.problems
     assert len(problems) == 6 * len(rows)
     assert len(lookups) == 1
@@ -153,7 +154,7 @@ def problems_after_replacing(tmp_path, table: str, old: str, new: str) -> str:
     path = folder / f"{table}.csv"
     path.write_text(path.read_text().replace(old, new, 1))
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook(CODEBOOK))
+        validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables)
     return str(excinfo.value)
 
 
@@ -181,7 +182,7 @@ def cohort_copy(tmp_path) -> Path:
 
 def refusal(folder: Path) -> str:
     with pytest.raises(CohortInvalid) as excinfo:
-        validate_cohort(folder, load_codebook(CODEBOOK))
+        validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables)
     return str(excinfo.value)
 
 
@@ -225,7 +226,7 @@ def test_links_inside_the_data_folder_and_a_data_folder_elsewhere_are_fine(tmp_p
     (real / "visits.csv").symlink_to("visits_v2.csv")
     linked = tmp_path / "data_dir"
     linked.symlink_to(real, target_is_directory=True)
-    assert len(validate_cohort(linked, load_codebook(CODEBOOK))["visits"]) > 0
+    assert len(validate_cohort(linked, load_codebook(CODEBOOK), check_across_tables)["visits"]) > 0
 
 
 # --------------------------------------------------------------------------- the build

@@ -12,10 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from devtools.reconstruction import CHOICES
-from manuscript_engine.audit.published import COHORT_STATS, evaluate, n_behind, printed_number
+from manuscript_engine.audit.published import (
+    COHORT_STATS,
+    evaluate,
+    n_behind,
+    printed_number,
+    with_arm_keys,
+)
 from manuscript_engine.audit.step_search import decimals_of, reachable_squares, reachable_sums
 from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.data.cohort import column_steps, read_cohort
+from manuscript_engine.data.vocabulary import study_arms
 from vertebroplasty.derived import patient_frame
 
 INCONSISTENT_WITH_OTHER_NUMBERS: dict[str, str] = {
@@ -39,8 +46,9 @@ def step_of(entry: dict[str, Any], codebook: dict[str, Any]) -> float:
 def reconcile(entries, data_dir: Path, codebook: dict[str, Any]) -> list[dict[str, str]]:
     """One row per published entry: printed, reconstructed, verdict and reason."""
     tables = read_cohort(data_dir, codebook)
-    frame = patient_frame(tables, codebook["definitions"])
-    enrollment = tables["enrollment"]
+    arms = study_arms(codebook)
+    frame = with_arm_keys(patient_frame(tables, codebook), arms)
+    enrollment = with_arm_keys(tables["enrollment"], arms)
     rows, verdicts = [], {}
     by_id = {e["id"]: e for e in entries}
     for entry in entries:

@@ -29,7 +29,8 @@ import pandas as pd
 
 from manuscript_engine.audit.published import printed_number
 from manuscript_engine.audit.step_search import reachable_sums, search_values
-from manuscript_engine.data.cohort import ARMS, write_table
+from manuscript_engine.data.cohort import write_table
+from manuscript_engine.data.vocabulary import study_arms
 
 SEED = 20091001
 FOLLOWUP_BOUNDS = (3.0, 60.0)  # inclusion needs >= 3 months; the study ran about six years
@@ -57,8 +58,8 @@ CHOICES: dict[str, tuple[float, str]] = {
 # ASIA grade before -> at last follow-up, per arm (outcome population). The paper gives
 # only the A / B-D / E groups and the recovery counts; this split of B-D into B, C and D
 # is this reconstruction's choice, and it reproduces every printed count.
-ASIA_TRANSITIONS: dict[str, list[tuple[str, str, int]]] = {
-    "PVP+ITR": [
+ASIA_TRANSITIONS: dict[str, list[tuple[str, str, int]]] = {  # by the arm's key
+    "pvp_itr": [
         ("E", "E", 40),
         ("A", "A", 1),
         ("A", "C", 1),
@@ -73,7 +74,7 @@ ASIA_TRANSITIONS: dict[str, list[tuple[str, str, int]]] = {
         ("B", "C", 4),
         ("B", "D", 3),
     ],
-    "PVP": [
+    "pvp": [
         ("E", "E", 20),
         ("E", "D", 3),
         ("E", "C", 2),
@@ -151,9 +152,11 @@ def fit_with_range(ideal, step, mean, sd, low, high, rng, pin=True):
 
 
 # --------------------------------------------------------------------------- enrolment
-def build_enrollment(pub: Published, rng: np.random.Generator) -> pd.DataFrame:
+def build_enrollment(
+    pub: Published, rng: np.random.Generator, arms: dict[str, str]
+) -> pd.DataFrame:
     rows = []
-    for label, key in ARMS.items():
+    for label, key in arms.items():
         n = pub.count(f"flow.enrolled.{key}")
         no_mri = pub.count(f"flow.no_mri.{key}")
         lost = pub.count(f"flow.lost.{key}")
@@ -169,7 +172,7 @@ def build_enrollment(pub: Published, rng: np.random.Generator) -> pd.DataFrame:
 # --------------------------------------------------------------------------- baseline
 def build_baseline(arm: Arm, pub: Published) -> None:
     f, rng, k, n = arm.frame, arm.rng, arm.key, len(arm.frame)
-    transitions = list(ASIA_TRANSITIONS[arm.label])
+    transitions = list(ASIA_TRANSITIONS[arm.key])
     if n > sum(t[2] for t in transitions):
         transitions.append((*FAILURE_ASIA, 1))
     pairs = [(b, last) for b, last, c in transitions for _ in range(c)]
@@ -525,12 +528,14 @@ def reconstruct(entries: list[dict[str, Any]], codebook: dict[str, Any]) -> dict
     """Build the five cohort tables from the published numbers."""
     pub = Published(entries)
     rng = np.random.default_rng(SEED)
-    enrollment = build_enrollment(pub, rng)
+    # stored code -> key, in the codebook's order
+    arms = {arm.code: arm.key for arm in study_arms(codebook)}
+    enrollment = build_enrollment(pub, rng, arms)
     categories = codebook["definitions"]["pain_category"]["categories"]
     tables: dict[str, list[pd.DataFrame]] = {
         t: [] for t in ("baseline", "procedure", "visits", "followup")
     }
-    for label, key in ARMS.items():
+    for label, key in arms.items():
         ids = enrollment.loc[
             (enrollment["arm"] == label) & (enrollment["included"] == "yes"), "patient_id"
         ]

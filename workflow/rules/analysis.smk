@@ -18,6 +18,7 @@ rule analysis_dataset:
 rule patient_flow:
     input:
         enrollment=rules.validate_cohort.output.enrollment,
+        codebook=CODEBOOK,
         code=step_code("patient_flow"),
     output:
         table="results/tables/patient_flow.csv",

@@ -11,7 +11,10 @@ ENGINE_DIR = "workflow/manuscript_engine"
 # The study's package says what this study builds (its steps, tables and figures);
 # the engine's rules below never name them.
 STUDY = import_module(f"{config['study_package']}.layout")
-COHORT_TABLES = list(load_yaml(CODEBOOK)["tables"])
+# Each cohort table the codebook lists, and its file in the data folder.
+COHORT_FILES = {
+    name: table["file"] for name, table in load_yaml(CODEBOOK)["tables"].items()
+}
 TABLES = STUDY.TABLES
 FIGURES = STUDY.FIGURES
 ENGINE_STEPS = {
@@ -47,12 +50,12 @@ def settings_files(*keys):
 
 def raw_table(name):
     """Path of one cohort CSV in the configured data folder."""
-    return str(Path(config["data_dir"]) / f"{name}.csv")
+    return str(Path(config["data_dir"]) / COHORT_FILES[name])
 
 
 def existing_cohort_files(wildcards):
     """The cohort CSVs that exist: a missing one is reported by validation, in words."""
-    return [raw_table(name) for name in COHORT_TABLES if Path(raw_table(name)).exists()]
+    return [raw_table(name) for name in COHORT_FILES if Path(raw_table(name)).exists()]
 
 
 def template_files():
@@ -77,6 +80,12 @@ def step_code(step, *more):
 def template_folder(wildcards, input):
     """The templates folder, taken from the metadata file's location."""
     return str(Path(input.metadata).parent)
+
+
+def study_specs(name):
+    """The function the study's layout names under ``name``, as a list (empty if none)."""
+    spec = getattr(STUDY, name, None)
+    return [spec] if spec else []
 
 
 def table_code(wildcards):

@@ -5,6 +5,7 @@
 rule figure:
     input:
         table=figure_table,
+        codebook=CODEBOOK,
         code=figure_code,
     output:
         svg=report(

@@ -9,6 +9,7 @@ rule render_markdown:
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",
+        codebook=CODEBOOK,
         settings=settings_files("manuscript", "synthetic_cohort", "statistics"),
         templates=template_files(),
         code=step_code("render_markdown"),

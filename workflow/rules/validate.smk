@@ -6,10 +6,10 @@ rule validate_cohort:
     input:
         tables=existing_cohort_files,
         codebook=CODEBOOK,
-        settings=settings_files("data_dir"),
-        code=step_code("validate_cohort"),
+        settings=settings_files("data_dir", "study_package"),
+        code=step_code("validate_cohort", *study_specs("CROSS_TABLE_RULES")),
     output:
-        **{name: f"results/validated/{name}.csv" for name in COHORT_TABLES},
+        **{name: f"results/validated/{name}.csv" for name in COHORT_FILES},
     log:
         "results/logs/validate_cohort.log",
     run:

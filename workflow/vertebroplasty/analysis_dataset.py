@@ -17,4 +17,4 @@ from vertebroplasty.derived import patient_frame
 
 def build_patients(validated_dir: Path, codebook: dict) -> pd.DataFrame:
     """The patient-level frame from the validated tables."""
-    return patient_frame(read_cohort(validated_dir, codebook), codebook["definitions"])
+    return patient_frame(read_cohort(validated_dir, codebook), codebook)

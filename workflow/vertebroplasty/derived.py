@@ -12,11 +12,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from manuscript_engine.data.cohort import visit_month
+from manuscript_engine.data.vocabulary import category_values, visit_month
+from manuscript_engine.data.vocabulary import visit_months as named_visit_months
 
-SCORES = ("vas", "odi", "kps")
-TABLE3_COLUMNS = ("preop", "m01", "m03", "m06", "m12", "gt12")
-ASIA_ORDER = "ABCDE"
+
+def scores(codebook: dict[str, Any]) -> list[str]:
+    """The scores followed over time: the visit table's columns with a better direction."""
+    columns = codebook["tables"]["visits"]["columns"]
+    return [name for name, spec in columns.items() if "better" in spec]
+
+
+def table3_columns(codebook: dict[str, Any]) -> list[str]:
+    """The time points of the scores table, in order (the codebook's ``table3_columns``)."""
+    return list(codebook["definitions"]["table3_columns"])
+
+
+def asia_grades(codebook: dict[str, Any]) -> list[str]:
+    """ASIA grades from worst to best, as the codebook lists them."""
+    return category_values(codebook, "asia_baseline")
+
+
+def asia_groups(codebook: dict[str, Any]) -> dict[str, str]:
+    """ASIA grade -> its group label (``A``, ``B-D``, ``E``) from the paraplegia grades."""
+    groups = codebook["definitions"]["paraplegia"]["grades"]
+    return {
+        grade: members[0] if len(members) == 1 else f"{members[0]}-{members[-1]}"
+        for members in (list(map(str, g)) for g in groups.values())
+        for grade in members
+    }
+
+
+def no_paraplegia_grade(codebook: dict[str, Any]) -> str:
+    """The grade of a patient without paraplegia (``none`` in the paraplegia grades)."""
+    return str(codebook["definitions"]["paraplegia"]["grades"]["none"][0])
 
 
 def pain_categories(vas: pd.Series, definitions: dict[str, Any]) -> pd.Series:
@@ -30,94 +58,101 @@ def pain_categories(vas: pd.Series, definitions: dict[str, Any]) -> pd.Series:
     return result
 
 
-ASIA_GROUPS = {"A": "A", "B": "B-D", "C": "B-D", "D": "B-D", "E": "E"}
-"""ASIA grade -> A (complete), B-D (incomplete) or E (no paraplegia)."""
-
-
-def paraplegia_outcomes(baseline: pd.Series, last: pd.Series) -> pd.Series:
+def paraplegia_outcomes(baseline: pd.Series, last: pd.Series, codebook: dict) -> pd.Series:
     """Full recovery, improved, unchanged or deteriorated, per paraplegic patient.
 
-    ``not_paraplegic`` for grade E before the procedure. Worked out for whole columns at
-    once, which matters for a registry of a hundred thousand patients.
+    ``not_paraplegic`` for no paraplegia before the procedure. Worked out for whole
+    columns at once, which matters for a registry of a hundred thousand patients.
     """
-    rank = {grade: position for position, grade in enumerate(ASIA_ORDER)}
+    rank = {grade: position for position, grade in enumerate(asia_grades(codebook))}
     change = last.map(rank) - baseline.map(rank)
+    free = no_paraplegia_grade(codebook)
     outcome = np.select(
-        [baseline == "E", last == "E", change > 0, change == 0],
+        [baseline == free, last == free, change > 0, change == 0],
         ["not_paraplegic", "full_recovery", "improved", "unchanged"],
         default="deteriorated",
     )
     return pd.Series(outcome, index=baseline.index, dtype=object)
 
 
-def visit_months(visit: pd.Series) -> pd.Series:
+def visit_months(visit: pd.Series, codebook: dict) -> pd.Series:
     """Months after the procedure of each visit (each distinct name worked out once)."""
+    named = named_visit_months(codebook)
     codes, names = pd.factorize(visit)
-    return pd.Series(np.array([visit_month(name) for name in names], dtype=int)[codes], visit.index)
+    months = np.array([visit_month(name, named) for name in names], dtype=int)
+    return pd.Series(months[codes], visit.index)
 
 
-def table3_values(visits: pd.DataFrame) -> pd.DataFrame:
-    """Scores per patient at each Table 3 column; ``gt12`` is the last visit after month 12."""
-    months = visit_months(visits["visit"])
-    fixed = visits[visits["visit"].isin(TABLE3_COLUMNS)]
-    wide = fixed.pivot(index="patient_id", columns="visit", values=list(SCORES))
+def table3_values(visits: pd.DataFrame, codebook: dict) -> pd.DataFrame:
+    """Scores per patient at each Table 3 column; the last one is the last visit after
+    the codebook's ``late_after_months``."""
+    followed, times = scores(codebook), table3_columns(codebook)
+    late_after = int(codebook["definitions"]["late_after_months"])
+    months = visit_months(visits["visit"], codebook)
+    fixed = visits[visits["visit"].isin(times)]
+    wide = fixed.pivot(index="patient_id", columns="visit", values=followed)
     wide.columns = [f"{score}_{visit}" for score, visit in wide.columns]
-    late = visits[months > 12].assign(month=months[months > 12])
+    late = visits[months > late_after].assign(month=months[months > late_after])
     last_late = late.sort_values("month").groupby("patient_id").tail(1).set_index("patient_id")
-    for score in SCORES:
-        wide[f"{score}_gt12"] = last_late[score]
-    columns = [f"{s}_{c}" for s in SCORES for c in TABLE3_COLUMNS]
+    for score in followed:
+        wide[f"{score}_{times[-1]}"] = last_late[score]
+    columns = [f"{s}_{c}" for s in followed for c in times]
     return wide.reindex(columns=columns)
 
 
-def last_vas(visits: pd.DataFrame) -> pd.Series:
+def last_vas(visits: pd.DataFrame, codebook: dict) -> pd.Series:
     """Each patient's VAS at the last visit after discharge that has one."""
-    after = visits[(visits["visit"] != "preop") & visits["vas"].notna()]
+    named = codebook["definitions"]["visits"]
+    after = visits[(visits["visit"] != named["baseline"]) & visits["vas"].notna()]
     after = after.assign(
-        month=visit_months(after["visit"]), order=(after["visit"] != "discharge").astype(int)
+        month=visit_months(after["visit"], codebook),
+        order=(after["visit"] != named["discharge"]).astype(int),
     )
     return after.sort_values(["month", "order"]).groupby("patient_id")["vas"].last()
 
 
-def patient_frame(tables: dict[str, pd.DataFrame], definitions: dict[str, Any]) -> pd.DataFrame:
+def patient_frame(tables: dict[str, pd.DataFrame], codebook: dict[str, Any]) -> pd.DataFrame:
     """One row per included patient with every variable the paper reports.
 
     Parameters
     ----------
     tables : dict of DataFrame
         The typed cohort tables (see :func:`manuscript_engine.data.cohort.read_cohort`).
-    definitions : dict
-        The codebook's ``definitions`` section.
+    codebook : dict
+        The codebook: its ``definitions`` and its vocabulary (grades, visits, arms).
     """
+    definitions = codebook["definitions"]
+    arm_column = codebook["arms"]["column"]
     enrollment = tables["enrollment"].set_index("patient_id")
     included = enrollment[enrollment["included"]]
     frame = (
-        included[["arm"]]
+        included[[arm_column]]
         .join(tables["baseline"].set_index("patient_id"))
         .join(tables["procedure"].set_index("patient_id"))
         .join(tables["followup"].set_index("patient_id"))
     )
+    groups = asia_groups(codebook)
     frame["outcome"] = frame["technical_success"]
     frame["cement_given"] = frame["cement_ml"].notna()
     frame["leakage"] = np.where(frame["outcome"], frame["leakage_site"] != "none", None)
     frame["stable"] = ~frame["new_fracture"]
-    frame["asia_baseline_group"] = frame["asia_baseline"].map(ASIA_GROUPS)
-    frame["asia_last_group"] = frame["asia_last"].map(ASIA_GROUPS)
-    frame["paraplegic_baseline"] = frame["asia_baseline"] != "E"
-    frame["paraplegia_outcome"] = paraplegia_outcomes(frame["asia_baseline"], frame["asia_last"])
+    frame["asia_baseline_group"] = frame["asia_baseline"].map(groups)
+    frame["asia_last_group"] = frame["asia_last"].map(groups)
+    frame["paraplegic_baseline"] = frame["asia_baseline"] != no_paraplegia_grade(codebook)
+    frame["paraplegia_outcome"] = paraplegia_outcomes(
+        frame["asia_baseline"], frame["asia_last"], codebook
+    )
     frame["paraplegia_recovered"] = frame["paraplegia_outcome"].isin(["full_recovery", "improved"])
 
     visits = tables["visits"]
-    discharge = visits[visits["visit"] == "discharge"].set_index("patient_id")["vas"]
-    frame["vas_discharge"] = discharge
-    frame["vas_final"] = last_vas(visits)
+    at_discharge = visits["visit"] == definitions["visits"]["discharge"]
+    frame["vas_discharge"] = visits[at_discharge].set_index("patient_id")["vas"]
+    frame["vas_final"] = last_vas(visits, codebook)
     relief = set(definitions["pain_relief"]["categories"])
     for moment in ("discharge", "final"):
         frame[f"pain_{moment}"] = pain_categories(frame[f"vas_{moment}"], definitions)
         frame[f"relief_{moment}"] = frame[f"pain_{moment}"].map(
             {c: c in relief for c in definitions["pain_category"]["categories"]}
         )
-    frame["pain_course"] = frame["pain_final"].map(
-        {"excellent": "relief", "good": "relief", "fair": "unchanged", "poor": "deteriorated"}
-    )
-    return frame.join(table3_values(visits))
+    frame["pain_course"] = frame["pain_final"].map(definitions["pain_course"]["categories"])
+    return frame.join(table3_values(visits, codebook))

@@ -16,9 +16,14 @@ import pandas as pd
 
 from manuscript_engine.core.atomic_files import atomic_output
 from manuscript_engine.core.registry import Number
+from manuscript_engine.data.vocabulary import (
+    category_range,
+    category_source,
+    column_spec,
+    plain_number,
+    study_arms,
+)
 
-ARM_COLOURS = {"PVP+ITR": "#0072B2", "PVP": "#E69F00"}
-ARM_ORDER = ["PVP+ITR", "PVP"]
 WIDTH = 3.5  # inches, a journal's single column
 # pyplot keeps global state; figure jobs run as threads of one process, so draw one at a time.
 PYPLOT_LOCK = threading.Lock()
@@ -36,14 +41,20 @@ STYLE = {
     "svg.fonttype": "path",
     "path.simplify": False,
 }
-TIME_LABELS = {
-    "preop": "Pre",
-    "m01": "1 mo",
-    "m03": "3 mo",
-    "m06": "6 mo",
-    "m12": "1 y",
-    "gt12": ">1 y",
+HEAT_MAPS = ["Blues", "Oranges", "Greens", "Purples"]
+"""Colour scale of each arm's heat map, in the arms' order (matching their colours)."""
+SHADES = [1.0, 0.7, 0.45, 0.2, 0.1]
+"""Opacity of each pain category's bar, best category first."""
+EXCLUDED_AS = {"no_followup_mri": "without follow-up MRI", "lost_to_followup": "lost to follow-up"}
+"""How the alt text words each exclusion reason (others: 'excluded for <label>')."""
+SITE_LABELS = {
+    "disc": "Disc",
+    "puncture_path": "Puncture\npath",
+    "paravertebral": "Para-\nvertebral",
+    "spinal_canal": "Spinal\ncanal",
 }
+"""Shorter axis labels for leakage sites (others: the codebook's label)."""
+COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
 
 
 @dataclass(frozen=True)
@@ -71,8 +82,12 @@ def save_figure(figure, svg: Path, png: Path) -> None:
 
 
 # --------------------------------------------------------------------------- flow
-def figure_patient_flow(flow: pd.DataFrame):
+def figure_patient_flow(flow: pd.DataFrame, codebook: dict):
     """Boxes and arrows from enrolment to analysis, per arm, drawn from the flow table."""
+    from vertebroplasty.patient_flow import exclusion_reasons
+
+    arms = study_arms(codebook)
+    reasons = exclusion_reasons(codebook)
     plt = _pyplot()
     n = flow.set_index(["stage", "arm"])["n"]
     fig, ax = plt.subplots(figsize=(WIDTH, 2.6))
@@ -84,16 +99,22 @@ def figure_patient_flow(flow: pd.DataFrame):
     ax.text(
         0.5, 0.92, f"Consecutive patients enrolled\nn = {total}", ha="center", va="center", bbox=box
     )
-    for x, arm in zip((0.25, 0.75), ARM_ORDER, strict=True):
-        colour = ARM_COLOURS[arm]
-        arm_box = box | {"edgecolor": colour, "linewidth": 1.2}
+    for position, group in enumerate(arms):
+        x, arm = (position + 0.5) / len(arms), group.code
+        arm_box = box | {"edgecolor": group.colour, "linewidth": 1.2}
         ax.annotate(
             "", xy=(x, 0.70), xytext=(0.5, 0.85), arrowprops={"arrowstyle": "->", "color": "0.3"}
         )
-        ax.text(x, 0.64, f"{arm}\nn = {n['enrolled', arm]}", ha="center", va="center", bbox=arm_box)
-        excluded = (
-            f"Excluded:\nno follow-up MRI, n = {n['excluded_no_followup_mri', arm]}\n"
-            f"lost to follow-up, n = {n['excluded_lost_to_followup', arm]}"
+        ax.text(
+            x,
+            0.64,
+            f"{group.label}\nn = {n['enrolled', arm]}",
+            ha="center",
+            va="center",
+            bbox=arm_box,
+        )
+        excluded = "Excluded:\n" + "\n".join(
+            f"{label}, n = {n[f'excluded_{reason}', arm]}" for reason, label in reasons.items()
         )
         ax.text(x, 0.38, excluded, ha="center", va="center", bbox=box, fontsize=6)
         ax.annotate(
@@ -102,16 +123,20 @@ def figure_patient_flow(flow: pd.DataFrame):
         ax.text(
             x, 0.10, f"Analysed\nn = {n['included', arm]}", ha="center", va="center", bbox=arm_box
         )
-    included = {arm: int(n["included", arm]) for arm in ARM_ORDER}
+
+    def excluded_as(arm: str) -> str:
+        return " and ".join(
+            f"{n[f'excluded_{reason}', arm]} " + EXCLUDED_AS.get(reason, f"excluded for {label}")
+            for reason, label in reasons.items()
+        )
+
     text = FigureText(
         "Flow of patients through the study.",
         f"Flow diagram: {total} patients enrolled; "
         + "; ".join(
-            f"{arm}: {n['enrolled', arm]} enrolled, "
-            f"{n['excluded_no_followup_mri', arm]} without follow-up MRI and "
-            f"{n['excluded_lost_to_followup', arm]} lost to follow-up excluded, "
-            f"{included[arm]} analysed"
-            for arm in ARM_ORDER
+            f"{arm.label}: {n['enrolled', arm.code]} enrolled, {excluded_as(arm.code)} "
+            f"excluded, {int(n['included', arm.code])} analysed"
+            for arm in arms
         )
         + ".",
     )
@@ -119,14 +144,25 @@ def figure_patient_flow(flow: pd.DataFrame):
 
 
 # --------------------------------------------------------------------------- scores
-def figure_scores(scores: pd.DataFrame):
-    """Mean ± SD of VAS, ODI and KPS at each time point, one panel per score, n below."""
+def figure_scores(scores: pd.DataFrame, codebook: dict):
+    """Mean ± SD of each score at each time point, one panel per score, n below."""
+    from vertebroplasty.derived import scores as followed
+    from vertebroplasty.derived import table3_columns
+
+    arms = study_arms(codebook)
     plt = _pyplot()
-    names = {"vas": "VAS (0–10)", "odi": "ODI (0–100)", "kps": "KPS (0–100)"}
-    times = list(TIME_LABELS)
-    fig, axes = plt.subplots(3, 1, figsize=(WIDTH, 5.6), sharex=True)
+    specs = {score: column_spec(codebook, score) for score in followed(codebook)}
+    names = {
+        score: f"{spec.get('label', score)} ({plain_number(spec['min'])}–"
+        f"{plain_number(spec['max'])})"
+        for score, spec in specs.items()
+    }
+    times = table3_columns(codebook)
+    short = {time: codebook["definitions"]["table3_columns"][time]["short"] for time in times}
+    fig, axes = plt.subplots(len(names), 1, figsize=(WIDTH, 5.6), sharex=True)
     for ax, (score, label) in zip(axes, names.items(), strict=True):
-        for offset, arm in zip((-0.08, 0.08), ARM_ORDER, strict=True):
+        for offset, group in zip(_offsets(len(arms), 0.16), arms, strict=True):
+            arm = group.code
             rows = scores[(scores["score"] == score) & (scores["arm"] == arm)].set_index("time")
             rows = rows.loc[times]
             x = [i + offset for i in range(len(times))]
@@ -134,54 +170,72 @@ def figure_scores(scores: pd.DataFrame):
                 x,
                 rows["mean"],
                 yerr=rows["sd"],
-                color=ARM_COLOURS[arm],
+                color=group.colour,
                 marker="o",
                 markersize=3,
                 linewidth=1,
                 capsize=2,
-                label=arm,
+                label=group.label,
             )
         ax.set_ylabel(label)
     axes[0].legend(frameon=False, loc="upper right")
     ticks = []
+    first = next(iter(names))
     for time in times:
-        n = scores[(scores["score"] == "vas") & (scores["time"] == time)].set_index("arm")["n"]
-        ticks.append(f"{TIME_LABELS[time]}\n{n['PVP+ITR']} / {n['PVP']}")
+        n = scores[(scores["score"] == first) & (scores["time"] == time)].set_index("arm")["n"]
+        ticks.append(f"{short[time]}\n" + " / ".join(str(n[code]) for code in arms.codes))
     axes[-1].set_xticks(range(len(times)), ticks)
-    axes[-1].set_xlabel("Time point (n assessed: PVP+ITR / PVP)")
+    axes[-1].set_xlabel(f"Time point (n assessed: {' / '.join(arms.labels)})")
     fig.tight_layout()
-    end = scores[scores["time"] == "gt12"].set_index(["score", "arm"])
+    end = scores[scores["time"] == times[-1]].set_index(["score", "arm"])
+    shown = [specs[score].get("label", score) for score in names]
+
+    def means(score: str) -> list[str]:
+        return [f"{end.loc[(score, code), 'mean']:.2f}" for code in arms.codes]
+
+    first_means = means(first)
+    later = "; ".join(
+        f"mean {label} {' and '.join(means(score))}"
+        for score, label in zip(list(names)[1:], shown[1:], strict=True)
+    )
+    late_after = int(codebook["definitions"]["late_after_months"])
+    when = "After more than a year" if late_after == 12 else f"After month {late_after}"
     text = FigureText(
-        "VAS, ODI and KPS before treatment and during follow-up (mean ± SD), by treatment. "
+        f"{', '.join(shown[:-1])} and {shown[-1]} before treatment and during follow-up "
+        "(mean ± SD), by treatment. "
         "The numbers under each time point are the patients assessed in each arm.",
-        "Three line charts of mean score with SD bars over six time points. After more than "
-        f"a year, mean VAS was {end.loc[('vas', 'PVP+ITR'), 'mean']:.2f} with PVP+ITR and "
-        f"{end.loc[('vas', 'PVP'), 'mean']:.2f} with PVP; mean ODI "
-        f"{end.loc[('odi', 'PVP+ITR'), 'mean']:.2f} and {end.loc[('odi', 'PVP'), 'mean']:.2f}; "
-        f"mean KPS {end.loc[('kps', 'PVP+ITR'), 'mean']:.2f} and "
-        f"{end.loc[('kps', 'PVP'), 'mean']:.2f}.",
+        f"{COUNT_WORDS[len(names)].capitalize()} line charts of mean score with SD bars over "
+        f"{COUNT_WORDS[len(times)]} time points. {when}, mean {shown[0]} was "
+        + " and ".join(
+            f"{value} with {label}" for value, label in zip(first_means, arms.labels, strict=True)
+        )
+        + (f"; {later}" if later else "")
+        + ".",
     )
     return fig, text
 
 
 # --------------------------------------------------------------------------- pain relief
-def figure_pain_relief(pain: pd.DataFrame):
+def figure_pain_relief(pain: pd.DataFrame, codebook: dict):
     """Stacked bars of pain relief categories at discharge and last visit, per arm."""
+    arms = study_arms(codebook)
     plt = _pyplot()
-    categories = ["excellent", "good", "fair", "poor"]
-    shades = {"excellent": 1.0, "good": 0.7, "fair": 0.45, "poor": 0.2}
+    categories = list(codebook["definitions"]["pain_category"]["categories"])
+    shades = dict(zip(categories, SHADES, strict=False))
+    relieving = list(codebook["definitions"]["pain_relief"]["categories"])
     fig, ax = plt.subplots(figsize=(WIDTH, 2.4))
-    bars, labels = [], []
+    bars, labels, colours = [], [], []
     for moment, title in (("pain_discharge", "Discharge"), ("pain_final", "Last visit")):
-        for arm in ARM_ORDER:
+        for group in arms:
+            arm = group.code
             rows = pain[(pain["variable"] == moment) & (pain["arm"] == arm)].set_index("category")
             total = rows["n"].sum()
             bars.append({c: 100 * rows.loc[c, "n"] / total for c in categories})
-            labels.append(f"{title}\n{arm}")
+            labels.append(f"{title}\n{group.label}")
+            colours.append(group.colour)
     left = [0.0] * len(bars)
     for category in categories:
         widths = [b[category] for b in bars]
-        colours = [ARM_COLOURS[label.split("\n")[1]] for label in labels]
         ax.barh(
             range(len(bars)),
             widths,
@@ -195,33 +249,40 @@ def figure_pain_relief(pain: pd.DataFrame):
         left = [lft + w for lft, w in zip(left, widths, strict=True)]
     ax.set_yticks(range(len(bars)), labels)
     ax.invert_yaxis()
-    ax.set_xlabel("Patients (%): excellent, good, fair, poor from left to right")
+    ax.set_xlabel(f"Patients (%): {', '.join(categories)} from left to right")
     ax.set_xlim(0, 100)
     fig.tight_layout()
     final = pain[pain["variable"] == "pain_final"]
     relief = {
-        arm: final[(final["arm"] == arm) & final["category"].isin(["excellent", "good"])]["n"].sum()
-        for arm in ARM_ORDER
+        arm: final[(final["arm"] == arm) & final["category"].isin(relieving)]["n"].sum()
+        for arm in arms.codes
     }
-    totals = {arm: final[final["arm"] == arm]["n"].sum() for arm in ARM_ORDER}
+    totals = {arm: final[final["arm"] == arm]["n"].sum() for arm in arms.codes}
+    scale = category_source(codebook, "pain_category").upper()
+    ranges = ", ".join(f"{c} {category_range(codebook, 'pain_category', c)}" for c in categories)
     text = FigureText(
-        "Pain relief categories at discharge and at the last visit, by treatment "
-        "(VAS: excellent 0–2, good 2.5–4.5, fair 5–6.5, poor 7–10).",
+        f"Pain relief categories at discharge and at the last visit, by treatment "
+        f"({scale}: {ranges}).",
         "Stacked horizontal bars of the share of patients in each pain category. At the last "
         + "visit, "
-        + " and ".join(f"{relief[a]} of {totals[a]} {a} patients" for a in ARM_ORDER)
-        + " had excellent or good relief.",
+        + " and ".join(f"{relief[a.code]} of {totals[a.code]} {a.label} patients" for a in arms)
+        + f" had {' or '.join(relieving)} relief.",
     )
     return fig, text
 
 
 # --------------------------------------------------------------------------- ASIA shifts
-def figure_asia_shift(transitions: pd.DataFrame):
+def figure_asia_shift(transitions: pd.DataFrame, codebook: dict):
     """ASIA grade before against after, one heat map per arm, counts in the cells."""
+    from vertebroplasty.derived import asia_grades, no_paraplegia_grade
+
+    arms = study_arms(codebook)
     plt = _pyplot()
-    grades = ["A", "B", "C", "D", "E"]
-    fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.0))
-    for ax, arm in zip(axes, ARM_ORDER, strict=True):
+    grades = asia_grades(codebook)
+    free = no_paraplegia_grade(codebook)
+    fig, axes = plt.subplots(1, len(arms), figsize=(WIDTH, 2.0))
+    for index, (ax, group) in enumerate(zip(axes, arms, strict=True)):
+        arm = group.code
         grid = (
             transitions[transitions["arm"] == arm]
             .pivot(index="before", columns="after", values="n")
@@ -229,12 +290,12 @@ def figure_asia_shift(transitions: pd.DataFrame):
         )
         ax.imshow(
             grid.to_numpy(),
-            cmap="Blues" if arm == "PVP+ITR" else "Oranges",
+            cmap=HEAT_MAPS[index],
             vmin=0,
             vmax=max(1, grid.to_numpy().max()),
         )
-        for i in range(5):
-            for j in range(5):
+        for i in range(len(grades)):
+            for j in range(len(grades)):
                 value = int(grid.iloc[i, j])
                 if value:
                     ax.text(
@@ -246,43 +307,48 @@ def figure_asia_shift(transitions: pd.DataFrame):
                         fontsize=6,
                         color="white" if value > grid.to_numpy().max() / 2 else "black",
                     )
-        ax.set_xticks(range(5), grades)
-        ax.set_yticks(range(5), grades)
+        ax.set_xticks(range(len(grades)), grades)
+        ax.set_yticks(range(len(grades)), grades)
         ax.set_xlabel("At last follow-up")
-        ax.set_title(arm, color=ARM_COLOURS[arm])
+        ax.set_title(group.label, color=group.colour)
     axes[0].set_ylabel("Before treatment")
     fig.tight_layout()
     moved = {
         arm: transitions[
             (transitions["arm"] == arm)
-            & (transitions["before"] != "E")
-            & (transitions["after"] == "E")
+            & (transitions["before"] != free)
+            & (transitions["after"] == free)
         ]["n"].sum()
-        for arm in ARM_ORDER
+        for arm in arms.codes
     }
+    paraplegic = [g for g in grades if g != free]
+    size = COUNT_WORDS.get(len(grades), str(len(grades)))
     text = FigureText(
         "ASIA impairment grade before treatment against grade at last follow-up. Cells on the "
         "diagonal are unchanged; right of it, improved; left of it, deteriorated.",
-        "Two five-by-five heat maps of patient counts by ASIA grade before and after. "
-        + " and ".join(f"{moved[a]} {a} patients" for a in ARM_ORDER)
-        + " moved from paraplegia (grades A–D) to grade E.",
+        f"{COUNT_WORDS[len(arms)].capitalize()} {size}-by-{size} heat maps of patient counts "
+        "by ASIA grade before and after. "
+        + " and ".join(f"{moved[a.code]} {a.label} patients" for a in arms)
+        + f" moved from paraplegia (grades {paraplegic[0]}–{paraplegic[-1]}) to grade {free}.",
     )
     return fig, text
 
 
 # --------------------------------------------------------------------------- leakage
-def figure_leakage(leakage: pd.DataFrame):
+def figure_leakage(leakage: pd.DataFrame, codebook: dict):
     """Grouped bars of leakage sites, per arm, as % of patients treated."""
+    from vertebroplasty.secondary_tables import leakage_sites
+
+    arms = study_arms(codebook)
     plt = _pyplot()
     sites = {
-        "disc": "Disc",
-        "puncture_path": "Puncture\npath",
-        "paravertebral": "Para-\nvertebral",
-        "venous": "Veins",
-        "spinal_canal": "Spinal\ncanal",
+        site: SITE_LABELS.get(site, label)
+        for site, label in leakage_sites(codebook).items()
+        if site != "none"
     }
     fig, ax = plt.subplots(figsize=(WIDTH, 2.0))
-    for offset, arm in zip((-0.2, 0.2), ARM_ORDER, strict=True):
+    for offset, group in zip(_offsets(len(arms), 0.4), arms, strict=True):
+        arm = group.code
         rows = leakage[leakage["arm"] == arm].set_index("category")
         total = rows["n"].sum()
         heights = [100 * rows.loc[s, "n"] / total for s in sites]
@@ -290,8 +356,8 @@ def figure_leakage(leakage: pd.DataFrame):
             [i + offset for i in range(len(sites))],
             heights,
             width=0.4,
-            color=ARM_COLOURS[arm],
-            label=arm,
+            color=group.colour,
+            label=group.label,
         )
     ax.set_xticks(range(len(sites)), list(sites.values()))
     ax.set_ylabel("Patients treated (%)")
@@ -302,19 +368,28 @@ def figure_leakage(leakage: pd.DataFrame):
         "Sites of cement leakage, by treatment (percentage of patients treated).",
         "Grouped bar chart of cement leakage sites. "
         + "; ".join(
-            f"{arm}: "
+            f"{arm.label}: "
             + ", ".join(
-                f"{sites[s].replace(chr(10), ' ').replace('- ', '')} {counts[arm, s]}"
+                f"{sites[s].replace(chr(10), ' ').replace('- ', '')} {counts[arm.code, s]}"
                 for s in sites
             )
-            for arm in ARM_ORDER
+            for arm in arms
         )
         + ".",
     )
     return fig, text
 
 
-def make_figure(name: str, table: Path, svg: Path, png: Path, numbers: Path) -> None:
+def _offsets(count: int, spread: float) -> list[float]:
+    """Horizontal offsets of ``count`` arms around a tick (two arms: ±spread/2)."""
+    if count == 1:
+        return [0.0]
+    return [-spread / 2 + spread * i / (count - 1) for i in range(count)]
+
+
+def make_figure(
+    name: str, table: Path, svg: Path, png: Path, numbers: Path, *, codebook: dict
+) -> None:
     """Draw figure ``name`` from its table CSV; write SVG, PNG and its caption and alt text."""
     from manuscript_engine.core.registry import NumbersRegistry
 
@@ -325,7 +400,7 @@ def make_figure(name: str, table: Path, svg: Path, png: Path, numbers: Path) -> 
     draw = load_step(FIGURES[name]["draw"])
     with PYPLOT_LOCK:
         plt = _pyplot()
-        figure, text = draw(data)
+        figure, text = draw(data, codebook)
         save_figure(figure, Path(svg), Path(png))
         plt.close(figure)
     source = f"figure {name}"

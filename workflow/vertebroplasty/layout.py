@@ -14,6 +14,9 @@ STEPS = {
 }
 """The study's own steps, by the engine rule that runs each."""
 
+CROSS_TABLE_RULES = "vertebroplasty.cross_table_rules:check_across_tables"
+"""Validation rules that join the study's tables (run once every cell is valid)."""
+
 TABLES = {
     "table_baseline": "vertebroplasty.table_baseline:table_baseline",
     "table_outcomes": "vertebroplasty.table_outcomes:table_outcomes",

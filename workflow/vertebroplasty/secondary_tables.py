@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from manuscript_engine.core.formatting import format_percent
-from manuscript_engine.data.cohort import ARMS
+from manuscript_engine.data.vocabulary import category_range, category_source, study_arms
 from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
@@ -16,50 +16,66 @@ from manuscript_engine.stats.tables import (
     summarise_binary,
     summarise_categories,
 )
-from vertebroplasty.derived import ASIA_GROUPS, ASIA_ORDER
+from vertebroplasty.derived import asia_grades, asia_groups, no_paraplegia_grade
 
-LEAKAGE_SITES = {
-    "disc": "Intervertebral disc",
-    "puncture_path": "Puncture path",
-    "paravertebral": "Paravertebral space",
-    "venous": "Veins",
-    "spinal_canal": "Spinal canal",
-    "none": "No leakage",
-}
-PAIN_CATEGORIES = {
-    "excellent": "Excellent (VAS 0–2)",
-    "good": "Good (VAS 2.5–4.5)",
-    "fair": "Fair (VAS 5–6.5)",
-    "poor": "Poor (VAS 7–10)",
-}
-COURSE = {
+COURSE_LABELS = {
     "relief": "Relief at last visit",
-    "unchanged": "Unchanged (fair)",
-    "deteriorated": "Deteriorated (poor)",
-}
-PARAPLEGIA = {
-    "full_recovery": "Full recovery (to grade E)",
-    "improved": "Improved, not to E",
     "unchanged": "Unchanged",
     "deteriorated": "Deteriorated",
 }
-GRADES = list(ASIA_ORDER)
+PARAPLEGIA_LABELS = {
+    "full_recovery": "Full recovery (to grade {free})",
+    "improved": "Improved, not to {free}",
+    "unchanged": "Unchanged",
+    "deteriorated": "Deteriorated",
+}
+
+
+def leakage_sites(codebook: dict) -> dict[str, str]:
+    """Each leakage site and its label, in the codebook's order with 'none' last."""
+    spec = codebook["tables"]["procedure"]["columns"]["leakage_site"]
+    labels = spec.get("labels", {})
+    sites = [site for site in spec["values"] if site != "none"] + ["none"]
+    return {site: labels.get(site, site) for site in sites}
+
+
+def pain_categories(codebook: dict) -> dict[str, str]:
+    """Each pain category and its label with its range: ``Excellent (VAS 0–2)``."""
+    scale = category_source(codebook, "pain_category").upper()
+    return {
+        name: f"{name.capitalize()} ({scale} {category_range(codebook, 'pain_category', name)})"
+        for name in codebook["definitions"]["pain_category"]["categories"]
+    }
+
+
+def course_labels(codebook: dict) -> dict[str, str]:
+    """The pain courses; unchanged and deteriorated name the categories they come from."""
+    course = codebook["definitions"]["pain_course"]["categories"]
+    labels = {}
+    for name, label in COURSE_LABELS.items():
+        sources = [category for category, target in course.items() if target == name]
+        labels[name] = label if name == "relief" else f"{label} ({', '.join(sources)})"
+    return labels
 
 
 def _outcome(patients: pd.DataFrame) -> pd.DataFrame:
     return patients[patients["outcome"]]
 
 
-def _header(frame: pd.DataFrame, first: str) -> list[str]:
-    n = {arm: len(rows) for arm, rows in arm_rows(frame).items()}
-    return [first, f"PVP+ITR (n = {n['PVP+ITR']})", f"PVP (n = {n['PVP']})", "P"]
+def _header(frame: pd.DataFrame, arms, first: str) -> list[str]:
+    n = {code: len(rows) for code, rows in arm_rows(frame, arms).items()}
+    return [first, *(f"{arm.label} (n = {n[arm.code]})" for arm in arms), "P"]
 
 
-def _category_rows(summary: dict, labels: dict) -> list[list[str]]:
+def _category_rows(summary: dict, labels: dict, arms) -> list[list[str]]:
     return [
-        [f"  {label}", summary["cells"][c]["PVP+ITR"], summary["cells"][c]["PVP"], ""]
+        [f"  {label}", *(summary["cells"][c][code] for code in arms.codes), ""]
         for c, label in labels.items()
     ]
+
+
+def _blank(arms) -> list[str]:
+    return ["" for _ in arms]
 
 
 def _tidy(summary: dict, variable: str) -> list[dict]:
@@ -81,28 +97,29 @@ def _tidy(summary: dict, variable: str) -> list[dict]:
 def table_leakage_sites(
     patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
 ) -> TableResult:
-    book = NumberBook("table_leakage_sites (outcome population)")
+    arms = study_arms(codebook)
+    book = NumberBook("table_leakage_sites (outcome population)", arms)
     frame = _outcome(patients)
     s = summarise_categories(
         book,
         "leakage.site",
         frame,
         "leakage_site",
-        list(LEAKAGE_SITES),
+        list(sites := leakage_sites(codebook)),
         settings,
         decimals["percent"],
     )
     marks = TestMarks()
     marks(s["p"], s["test"])
     markdown = markdown_table(
-        _header(frame, "Site of cement leakage, n (%)"),
+        _header(frame, arms, "Site of cement leakage, n (%)"),
         [
             [
                 "Any site, n (%)",
-                *[_any_site(s, arm, decimals["percent"]) for arm in ARMS],
+                *[_any_site(s, code, decimals["percent"]) for code in arms.codes],
                 marks(s["p"], s["test"]),
             ],
-            *_category_rows(s, LEAKAGE_SITES),
+            *_category_rows(s, sites, arms),
         ],
         "Sites of cement leakage, by treatment.",
         "tbl:leakage",
@@ -124,7 +141,8 @@ def _any_site(summary: dict, arm: str, decimals: int) -> str:
 def table_pain_relief(
     patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
 ) -> TableResult:
-    book = NumberBook("table_pain_relief (outcome population)")
+    arms = study_arms(codebook)
+    book = NumberBook("table_pain_relief (outcome population)", arms)
     frame = _outcome(patients)
     rows, tidy, marks = [], [], TestMarks()
     for moment, label in (("discharge", "At discharge"), ("final", "At last follow-up")):
@@ -133,15 +151,15 @@ def table_pain_relief(
             f"pain_category.{moment}",
             frame,
             f"pain_{moment}",
-            list(PAIN_CATEGORIES),
+            list(categories := pain_categories(codebook)),
             settings,
             decimals["percent"],
         )
-        rows.append([label, "", "", marks(s["p"], s["test"])])
-        rows += _category_rows(s, PAIN_CATEGORIES)
+        rows.append([label, *_blank(arms), marks(s["p"], s["test"])])
+        rows += _category_rows(s, categories, arms)
         tidy += _tidy(s, f"pain_{moment}")
     markdown = markdown_table(
-        _header(frame, "Pain relief category, n (%)"),
+        _header(frame, arms, "Pain relief category, n (%)"),
         rows,
         "Pain relief categories at discharge and at the last visit.",
         "tbl:pain-categories",
@@ -153,7 +171,8 @@ def table_pain_relief(
 def table_pain_course(
     patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
 ) -> TableResult:
-    book = NumberBook("table_pain_course (outcome population)")
+    arms = study_arms(codebook)
+    book = NumberBook("table_pain_course (outcome population)", arms)
     frame = _outcome(patients)
     rows, tidy = [], []
     for relieved, label, key in (
@@ -166,22 +185,21 @@ def table_pain_course(
             f"pain_course.{key}",
             subset,
             "pain_course",
-            list(COURSE),
+            list(courses := course_labels(codebook)),
             settings,
             decimals["percent"],
             compare=False,
         )
-        totals = [book.text(f"pain_course.{key}.total.{a}.n") for a in ARMS.values()]
+        totals = [book.text(f"pain_course.{key}.total.{a}.n") for a in arms.keys]
         rows.append([f"{label}, n", *totals, ""])
-        rows += _category_rows(s, COURSE)
+        rows += _category_rows(s, courses, arms)
         tidy += _tidy(s, key)
     markdown = markdown_table(
-        _header(frame, "Course of pain from discharge to last visit, n (%)"),
+        _header(frame, arms, "Course of pain from discharge to last visit, n (%)"),
         rows,
         "Course of pain from discharge to the last visit, by pain relief at discharge.",
         "tbl:pain-course",
-        "Percentages of the patients in each discharge group. Unchanged: fair result (VAS "
-        "5–6.5) at the last visit; deteriorated: poor result (VAS 7–10), as the codebook defines.",
+        "Percentages of the patients in each discharge group. " + _course_note(codebook),
     )
     return TableResult("table_pain_course", pd.DataFrame(tidy), markdown, book.numbers)
 
@@ -189,7 +207,9 @@ def table_pain_course(
 def table_asia_grades(
     patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
 ) -> TableResult:
-    book = NumberBook("table_asia_grades (outcome population)")
+    arms = study_arms(codebook)
+    book = NumberBook("table_asia_grades (outcome population)", arms)
+    grades = asia_grades(codebook)
     frame = _outcome(patients)
     rows, tidy, marks = [], [], TestMarks()
     for moment, column, label in (
@@ -197,26 +217,26 @@ def table_asia_grades(
         ("last", "asia_last", "At last follow-up"),
     ):
         s = summarise_categories(
-            book, f"asia.{moment}", frame, column, GRADES, settings, decimals["percent"]
+            book, f"asia.{moment}", frame, column, grades, settings, decimals["percent"]
         )
-        rows.append([label, "", "", marks(s["p"], s["test"])])
-        rows += _category_rows(s, {g: f"Grade {g}" for g in GRADES})
-        groups_by_arm = arm_values(frame, f"{column}_group")
-        for group in dict.fromkeys(ASIA_GROUPS.values()):  # A, B-D, E
+        rows.append([label, *_blank(arms), marks(s["p"], s["test"])])
+        rows += _category_rows(s, {g: f"Grade {g}" for g in grades}, arms)
+        groups_by_arm = arm_values(frame, f"{column}_group", arms)
+        for group in dict.fromkeys(asia_groups(codebook).values()):  # A, B-D, E
             key = group.lower().replace("-", "_")
             for arm, arm_groups in groups_by_arm.items():
                 book.count(
-                    f"asia.{moment}.group_{key}.{ARMS[arm]}.n",
+                    f"asia.{moment}.group_{key}.{arms.key_of(arm)}.n",
                     int((arm_groups == group).sum()),
                     len(arm_groups),
                 )
         tidy += _tidy(s, column)
     markdown = markdown_table(
-        _header(frame, "ASIA impairment grade, n (%)"),
+        _header(frame, arms, "ASIA impairment grade, n (%)"),
         rows,
         "ASIA impairment grade before treatment and at last follow-up.",
         "tbl:asia",
-        "Grade A: complete paraplegia; B–D: incomplete; E: none. " + marks.footnote(),
+        _grades_note(codebook) + " " + marks.footnote(),
     )
     return TableResult("table_asia_grades", pd.DataFrame(tidy), markdown, book.numbers)
 
@@ -224,7 +244,8 @@ def table_asia_grades(
 def table_paraplegia(
     patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
 ) -> TableResult:
-    book = NumberBook("table_paraplegia (outcome population, ASIA A–D before treatment)")
+    arms = study_arms(codebook)
+    book = NumberBook("table_paraplegia (outcome population, ASIA A–D before treatment)", arms)
     frame = _outcome(patients)
     paraplegic = frame[frame["paraplegic_baseline"]]
     s = summarise_categories(
@@ -232,7 +253,7 @@ def table_paraplegia(
         "paraplegia",
         paraplegic,
         "paraplegia_outcome",
-        list(PARAPLEGIA),
+        list(PARAPLEGIA_LABELS),
         settings,
         decimals["percent"],
         compare=False,
@@ -249,14 +270,17 @@ def table_paraplegia(
     rows = [
         [
             "Recovered (full or improved), n (%)",
-            recovered["cells"]["PVP+ITR"]["n_pct"],
-            recovered["cells"]["PVP"]["n_pct"],
+            *(recovered["cells"][code]["n_pct"] for code in arms.codes),
             marks(recovered["p"], recovered["test"]),
         ],
-        *_category_rows(s, PARAPLEGIA),
+        *_category_rows(
+            s,
+            {k: v.format(free=no_paraplegia_grade(codebook)) for k, v in PARAPLEGIA_LABELS.items()},
+            arms,
+        ),
     ]
     markdown = markdown_table(
-        _header(paraplegic, "Paraplegia at last follow-up, n (%)"),
+        _header(paraplegic, arms, "Paraplegia at last follow-up, n (%)"),
         rows,
         "Course of paraplegia (ASIA A–D before treatment) to the last follow-up.",
         "tbl:paraplegia",
@@ -271,31 +295,60 @@ def table_asia_transitions(
     patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
 ) -> TableResult:
     """ASIA grade before treatment against grade at last follow-up (shift table), per arm."""
-    book = NumberBook("table_asia_transitions (outcome population)")
+    arms = study_arms(codebook)
+    book = NumberBook("table_asia_transitions (outcome population)", arms)
+    grades = asia_grades(codebook)
     frame = _outcome(patients)
     tidy, rows = [], []
-    for arm, rows_arm in arm_rows(frame).items():
-        for before in GRADES:
+    for arm, rows_arm in arm_rows(frame, arms).items():
+        for before in grades:
             cells = []
-            for after in GRADES:
+            for after in grades:
                 n = int(
                     ((rows_arm["asia_baseline"] == before) & (rows_arm["asia_last"] == after)).sum()
                 )
                 book.count(
-                    f"asia_transitions.{before.lower()}_to_{after.lower()}.{ARMS[arm]}.n",
+                    f"asia_transitions.{before.lower()}_to_{after.lower()}.{arms.key_of(arm)}.n",
                     n,
                     len(rows_arm),
                 )
                 tidy.append({"arm": arm, "before": before, "after": after, "n": n})
                 cells.append(str(n))
-            rows.append([arm, f"Grade {before}", *cells])
+            rows.append([arms.by_code(arm).label, f"Grade {before}", *cells])
     markdown = markdown_table(
-        ["Arm", "Before treatment", *[f"{g} at last follow-up" for g in GRADES]],
+        ["Arm", "Before treatment", *[f"{g} at last follow-up" for g in grades]],
         rows,
         "ASIA impairment grade before treatment against grade at last follow-up.",
         "tbl:asia-transitions",
         "Patients with a technically successful procedure. Cells on the diagonal are "
         "unchanged; to the right, improved; to the left, deteriorated.",
-        align="llrrrrr",
+        align="ll" + "r" * len(grades),
     )
     return TableResult("table_asia_transitions", pd.DataFrame(tidy), markdown, book.numbers)
+
+
+def _course_note(codebook: dict) -> str:
+    """What unchanged and deteriorated mean, with the categories' ranges from the codebook."""
+    course = codebook["definitions"]["pain_course"]["categories"]
+    scale = category_source(codebook, "pain_category").upper()
+    parts = [
+        f"{name}: {sources[0]} result "
+        f"({scale} {category_range(codebook, 'pain_category', sources[0])})"
+        for name in COURSE_LABELS
+        if len(sources := [c for c, target in course.items() if target == name]) == 1
+    ]
+    if not parts:
+        return "The course categories are as the codebook defines."
+    first = parts[0][0].upper() + parts[0][1:]
+    return "; ".join([f"{first} at the last visit", *parts[1:]]) + ", as the codebook defines."
+
+
+def _grades_note(codebook: dict) -> str:
+    """``Grade A: complete paraplegia; B–D: incomplete; E: none.`` from the codebook."""
+    parts = []
+    for kind, members in codebook["definitions"]["paraplegia"]["grades"].items():
+        members = [str(m) for m in members]
+        span = members[0] if len(members) == 1 else f"{members[0]}–{members[-1]}"
+        parts.append(f"{span}: {kind}")
+    parts[0] += " paraplegia"
+    return "Grade " + "; ".join(parts) + "."

@@ -29,18 +29,20 @@ def analysis_dataset(input, output, params, wildcards) -> None:
 
 def patient_flow(input, output, params, wildcards) -> None:
     from manuscript_engine.core.registry import NumbersRegistry
-    from manuscript_engine.data.cohort import read_table
+    from manuscript_engine.data.cohort import load_codebook, read_table
     from vertebroplasty.patient_flow import (
         patient_flow_markdown,
         patient_flow_numbers,
         summarise_patient_flow,
     )
 
-    flow = summarise_patient_flow(read_table(Path(input.enrollment)))
+    book = load_codebook(Path(input.codebook))
+    flow = summarise_patient_flow(read_table(Path(input.enrollment)), book)
     with atomic_output(output.table) as partial:
         flow.to_csv(partial, index=False, lineterminator="\n")
-    write_text_atomically(output.markdown, patient_flow_markdown(flow))
-    NumbersRegistry(patient_flow_numbers(flow, source=output.table)).to_json(output.numbers)
+    write_text_atomically(output.markdown, patient_flow_markdown(flow, book))
+    numbers = patient_flow_numbers(flow, source=output.table, codebook=book)
+    NumbersRegistry(numbers).to_json(output.numbers)
 
 
 def make_table(input, output, params, wildcards) -> None:
@@ -61,6 +63,7 @@ def make_table(input, output, params, wildcards) -> None:
 
 
 def make_figure(input, output, params, wildcards) -> None:
+    from manuscript_engine.data.cohort import load_codebook
     from vertebroplasty.figures import make_figure as draw
 
     draw(
@@ -69,4 +72,5 @@ def make_figure(input, output, params, wildcards) -> None:
         Path(output.svg),
         Path(output.png),
         Path(output.numbers),
+        codebook=load_codebook(Path(input.codebook)),
     )

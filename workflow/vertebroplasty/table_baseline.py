@@ -1,8 +1,8 @@
 """Table 1: baseline characteristics of all included patients, by arm.
 
-The categories shown are the codebook's, in its order (``data/codebook.yaml``), so a
-category added there appears here without a code change and every arm's counts add
-up to its n. The labels below name the known codes; a new code is shown as written.
+The arms, the categories and their labels are the codebook's, in its order
+(``data/codebook.yaml``), so a category added there appears here without a code change
+and every arm's counts add up to its n; a code without a label is shown as written.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from manuscript_engine.data.cohort import ARMS
+from manuscript_engine.data.vocabulary import study_arms
 from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
@@ -24,21 +24,6 @@ from manuscript_engine.stats.tables import (
     tidy_rows,
 )
 
-SEXES = {"M": "male", "F": "female"}
-TUMOURS = {
-    "lung": "Lung cancer",
-    "breast": "Breast cancer",
-    "colon": "Colon cancer",
-    "prostate": "Prostate cancer",
-    "thyroid": "Thyroid carcinoma",
-    "liver": "Liver cancer",
-    "renal": "Renal cancer",
-    "myeloma": "Multiple myeloma",
-    "gastric": "Gastric cancer",
-    "thymic": "Thymic carcinoma",
-    "pancreatic": "Pancreatic cancer",
-}
-
 
 def table_baseline(
     patients: pd.DataFrame,
@@ -49,11 +34,12 @@ def table_baseline(
 ) -> TableResult:
     """Age, sex, symptom duration, primary tumour, vertebrae treated and ASIA grade."""
     columns = codebook["tables"]["baseline"]["columns"]
-    book = NumberBook("table_baseline (all included patients)")
+    arms = study_arms(codebook)
+    book = NumberBook("table_baseline (all included patients)", arms)
     pct = decimals["percent"]
-    counts = {arm: int((patients["arm"] == arm).sum()) for arm in ("PVP+ITR", "PVP")}
-    book.count("baseline.n.pvp_itr", counts["PVP+ITR"])
-    book.count("baseline.n.pvp", counts["PVP"])
+    counts = {arm.code: int((patients[arms.column] == arm.code).sum()) for arm in arms}
+    for arm in arms:
+        book.count(f"baseline.n.{arm.key}", counts[arm.code])
     rows, tidy, marks = [], [], TestMarks()
 
     for column, label, unit in (
@@ -74,48 +60,46 @@ def table_baseline(
         rows.append(
             [
                 f"{label}, mean ± SD (range)",
-                f"{c['PVP+ITR']['mean_sd']} ({c['PVP+ITR']['range']})",
-                f"{c['PVP']['mean_sd']} ({c['PVP']['range']})",
+                *(f"{c[code]['mean_sd']} ({c[code]['range']})" for code in arms.codes),
                 marks(s["p"], s["test"]),
             ]
         )
         tidy += tidy_rows(s, variable=column, category="")
 
     sexes = codebook_categories(columns["sex"], patients["sex"])
+    sex_labels = columns["sex"].get("labels", {})
     sex = summarise_categories(book, "baseline.sex", patients, "sex", sexes, settings, pct)
     rows.append(
         [
-            f"Sex, {' / '.join(SEXES.get(code, code) for code in sexes)} (n)",
+            f"Sex, {' / '.join(sex_labels.get(code, code).lower() for code in sexes)} (n)",
             *[
                 " / ".join(
                     book.text(f"baseline.sex.{category_key(code)}.{arm}.n") for code in sexes
                 )
-                for arm in ARMS.values()
+                for arm in arms.keys
             ],
             marks(sex["p"], sex["test"]),
         ]
     )
     _tidy_categories(tidy, "sex", sex)
 
-    for key, column, label, names in (
-        ("primary_tumor", "primary_tumor", "Primary tumour, n (%)", TUMOURS),
-        ("vertebrae_treated", "vertebrae_treated", "Vertebrae treated per patient, n (%)", {}),
-        ("asia", "asia_baseline", "ASIA impairment grade before treatment, n (%)", {}),
+    for key, column, label in (
+        ("primary_tumor", "primary_tumor", "Primary tumour, n (%)"),
+        ("vertebrae_treated", "vertebrae_treated", "Vertebrae treated per patient, n (%)"),
+        ("asia", "asia_baseline", "ASIA impairment grade before treatment, n (%)"),
     ):
+        names = columns[column].get("labels", {})
         shown = codebook_categories(columns[column], patients[column])
         s = summarise_categories(book, f"baseline.{key}", patients, column, shown, settings, pct)
-        rows.append([label, "", "", marks(s["p"], s["test"])])
+        rows.append([label, *("" for _ in arms), marks(s["p"], s["test"])])
         for category in shown:
             name = names.get(category, str(category))
-            rows.append(
-                [f"  {name}", s["cells"][category]["PVP+ITR"], s["cells"][category]["PVP"], ""]
-            )
+            rows.append([f"  {name}", *(s["cells"][category][code] for code in arms.codes), ""])
         _tidy_categories(tidy, column, s)
 
     header = [
         "Characteristic",
-        f"PVP+ITR (n = {counts['PVP+ITR']})",
-        f"PVP (n = {counts['PVP']})",
+        *(f"{arm.label} (n = {counts[arm.code]})" for arm in arms),
         "P",
     ]
     markdown = markdown_table(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from manuscript_engine.data.vocabulary import category_range, category_source, study_arms
 from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
@@ -62,17 +63,19 @@ def table_outcomes(
     patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
 ) -> TableResult:
     """Every row of Table 2, with tests, P values and confidence intervals registered."""
-    book = NumberBook("table_outcomes")
+    arms = study_arms(codebook)
+    book = NumberBook("table_outcomes", arms)
     outcome = patients[patients["outcome"]]
     population = {"included": patients, "outcome": outcome}
     for label, rows in population.items():
-        for arm, key in (("PVP+ITR", "pvp_itr"), ("PVP", "pvp")):
-            book.count(f"population.{label}.{key}.n", int((rows["arm"] == arm).sum()))
+        for arm in arms:
+            n = int((rows[arms.column] == arm.code).sum())
+            book.count(f"population.{label}.{arm.key}.n", n)
     built, tidy, marks = {}, [], TestMarks()
     for key, column, label, pop in BINARY_ROWS:
         s = summarise_binary(book, key, population[pop], column, settings, decimals["percent"])
         c = s["cells"]
-        built[key] = [label, c["PVP+ITR"]["n_pct"], c["PVP"]["n_pct"], marks(s["p"], s["test"])]
+        built[key] = [label, *(c[code]["n_pct"] for code in arms.codes), marks(s["p"], s["test"])]
         for arm, cell in c.items():
             tidy.append(
                 {
@@ -102,23 +105,24 @@ def table_outcomes(
         cell = {
             arm: c[arm]["mean_sd"] + (f" ({c[arm]['range']})" if with_range else "") for arm in c
         }
-        built[key] = [label, cell["PVP+ITR"], cell["PVP"], marks(s["p"], s["test"])]
+        built[key] = [label, *(cell[code] for code in arms.codes), marks(s["p"], s["test"])]
         tidy += tidy_rows(s, row=key, population=pop)
-    for arm, key in (("PVP+ITR", "pvp_itr"), ("PVP", "pvp")):
-        fractures = int(outcome.loc[outcome["arm"] == arm, "new_fracture"].sum())
-        book.count(f"new_fracture.{key}.n", fractures, int((outcome["arm"] == arm).sum()))
-    n_included = {a: int((patients["arm"] == a).sum()) for a in ("PVP+ITR", "PVP")}
-    header = [
-        "Outcome",
-        f"PVP+ITR (n = {n_included['PVP+ITR']})",
-        f"PVP (n = {n_included['PVP']})",
-        "P",
-    ]
-    n_outcome = {a: int((outcome["arm"] == a).sum()) for a in ("PVP+ITR", "PVP")}
+    in_arm = {arm.code: outcome[arms.column] == arm.code for arm in arms}
+    for arm in arms:
+        fractures = int(outcome.loc[in_arm[arm.code], "new_fracture"].sum())
+        book.count(f"new_fracture.{arm.key}.n", fractures, int(in_arm[arm.code].sum()))
+    n_included = {a.code: int((patients[arms.column] == a.code).sum()) for a in arms}
+    header = ["Outcome", *(f"{a.label} (n = {n_included[a.code]})" for a in arms), "P"]
+    n_outcome = " and ".join(str(int(in_arm[code].sum())) for code in arms.codes)
+    relief = " or ".join(
+        f"{name} ({category_range(codebook, 'pain_category', name)})"
+        for name in codebook["definitions"]["pain_relief"]["categories"]
+    )
+    scale = category_source(codebook, "pain_category").upper()
     footnote = (
         "Technical success, hospital stay and follow-up: all included patients. Other rows: "
-        f"patients with a technically successful procedure ({n_outcome['PVP+ITR']} and "
-        f"{n_outcome['PVP']}). Pain relief: VAS excellent (0–2) or good (2.5–4.5). Stable: no "
+        f"patients with a technically successful procedure ({n_outcome}). Pain relief: "
+        f"{scale} {relief}. Stable: no "
         "further malignant compression fracture during follow-up. " + marks.footnote()
     )
     markdown = markdown_table(

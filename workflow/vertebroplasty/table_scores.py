@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from manuscript_engine.data.vocabulary import (
+    column_spec,
+    lower_is_better,
+    plain_number,
+    study_arms,
+)
 from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
@@ -12,28 +18,21 @@ from manuscript_engine.stats.tables import (
     summarise_continuous,
     tidy_rows,
 )
-from vertebroplasty.derived import TABLE3_COLUMNS
-
-SCORES = {"vas": "VAS", "odi": "ODI", "kps": "KPS"}
-TIME_LABELS = {
-    "preop": "Before treatment",
-    "m01": "1 month",
-    "m03": "3 months",
-    "m06": "6 months",
-    "m12": "1 year",
-    "gt12": "> 1 year",
-}
+from vertebroplasty.derived import scores, table3_columns
 
 
 def table_scores(
     patients: pd.DataFrame, settings: dict, decimals: dict, *, codebook: dict
 ) -> TableResult:
     """Mean ± SD and n per arm at every time point, with a P value per comparison."""
-    book = NumberBook("table_scores (outcome population)")
+    arms = study_arms(codebook)
+    book = NumberBook("table_scores (outcome population)", arms)
     outcome = patients[patients["outcome"]]
     rows, tidy, marks = [], [], TestMarks()
-    for score, name in SCORES.items():
-        for time in TABLE3_COLUMNS:
+    names = {score: column_spec(codebook, score).get("label", score) for score in scores(codebook)}
+    times = codebook["definitions"]["table3_columns"]
+    for score, name in names.items():
+        for time in table3_columns(codebook):
             column = f"{score}_{time}"
             s = summarise_continuous(
                 book,
@@ -43,27 +42,37 @@ def table_scores(
                 decimals[score],
                 settings,
                 "points",
-                f"{name} at {TIME_LABELS[time]}",
+                f"{name} at {times[time]['label']}",
             )
             c = s["cells"]
             rows.append(
                 [
                     name,
-                    TIME_LABELS[time],
-                    f"{c['PVP+ITR']['mean_sd']} ({c['PVP+ITR']['n']})",
-                    f"{c['PVP']['mean_sd']} ({c['PVP']['n']})",
+                    times[time]["label"],
+                    *(f"{c[code]['mean_sd']} ({c[code]['n']})" for code in arms.codes),
                     marks(s["p"], s["test"]),
                 ]
             )
             tidy += tidy_rows(s, score=score, time=time)
+    scales = ", ".join(
+        f"{name} {_bounds(codebook, score)} "
+        f"({'lower' if lower_is_better(codebook, score) else 'higher'} is better)"
+        for score, name in names.items()
+    )
+    late = times[table3_columns(codebook)[-1]]
     markdown = markdown_table(
-        ["Score", "Time", "PVP+ITR, mean ± SD (n)", "PVP, mean ± SD (n)", "P"],
+        ["Score", "Time", *(f"{arm.label}, mean ± SD (n)" for arm in arms), "P"],
         rows,
         "Pain (VAS), disability (ODI) and performance status (KPS) over time, by treatment.",
         "tbl:scores",
         "Patients with a technically successful procedure; n is the number assessed at each "
-        "time point. > 1 year: each patient's last visit after month 12. VAS 0–10 (lower is "
-        "better), ODI 0–100 (lower is better), KPS 0–100 (higher is better). " + marks.footnote(),
-        align="llrrr",
+        f"time point. {late['label']}: each patient's last visit after month "
+        f"{codebook['definitions']['late_after_months']}. " + scales + ". " + marks.footnote(),
+        align="ll" + "r" * (len(arms) + 1),
     )
     return TableResult("table_scores", pd.DataFrame(tidy), markdown, book.numbers)
+
+
+def _bounds(codebook: dict, score: str) -> str:
+    spec = column_spec(codebook, score)
+    return f"{plain_number(spec['min'])}–{plain_number(spec['max'])}"

@@ -30,29 +30,21 @@ from typing import Any
 
 import pandas as pd
 
-from manuscript_engine.audit.published import COHORT_STATS, evaluate, n_behind, printed_number
+from manuscript_engine.audit.published import (
+    COHORT_STATS,
+    evaluate,
+    n_behind,
+    printed_number,
+    with_arm_keys,
+)
 from manuscript_engine.audit.step_search import decimals_of, reachable_squares, reachable_sums
 from manuscript_engine.core.atomic_files import atomic_output, write_text_atomically
 from manuscript_engine.core.errors import ManuscriptError
 from manuscript_engine.core.formatting import format_decimal
-from manuscript_engine.data.cohort import ARMS, column_steps
+from manuscript_engine.data.cohort import column_steps
+from manuscript_engine.data.vocabulary import Arms, lower_is_better, study_arms
 
 VERDICTS = ("inconsistent", "consistent", "not checkable")
-COMPARES_TO_REGISTRY = {
-    "sex": "baseline.sex",
-    "age_years": "baseline.age_years",
-    "symptom_weeks": "baseline.symptom_weeks",
-    "technical_success": "technical_success",
-    "relief_discharge": "pain_relief.initial",
-    "leakage": "leakage.any",
-    "relief_final": "pain_relief.final",
-    "stable": "stability",
-    "hospital_days": "hospital_stay",
-    "followup_months": "followup",
-    "cement_ml": "cement_volume",
-    "paraplegia_recovered": "paraplegia.recovered",
-}
-LOWER_IS_BETTER = {"vas": True, "odi": True, "kps": False}
 
 
 class AuditFailed(ManuscriptError):
@@ -71,10 +63,42 @@ class Check:
 
 
 class Paper:
-    """The published numbers by id, with their values and printed precision."""
+    """The published numbers by id, with their values and printed precision, and what the
+    study's audit mapping (data/published_checks.yaml) and codebook say about them.
 
-    def __init__(self, entries: list[dict[str, Any]]) -> None:
+    ``alpha`` is the paper's own significance threshold (what its marks and "significant"
+    mean), not this build's: the audit judges the paper by its own rule.
+    """
+
+    def __init__(
+        self,
+        entries: list[dict[str, Any]],
+        *,
+        arms: Arms | None = None,
+        codebook: dict[str, Any] | None = None,
+        relations: dict[str, Any] | None = None,
+    ) -> None:
         self.entries = {e["id"]: e for e in entries}
+        self.arms = arms
+        self.codebook = codebook or {}
+        relations = relations or {}
+        self.alpha = float(relations.get("methods", {}).get("alpha", 0)) or None
+        self.registry_keys: dict[str, str] = relations.get("registry_keys", {}) or {}
+        self.denominators: list[dict[str, Any]] = relations.get("denominators", []) or []
+        self._by_cell = {
+            (
+                e["stat"],
+                (e.get("of") or {}).get("arm"),
+                (e.get("of") or {}).get("var"),
+                (e.get("of") or {}).get("visit"),
+            ): e["id"]
+            for e in entries
+            if e["stat"] in ("mean", "sd")
+        }
+
+    def cell(self, stat: str, arm: str, var: str, visit: str) -> str:
+        """The id of the published mean or SD of ``var`` at ``visit`` in ``arm``."""
+        return self._by_cell[stat, arm, var, visit]
 
     def value(self, key: str) -> float:
         return printed_number(self.entries[key])[0]
@@ -123,7 +147,7 @@ def check_data(
                 )
             )
         elif entry["stat"] == "p_value":
-            base = COMPARES_TO_REGISTRY.get(entry["of"]["compares"])
+            base = paper.registry_keys.get(entry["of"]["compares"])
             if base is None or f"{base}.p" not in registry:
                 continue
             mine = registry[f"{base}.p"]
@@ -185,18 +209,22 @@ def check_sums(paper: Paper, sums: list[dict[str, Any]]) -> list[Check]:
     return checks
 
 
-def denominator_id(entry: dict[str, Any]) -> str | None:
-    """The published group size a percentage or interval is taken of."""
+def denominator_id(paper: Paper, entry: dict[str, Any]) -> str | None:
+    """The published group size a percentage or interval is taken of.
+
+    The study's mapping (``denominators`` in data/published_checks.yaml) says, for a
+    population and any ``among`` condition, which published count is the group size;
+    ``{arm}`` in its id stands for the arm's key.
+    """
     of = entry.get("of", {})
-    arm = ARMS.get(of.get("arm"))
+    arm = of.get("arm")
+    if arm in (None, "both"):
+        return None
     among = of.get("among") or {}
-    if arm is None:
-        return None
-    if among.get("paraplegic_baseline") == "yes":
-        return f"paraplegia.baseline.{arm}"
-    if among:
-        return None
-    return {"included": f"t1.n.{arm}", "outcome": f"safety.treated.{arm}"}.get(of.get("pop"))
+    for rule in paper.denominators:
+        if rule.get("among", {}) == among and rule.get("pop", of.get("pop")) == of.get("pop"):
+            return str(rule["id"]).format(arm=arm)
+    return None
 
 
 def count_id(paper: Paper, entry: dict[str, Any]) -> str | None:
@@ -212,7 +240,7 @@ def check_percentages(paper: Paper) -> list[Check]:
     for key, entry in paper.entries.items():
         if entry["stat"] != "percent":
             continue
-        count_key, total_key = count_id(paper, entry), denominator_id(entry)
+        count_key, total_key = count_id(paper, entry), denominator_id(paper, entry)
         if not count_key or not total_key:
             continue
         count, total = paper.value(count_key), paper.value(total_key)
@@ -285,7 +313,7 @@ def check_intervals(paper: Paper) -> list[Check]:
             ),
             None,
         )
-        count_key, total_key = count_id(paper, entry), denominator_id(entry)
+        count_key, total_key = count_id(paper, entry), denominator_id(paper, entry)
         estimate = paper.value(estimate_key) if estimate_key else None
         problems = []
         if low < 0 or high > 100:
@@ -540,35 +568,54 @@ def check_tests(paper: Paper, tests: list[dict[str, Any]], methods: dict[str, li
     return checks
 
 
-def table3_cell(
-    paper: Paper, cell: str, frame, enrollment, selections: dict | None = None
-) -> tuple[float, float, bool, str]:
-    """Welch and Student P for a Table 3 cell from its printed means and SDs."""
-    score, visit = cell.split(".")[1:3]
+@dataclass(frozen=True)
+class ScoreCell:
+    """One score at one time point, recomputed from its printed means and SDs."""
+
+    student: float
+    welch: float
+    marked: bool
+    favours_first: bool
+    shown: str
+
+
+def score_cell(
+    paper: Paper, mark_key: str, frame, enrollment, selections: dict | None = None
+) -> ScoreCell:
+    """Welch and Student P for a score's cell (first two arms) from its printed means and SDs.
+
+    The cell is the one the mark entry ``compares`` (``score.visit``); which direction is
+    better comes from the codebook (``better: lower`` for pain, ``higher`` for function).
+    """
+    score, visit = paper.entries[mark_key]["of"]["compares"].split(".")
     stats_ = []
-    for arm in ARMS.values():
-        mean_key = f"t3.{score}.{visit}.mean.{arm}"
+    for arm in list(paper.arms)[:2]:
+        mean_key = paper.cell("mean", arm.key, score, visit)
         n = n_behind(paper.entries[mean_key], frame, enrollment, selections)
-        stats_.append([paper.value(mean_key), paper.value(f"t3.{score}.{visit}.sd.{arm}"), n])
+        sd = paper.value(paper.cell("sd", arm.key, score, visit))
+        stats_.append([paper.value(mean_key), sd, n])
     results = tests_from_means(stats_)
-    mark = paper.text(f"t3.{score}.{visit}.mark") == "*"
-    a_better = (stats_[0][0] < stats_[1][0]) == LOWER_IS_BETTER[score]
+    favours_first = (stats_[0][0] < stats_[1][0]) == lower_is_better(paper.codebook, score)
     shown = f"{stats_[0][0]:g} ± {stats_[0][1]:g} vs {stats_[1][0]:g} ± {stats_[1][1]:g}"
-    return (
-        results["Student's t-test"],
-        results["Welch's t-test"],
-        mark,
-        f"{score.upper()} {visit}: {shown}" + ("" if a_better else " (PVP better)"),
+    second = list(paper.arms)[1].label
+    return ScoreCell(
+        student=results["Student's t-test"],
+        welch=results["Welch's t-test"],
+        marked=paper.text(mark_key) == "*",
+        favours_first=favours_first,
+        shown=f"{score.upper()} {visit}: {shown}"
+        + ("" if favours_first else f" ({second} better)"),
     )
 
 
 def check_marks(paper: Paper, frame, enrollment, selections: dict | None = None) -> list[Check]:
     checks = []
+    alpha = _alpha(paper)
     for key, entry in paper.entries.items():
         if entry["stat"] != "significance_mark":
             continue
-        student, welch, mark, shown = table3_cell(paper, key, frame, enrollment, selections)
-        agree = [(p < 0.05) == mark for p in (student, welch)]
+        cell = score_cell(paper, key, frame, enrollment, selections)
+        agree = [(p < paper.alpha) == cell.marked for p in (cell.student, cell.welch)]
         verdict = (
             "consistent" if all(agree) else "inconsistent" if not any(agree) else "not checkable"
         )
@@ -577,14 +624,25 @@ def check_marks(paper: Paper, frame, enrollment, selections: dict | None = None)
                 f"mark:{key}",
                 entry["where"],
                 entry["printed"],
-                f"{welch:.4f}",
+                f"{cell.welch:.4f}",
                 "test",
                 verdict,
-                f"{shown}; recomputed P: Student {student:.4f}, Welch {welch:.4f} (n from the "
-                f"cohort data); the table {'marks' if mark else 'does not mark'} P < 0.05.",
+                f"{cell.shown}; recomputed P: Student {cell.student:.4f}, Welch "
+                f"{cell.welch:.4f} (n from the cohort data); the table "
+                f"{'marks' if cell.marked else 'does not mark'} P < {alpha}.",
             )
         )
     return checks
+
+
+def _alpha(paper: Paper) -> str:
+    if paper.alpha is None:
+        raise ManuscriptError(
+            "data/published_checks.yaml: methods has no alpha, the paper's significance "
+            "threshold (the P below which it calls a result significant); the audit needs it to "
+            "read the paper's significance marks and claims."
+        )
+    return f"{paper.alpha:g}"
 
 
 def check_claims(
@@ -599,28 +657,30 @@ def check_claims(
         key = rule["id"]
         expects = rule["expects"]
         failures = []
+        _alpha(paper)
+        alpha = paper.alpha
         if expects == "p_below":
             failures = [
                 f"{k} = {paper.text(k)}"
                 for k in rule["p"]
-                if not p_matches("< 0.05", paper.value(k))
-                and not paper.text(k).lstrip("P ").startswith("<")
+                if not paper.value(k) < alpha and not paper.text(k).lstrip("P ").startswith("<")
             ]
         else:
-            for cell in rule["cells"]:
-                score, visit = cell.split(".")[1:3]
-                student, welch, mark, shown = table3_cell(
-                    paper, f"{cell}.mark", frame, enrollment, selections
-                )
-                significant = max(student, welch) < 0.05
-                if expects == "none_significant" and min(student, welch) < 0.05:
-                    failures.append(f"{shown} gives P = {max(student, welch):.2g} at most")
-                if expects.startswith("all_significant") and not mark:
+            second = list(paper.arms)[1].label
+            for cell_id in rule["cells"]:
+                cell = score_cell(paper, f"{cell_id}.mark", frame, enrollment, selections)
+                significant = max(cell.student, cell.welch) < alpha
+                shown = cell.shown
+                if expects == "none_significant" and min(cell.student, cell.welch) < alpha:
+                    failures.append(
+                        f"{shown} gives P = {max(cell.student, cell.welch):.2g} at most"
+                    )
+                if expects.startswith("all_significant") and not cell.marked:
                     failures.append(f"{shown} carries no significance mark")
                 elif expects.startswith("all_significant") and not significant:
-                    failures.append(f"{shown} recomputes to P = {welch:.3f}")
-                if expects == "all_significant_favouring_a" and "(PVP better)" in shown:
-                    failures.append(f"{shown} favours PVP")
+                    failures.append(f"{shown} recomputes to P = {cell.welch:.3f}")
+                if expects == "all_significant_favouring_a" and not cell.favours_first:
+                    failures.append(f"{shown} favours {second}")
         checks.append(
             Check(
                 f"claim:{key}",
@@ -642,7 +702,10 @@ def run_checks(entries, relations, frame, enrollment, registry, codebook, synthe
     """Every check of the audit. The checks of one run share the rows chosen per
     population (``selections``), so hundreds of numbers about the same groups filter once.
     """
-    paper = Paper(entries)
+    arms = study_arms(codebook)
+    paper = Paper(entries, arms=arms, codebook=codebook, relations=relations)
+    # published.yaml names arms by key; the data store codes.
+    frame, enrollment = with_arm_keys(frame, arms), with_arm_keys(enrollment, arms)
     selections: dict = {}
     steps = column_steps(codebook)
     checks = (

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from manuscript_engine.core.yaml_files import load_yaml
+from manuscript_engine.data.vocabulary import Arms
 
 COHORT_STATS = ("count", "percent", "mean", "sd", "min", "max")
 WORDS = {"none": 0} | {
@@ -153,3 +154,8 @@ def n_behind(
     of = entry["of"]
     column = of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}"
     return int(select(frame, enrollment, of, cache)[column].notna().sum())
+
+
+def with_arm_keys(frame: pd.DataFrame, arms: Arms) -> pd.DataFrame:
+    """A copy whose arm column holds each arm's key: published.yaml names arms by key."""
+    return frame.assign(**{arms.column: frame[arms.column].map(arms.key_of)})

@@ -1,10 +1,10 @@
 """Exact search for step-valued samples with a printed mean and SD (in the spirit of SPRITE).
 
-Given n values on a scale with a fixed step (VAS in halves, KPS in tens, months in
-hundredths), per-value bounds and preferred ("ideal") values, find integers that hit
-a printed mean and SD exactly at their printed precision, while staying as close to
-the ideal values as the targets allow. Working in whole steps makes the arithmetic
-exact: the sum fixes the mean, and the sum of squares (whose parity equals the sum's)
+Given n values on a scale with a fixed step (a pain score in halves, a performance
+score in tens, months in hundredths), per-value bounds and preferred ("ideal") values,
+find integers that hit a printed mean and SD exactly at their printed precision, while
+staying as close to the ideal values as the targets allow. Working in whole steps makes
+the arithmetic exact: the sum fixes the mean, and the sum of squares (whose parity equals the sum's)
 fixes the SD.
 
 References

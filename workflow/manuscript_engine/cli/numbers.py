@@ -1,6 +1,6 @@
 """`make numbers`: every key in the numbers registry, its text and where it comes from.
 
-``make numbers Q=vas`` keeps the keys (or sources) that contain the word.
+``make numbers Q=word`` keeps the keys (or sources) that contain the word.
 """
 
 from __future__ import annotations

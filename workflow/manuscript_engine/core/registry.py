@@ -1,6 +1,6 @@
 """The numbers registry: every value a table, caption or sentence may quote.
 
-Each entry has a stable, readable key (``flow.included.pvp_itr.n``), the raw value,
+Each entry has a stable, readable key (``flow.included.<arm key>.n``), the raw value,
 the formatted text, its unit, the n it rests on and where it came from. Templates
 quote entries by key and never type digits, so the text cannot drift from the data.
 """

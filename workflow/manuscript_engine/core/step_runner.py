@@ -77,6 +77,16 @@ def load_step(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), function)
 
 
+def study_function(package: str, name: str) -> Callable[..., Any] | None:
+    """The function the study's ``layout`` names under ``name`` (None when it names none).
+
+    The engine knows a study only through its layout module, found by the package name
+    in the build settings, so engine code never imports a study.
+    """
+    spec = getattr(importlib.import_module(f"{package}.layout"), name, None)
+    return load_step(spec) if spec else None
+
+
 def run_in_process(spec: str, input, output, params, wildcards, log_files) -> None:
     """Run the step ``spec`` names; on an author error print the message and fail the job."""
     from manuscript_engine.core.trust import record, records, require_trusted, withdraw_certificates

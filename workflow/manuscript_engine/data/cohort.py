@@ -1,7 +1,7 @@
-"""The cohort's tables: the arms, the codebook, and reading the CSVs with their types.
+"""The cohort's tables: the codebook, and reading the CSVs with their types.
 
-Arm labels in the data are the study's (``PVP+ITR``, ``PVP``); registry keys use the
-short forms (``pvp_itr``, ``pvp``) because keys allow only letters, digits and ``_``.
+The study's vocabulary (arms, their codes, labels and keys; scales) is read from the
+codebook by :mod:`manuscript_engine.data.vocabulary`.
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ from manuscript_engine.core.atomic_files import write_text_atomically
 from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.core.yaml_files import load_yaml
 
-ARMS: dict[str, str] = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
-"""Arm label in the data -> key used in the registry, in the paper's column order."""
-
-TABLES = ("enrollment", "baseline", "procedure", "visits", "followup")
-
 
 def load_codebook(path: Path) -> dict[str, Any]:
-    """The codebook: tables, columns and the study's definitions."""
-    return load_yaml(path)
+    """The codebook: arms, tables, columns and the study's definitions.
+
+    A column whose ``values`` is ``arms`` gets the arms' codes, so they are written once.
+    """
+    from manuscript_engine.data.vocabulary import expand_arm_codes
+
+    return expand_arm_codes(load_yaml(path))
 
 
 def column_steps(codebook: dict[str, Any]) -> dict[str, float]:
-    """Each column's recording step from the codebook (VAS 0.5, KPS 10...), where it has one."""
+    """Each column's recording step from the codebook (0.5, 10, ...), where it has one."""
     return {
         name: float(column["step"])
         for table in codebook["tables"].values()
@@ -65,16 +65,11 @@ def read_typed_table(path: Path, columns: dict[str, Any]) -> pd.DataFrame:
 
 
 def read_cohort(data_dir: Path, codebook: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """All five tables of a validated cohort folder, typed by the codebook."""
+    """Every table of a validated cohort folder, typed by the codebook."""
     return {
         name: read_typed_table(Path(data_dir) / spec["file"], spec["columns"])
         for name, spec in codebook["tables"].items()
     }
-
-
-def visit_month(visit: str) -> int:
-    """Months after the procedure at which a visit falls (preop and discharge: 0)."""
-    return 0 if visit in ("preop", "discharge") else int(visit[1:])
 
 
 def to_csv_text(table: pd.DataFrame, columns: dict[str, Any]) -> str:

@@ -17,12 +17,15 @@ log = logging.getLogger("manuscript")
 
 
 def validate_cohort(input, output, params, wildcards) -> None:
+    from manuscript_engine.core.step_runner import study_function
     from manuscript_engine.data.cohort import load_codebook, write_table
     from manuscript_engine.data.validation import validate_cohort as validate
 
-    data_dir = read_settings(input.settings)["data_dir"]
+    settings = read_settings(input.settings)
+    data_dir = settings["data_dir"]
     book = load_codebook(Path(input.codebook))
-    tables = validate(Path(data_dir), book)
+    rules = study_function(settings["study_package"], "CROSS_TABLE_RULES")
+    tables = validate(Path(data_dir), book, rules)
     for name, spec in book["tables"].items():
         write_table(tables[name], spec, Path(output[name]))
     log.info(

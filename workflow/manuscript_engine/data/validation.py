@@ -17,6 +17,7 @@ import io
 import re
 import stat
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,7 +322,7 @@ def check_whitespace(table: RawTable, problems: list[Problem]) -> None:
                     int(line),
                     column,
                     value,
-                    f"'{_show(value)}' has spaces before or after it. Remove them.",
+                    f"'{shown_value(value)}' has spaces before or after it. Remove them.",
                 )
             )
         table.frame[column] = cells.str.strip()
@@ -371,7 +372,7 @@ def matches_pattern(cells: pd.Series, pattern: str) -> pd.Series | bool:
     """Whether each whole cell matches the codebook's pattern (as ``Series.str.fullmatch``).
 
     A full match, because the codebook's ``$`` also matches before a final line break:
-    with ``re.match`` a quoted ``"P0001\n"`` would pass as an identifier.
+    with ``re.match`` a quoted identifier followed by ``\n`` would pass.
 
     The usual case, every cell matching, is answered in one pass of the compiled
     pattern over the column's values; only when one fails is each cell tested again so
@@ -426,35 +427,33 @@ CHECK_NAMES = {
 def rule_text(check: str, value: Any, name: str, column: dict[str, Any]) -> str:
     """The rule a failing value broke, in plain words."""
     check = CHECK_NAMES.get(check.split("(")[0], check)
-    shown = _show(value)
+    shown = shown_value(value)
     if check == "not_nullable":
         return "the cell is empty, but this column is required."
     if check == "allowed":
         allowed = column.get("values") or ["yes", "no"]
         return f"'{shown}' is not an allowed value. Use one of: {', '.join(allowed)}."
     if check == "pattern":
-        return f"'{shown}' is not a valid {name} (expected a value like '{_example(column)}')."
+        if "example" in column:
+            return f"'{shown}' is not a valid {name} (expected a value like '{column['example']}')."
+        return f"'{shown}' is not a valid {name} (it must match {column['pattern']})."
     if check == "minimum":
-        return f"{shown} is below the minimum {_show(column['min'])}."
+        return f"{shown} is below the minimum {shown_value(column['min'])}."
     if check == "maximum":
-        return f"{shown} is above the maximum {_show(column['max'])}."
+        return f"{shown} is above the maximum {shown_value(column['max'])}."
     if check == "step":
         step = column["step"]
         if step == 1:
             return f"{shown} is not a whole number."
-        return f"{shown} is not on the scale's steps of {_show(step)}."
+        return f"{shown} is not on the scale's steps of {shown_value(step)}."
     return f"'{shown}' breaks the rule {check}."
-
-
-def _example(column: dict[str, Any]) -> str:
-    return "P0001" if "A-Za-z0-9" in column["pattern"] else "m12"
 
 
 LINE_BREAKS_SHOWN = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
 """A line break or tab inside a value is shown as \\n, \\r, \\t, not as a broken line."""
 
 
-def _show(value: Any) -> str:
+def shown_value(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).translate(LINE_BREAKS_SHOWN)
@@ -498,7 +497,7 @@ def check_columns(table: RawTable, typed: pd.DataFrame, spec, booleans, problems
                     table.path,
                     line,
                     name,
-                    _show(case.failure_case),
+                    shown_value(case.failure_case),
                     rule_text(check, case.failure_case, name, spec["columns"][name]),
                 )
             )
@@ -531,183 +530,26 @@ def _duplicate_lines(frame: pd.DataFrame, key: list[str]) -> dict[int, tuple[str
 
 # --------------------------------------------------------------------------- across tables
 def line_of(table: pd.DataFrame, patient: str) -> int:
+    """The file line of a patient's row (validated tables keep it as their index)."""
     return int(table.index[table["patient_id"] == patient][0])
 
 
-def check_across_tables(
-    tables: dict[str, pd.DataFrame], files: dict[str, str], problems: list[Problem]
-) -> None:
-    """Rules that join tables: who belongs where, and what cannot happen together.
-
-    Written with whole-column operations, so a registry of a hundred thousand patients
-    is checked in about a second.
-    """
-    enrollment = tables["enrollment"]
-    status = enrollment.set_index("patient_id")["included"]
-    reason = enrollment.set_index("patient_id")["exclusion_reason"]
-    has_reason = enrollment["exclusion_reason"].notna()
-    for line, value in enrollment.loc[
-        (enrollment["included"] == "yes") & has_reason, "exclusion_reason"
-    ].items():
-        problems.append(
-            Problem(
-                files["enrollment"],
-                int(line),
-                "exclusion_reason",
-                value,
-                "an included patient cannot have an exclusion reason. "
-                "Empty the cell or set included to no.",
-            )
-        )
-    for line in enrollment.index[(enrollment["included"] == "no") & ~has_reason]:
-        problems.append(
-            Problem(
-                files["enrollment"],
-                int(line),
-                "exclusion_reason",
-                "",
-                "an excluded patient needs an exclusion reason "
-                "(no_followup_mri or lost_to_followup).",
-            )
-        )
-
-    included = set(status.index[status == "yes"])
-    for name in ("baseline", "procedure", "visits", "followup"):
-        table = tables[name]
-        ids = table["patient_id"]
-        enrolled_as = {
-            "unknown": (
-                ~ids.isin(status.index),
-                lambda patient: (
-                    f"{patient} is not in {files['enrollment']}. Add the patient there or correct "
-                    "the identifier."
-                ),
-            ),
-            "excluded": (
-                ids.isin(status.index[status == "no"]),
-                lambda patient: (
-                    f"{patient} is excluded in {files['enrollment']} ({reason[patient]}) but has a "
-                    "row here. Remove the row or mark the patient as included."
-                ),
-            ),
-        }
-        for broken, rule in enrolled_as.values():
-            for line, patient in ids[broken].items():
-                problems.append(
-                    Problem(files[name], int(line), "patient_id", patient, rule(patient))
-                )
-        if name == "visits":
-            continue
-        for patient in sorted(included - set(ids)):
-            problems.append(
-                Problem(
-                    files["enrollment"],
-                    line_of(enrollment, patient),
-                    "patient_id",
-                    patient,
-                    f"included patient {patient} has no row in {files[name]}. Add the row or mark "
-                    "the patient as excluded.",
-                )
-            )
-    check_procedure(tables, files, problems)
-    check_visits(tables, files, problems)
-
-
-def check_procedure(tables, files, problems) -> None:
-    procedure = tables["procedure"]
-    failed = procedure["technical_success"] == "no"
-    cement, leak = procedure["cement_ml"], procedure["leakage_site"]
-    rules = (
-        (
-            failed & cement.notna(),
-            "cement_ml",
-            "cement is recorded but technical_success is "
-            "no. A failed procedure has no cement: empty the cell or correct technical_success.",
-        ),
-        (
-            failed & leak.notna(),
-            "leakage_site",
-            "leakage is recorded but technical_success is "
-            "no. Empty the cell or correct technical_success.",
-        ),
-        (
-            ~failed & cement.isna(),
-            "cement_ml",
-            "the procedure succeeded but no cement volume is recorded.",
-        ),
-        (
-            ~failed & leak.isna(),
-            "leakage_site",
-            "the procedure succeeded but leakage_site is "
-            "empty; write none when there was no leakage.",
-        ),
-    )
-    for broken, column, rule in rules:
-        for line, value in procedure.loc[broken, column].items():
-            problems.append(
-                Problem(
-                    files["procedure"],
-                    int(line),
-                    column,
-                    "" if pd.isna(value) else _show(value),
-                    rule,
-                )
-            )
-
-
-def check_visits(tables, files, problems) -> None:
-    visits, followup, procedure = tables["visits"], tables["followup"], tables["procedure"]
-    by_patient = followup.reset_index().set_index("patient_id")
-    codes = visits["visit"].unique()
-    month_of = {code: float(code[1:]) if code.startswith("m") else 0.0 for code in codes}
-    months = visits["visit"].map(month_of)
-    end = visits["patient_id"].map(by_patient["followup_months"])
-    late = months > end
-    for line in visits.index[late]:
-        patient, visit = visits.at[line, "patient_id"], visits.at[line, "visit"]
-        limit = _show(by_patient.at[patient, "followup_months"])
-        where = f"{files['followup']} line {int(by_patient.at[patient, 'line'])}"
-        if by_patient.at[patient, "died"] == "yes":
-            rule = (
-                f"{visit} is after the patient's death at {limit} months ({where}). "
-                "Correct the visit or the follow-up."
-            )
-        else:
-            rule = (
-                f"{visit} is later than the end of follow-up, {limit} months ({where}). "
-                "Correct the visit or the follow-up length."
-            )
-        problems.append(Problem(files["visits"], int(line), "visit", visit, rule))
-    with_preop = set(visits.loc[visits["visit"] == "preop", "patient_id"])
-    with_discharge = set(visits.loc[visits["visit"] == "discharge", "patient_id"])
-    for patient in procedure.loc[~procedure["patient_id"].isin(with_preop), "patient_id"]:
-        problems.append(
-            Problem(
-                files["visits"],
-                None,
-                "visit",
-                "preop",
-                f"patient {patient} has no preop visit. Every included patient needs one.",
-            )
-        )
-    treated = procedure["technical_success"] == "yes"
-    missing = procedure.loc[treated & ~procedure["patient_id"].isin(with_discharge), "patient_id"]
-    for line, patient in missing.items():
-        problems.append(
-            Problem(
-                files["visits"],
-                None,
-                "visit",
-                "discharge",
-                f"patient {patient} was treated ({files['procedure']} line {int(line)}) but "
-                "has no discharge visit. Add it: initial pain relief is measured there.",
-            )
-        )
-
-
 # --------------------------------------------------------------------------- entry point
-def validate_cohort(data_dir: Path, codebook: dict[str, Any]) -> dict[str, pd.DataFrame]:
-    """Validate the five CSVs; return them typed, or raise :class:`CohortInvalid`.
+CrossTableRules = Callable[
+    [dict[str, pd.DataFrame], dict[str, str], list[Problem], dict[str, Any]], None
+]
+"""A study's rules that join tables: ``rules(tables, files, problems, codebook)`` appends
+a :class:`Problem` for each broken rule (tables are typed and indexed by file line)."""
+
+
+def validate_cohort(
+    data_dir: Path, codebook: dict[str, Any], cross_table_rules: CrossTableRules | None = None
+) -> dict[str, pd.DataFrame]:
+    """Validate every CSV the codebook lists; return them typed, or raise :class:`CohortInvalid`.
+
+    Each column is checked against the codebook; then, once every cell is valid, the
+    study's ``cross_table_rules`` (who belongs in which table, what cannot happen
+    together), which only the study can state.
 
     Returns
     -------
@@ -735,8 +577,8 @@ def validate_cohort(data_dir: Path, codebook: dict[str, Any]) -> dict[str, pd.Da
         check_whitespace(table, problems)
         typed[name] = parse_numbers(table, spec, problems)
         check_columns(table, typed[name], spec, codebook["booleans"], problems)
-    if not problems:
-        check_across_tables(typed, files, problems)
+    if not problems and cross_table_rules is not None:
+        cross_table_rules(typed, files, problems, codebook)
     if problems:
         raise CohortInvalid(_unique(problems))
     return {name: frame.reset_index(drop=True) for name, frame in typed.items()}

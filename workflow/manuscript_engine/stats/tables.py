@@ -21,7 +21,7 @@ from manuscript_engine.core.formatting import (
     format_percent,
 )
 from manuscript_engine.core.registry import Number
-from manuscript_engine.data.cohort import ARMS
+from manuscript_engine.data.vocabulary import Arms
 from manuscript_engine.stats.comparisons import (
     Comparison,
     compare_categorical,
@@ -32,9 +32,14 @@ from manuscript_engine.stats.comparisons import (
 
 @dataclass
 class NumberBook:
-    """Collects registry numbers for one step, all with the same source."""
+    """Collects registry numbers for one step, all with the same source.
+
+    ``arms`` are the study's (from its codebook): summaries go per arm in their order,
+    registry keys use each arm's key, and differences are first arm minus second.
+    """
 
     source: str
+    arms: Arms
     numbers: list[Number] = field(default_factory=list)
 
     def add(self, key: str, value, text: str, unit: str = "", n: int | None = None) -> str:
@@ -60,7 +65,7 @@ class NumberBook:
         n: int,
         unit: str = "",
     ) -> str:
-        """Register P, the test used and the difference between arms (PVP+ITR − PVP)."""
+        """Register P, the test used and the difference between the arms (first − second)."""
         self.add(f"{key}.test", result.test, result.label, "", n)
         if difference is not None:
             self.add(
@@ -83,13 +88,14 @@ class TableResult:
     numbers: list[Number]
 
 
-def arm_rows(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    return {arm: frame[frame["arm"] == arm] for arm in ARMS}
+def arm_rows(frame: pd.DataFrame, arms: Arms) -> dict[str, pd.DataFrame]:
+    """The rows of each arm, by the arm's stored code, in the codebook's order."""
+    return {code: frame[frame[arms.column] == code] for code in arms.codes}
 
 
-def arm_values(frame: pd.DataFrame, column: str) -> dict[str, pd.Series]:
+def arm_values(frame: pd.DataFrame, column: str, arms: Arms) -> dict[str, pd.Series]:
     """One column per arm (selecting the column first: the dataset has about 50)."""
-    return {arm: frame.loc[frame["arm"] == arm, column] for arm in ARMS}
+    return {code: frame.loc[frame[arms.column] == code, column] for code in arms.codes}
 
 
 def summarise_continuous(
@@ -104,10 +110,10 @@ def summarise_continuous(
 ) -> dict[str, Any]:
     """Mean, SD, range and n per arm, and the comparison; all registered under ``key``."""
     cells, values = {}, {}
-    for arm, column_values in arm_values(frame, column).items():
+    for arm, column_values in arm_values(frame, column, book.arms).items():
         v = column_values.dropna().astype(float)
         values[arm] = v
-        base = f"{key}.{ARMS[arm]}"
+        base = f"{key}.{book.arms.key_of(arm)}"
         mean, sd, smallest, largest = (
             float(v.mean()),
             float(v.std(ddof=1)),
@@ -131,8 +137,9 @@ def summarise_continuous(
             "mean": mean,
             "sd": sd,
         }
-    result = compare_continuous(values["PVP+ITR"], values["PVP"], settings, what)
-    difference = values["PVP+ITR"].mean() - values["PVP"].mean()
+    first, second = (values[code] for code in book.arms.codes[:2])
+    result = compare_continuous(first, second, settings, what)
+    difference = first.mean() - second.mean()
     p = book.comparison(
         key, result, difference, decimals, sum(len(v) for v in values.values()), unit
     )
@@ -170,7 +177,7 @@ def summarise_categories(
     by_category: dict[Any, dict[str, int]] = {}
     counts = []
     # Count each arm once (value_counts), not once per category.
-    present_by_arm = {arm: v.dropna() for arm, v in arm_values(frame, column).items()}
+    present_by_arm = {arm: v.dropna() for arm, v in arm_values(frame, column, book.arms).items()}
     tallies = {
         arm: {_as_text(value): int(n) for value, n in present.value_counts().items()}
         for arm, present in present_by_arm.items()
@@ -190,7 +197,7 @@ def summarise_categories(
         by_category[category] = {}
         for arm, present in present_by_arm.items():
             n = int(tallies[arm].get(_as_text(category), 0))
-            base = f"{key}.{category_key(category)}.{ARMS[arm]}"
+            base = f"{key}.{category_key(category)}.{book.arms.key_of(arm)}"
             book.count(f"{base}.n", n, len(present))
             pct = 100 * n / len(present) if len(present) else 0.0
             text = book.percent(f"{base}.pct", pct, len(present), decimals)
@@ -199,7 +206,7 @@ def summarise_categories(
             row.append(n)
         counts.append(row)
     for arm, present in present_by_arm.items():
-        book.count(f"{key}.total.{ARMS[arm]}.n", len(present))
+        book.count(f"{key}.total.{book.arms.key_of(arm)}.n", len(present))
     out = {"cells": cells, "counts": by_category, "p": "", "test": ""}
     if compare:
         result = compare_categorical(counts, settings)
@@ -214,10 +221,10 @@ def summarise_binary(
     """Patients with ``column`` true per arm: n, %, confidence interval, and the comparison."""
     cells, counts = {}, [[], []]
     differences = []
-    for arm, column_values in arm_values(frame, column).items():
+    for arm, column_values in arm_values(frame, column, book.arms).items():
         present = column_values.dropna().astype(bool)
         n, total = int(present.sum()), len(present)
-        base = f"{key}.{ARMS[arm]}"
+        base = f"{key}.{book.arms.key_of(arm)}"
         book.count(f"{base}.n", n, total)
         book.count(f"{base}.denominator", total)
         pct = 100 * n / total

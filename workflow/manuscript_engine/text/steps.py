@@ -21,6 +21,7 @@ log = logging.getLogger("manuscript")
 def render_markdown(input, output, params, wildcards) -> None:
     from manuscript_engine.core.registry import NumbersRegistry
     from manuscript_engine.core.yaml_files import load_yaml
+    from manuscript_engine.data.cohort import load_codebook
     from manuscript_engine.text.rendering import render_manuscript
     from manuscript_engine.text.template_helpers import Manuscript
 
@@ -36,6 +37,7 @@ def render_markdown(input, output, params, wildcards) -> None:
         },
         figure_dir=Path("..", figures.relative_to(markdown.parent.parent)).as_posix(),
         statistics=settings["statistics"],
+        codebook=load_codebook(Path(input.codebook)),
     )
     meta = load_yaml(input.metadata)
     shown = {

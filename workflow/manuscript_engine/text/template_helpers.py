@@ -18,9 +18,14 @@ from typing import Any
 from manuscript_engine.core.errors import TemplateProblem
 from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.core.registry import NumbersRegistry
+from manuscript_engine.data.vocabulary import (
+    category_range,
+    column_spec,
+    plain_number,
+    study_arms,
+)
 from manuscript_engine.text.template_lint import SIGNIFICANCE, Quoted, Verdict, issued
 
-ARM_A, ARM_B = "PVP+ITR", "PVP"
 CLAIMS = (
     "significantly higher",
     "significantly lower",
@@ -39,7 +44,14 @@ class Manuscript:
     tables: Mapping[str, str]
     figure_dir: str
     statistics: Mapping[str, Any]
+    codebook: Mapping[str, Any] = field(default_factory=dict)
     order: Mapping[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def _labels(self) -> tuple[str, str]:
+        """The first two arms' labels, in the codebook's order (comparisons are first − second)."""
+        labels = study_arms(dict(self.codebook)).labels
+        return labels[0], labels[1]
 
     # ------------------------------------------------------------------ numbers
     def num(self, key: str) -> str:
@@ -94,9 +106,9 @@ class Manuscript:
         _plain_words("compare", higher, lower)
         p, difference = self._result(base)
         if not self._significant(p):
-            return f"not significantly different between {ARM_A} and {ARM_B}"
+            return "not significantly different between {} and {}".format(*self._labels)
         word = higher if difference > 0 else lower
-        return f"significantly {word} with {ARM_A} than with {ARM_B}"
+        return "significantly {} with {} than with {}".format(word, *self._labels)
 
     def across(self, bases: list[str], higher: str = "higher", lower: str = "lower") -> str:
         """The words for a set of comparisons (for example every follow-up time point)."""
@@ -111,7 +123,7 @@ class Manuscript:
             return "every time point" if k == len(results) else f"{k} of {len(results)} time points"
 
         parts = [
-            f"significantly {word} with {ARM_A} at {where(k)}"
+            f"significantly {word} with {self._labels[0]} at {where(k)}"
             for word, k in ((higher, ups), (lower, downs))
             if k
         ]
@@ -120,6 +132,44 @@ class Manuscript:
     def value(self, key: str) -> Any:
         """The raw value of a registry entry, for conditions ({% if value(...) > 0 %})."""
         return self.registry[key].value
+
+    def arm(self, key: str) -> str:
+        """An arm's printed label, by its key in the codebook (``arm('<key>')``)."""
+        arms = study_arms(dict(self.codebook))
+        if arms.find(key) is None:
+            raise TemplateProblem(
+                f"there is no arm '{key}' in data/codebook.yaml (arms: {', '.join(arms.keys)})."
+            )
+        return arms.find(key).label
+
+    def scale_range(self, column: str) -> str:
+        """A column's range from the codebook: ``0 (no pain) to 10 (worst pain)``.
+
+        The ends are the column's ``min`` and ``max``, each with its ``anchors`` wording
+        where the codebook gives one.
+        """
+        spec = self._codebook_entry(column, lambda: column_spec(dict(self.codebook), column))
+        anchors = spec.get("anchors", {})
+        ends = [
+            plain_number(spec[end]) + (f" ({anchors[end]})" if end in anchors else "")
+            for end in ("min", "max")
+        ]
+        return " to ".join(ends)
+
+    def category_range(self, definition: str, category: str) -> str:
+        """A category's bounds from the codebook's definitions (``0–2``, never typed)."""
+        return self._codebook_entry(
+            f"{definition} › {category}",
+            lambda: category_range(dict(self.codebook), definition, category),
+        )
+
+    def _codebook_entry(self, what: str, find: Callable[[], Any]) -> Any:
+        try:
+            return find()
+        except (KeyError, TypeError):
+            raise TemplateProblem(
+                f"there is no {what} in data/codebook.yaml with a min and max."
+            ) from None
 
     def relative_to_range(self, key: str, low_fact: str, high_fact: str) -> str:
         """'lies within', 'lies below' or 'lies above' a published range from the facts."""
@@ -168,7 +218,8 @@ class Manuscript:
             raise TemplateProblem(
                 f"the claim '{statement}' about {base} is not supported by the data: "
                 f"{self.p(base)} (significance needs P < {self.statistics['alpha']}) and the "
-                f"{ARM_A} value is {direction} than the {ARM_B} value. Change the wording, or "
+                f"{self._labels[0]} value is {direction} than the {self._labels[1]} value. "
+                "Change the wording, or "
                 f"write {{{{ compare('{base}') }}}} to let the data choose it."
             )
         return statement
@@ -244,6 +295,9 @@ def _plain_words(helper: str, *words: str) -> None:
 
 QUOTING_HELPERS = (
     "num",
+    "arm",
+    "scale_range",
+    "category_range",
     "n_pct",
     "mean_sd",
     "p",
