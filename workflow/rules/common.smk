@@ -61,12 +61,18 @@ def template_files():
     )
 
 
+# Each step checks the YAML files it reads against the engine's schemas: code, too.
+YAML_SCHEMA_CODE = [f"{PACKAGE_DIR}/yaml_schemas.py"] + sorted(
+    p.as_posix() for p in Path(PACKAGE_DIR).glob("schemas/*.schema.yaml")
+)
+
+
 def package_code(*modules):
     """Package modules a rule runs, as inputs, so editing one reruns that rule."""
     return [
         f"{PACKAGE_DIR}/{module}.py"
         for module in ("atomic_files", "errors", "settings", "steps", "trust") + modules
-    ]
+    ] + YAML_SCHEMA_CODE
 
 
 def template_folder(wildcards, input):
@@ -116,6 +122,7 @@ def manifest_sources(wildcards=None):
             "workflow/rules/*.smk",
             f"{PACKAGE_DIR}/*.py",
             f"{PACKAGE_DIR}/pandoc/*",
+            f"{PACKAGE_DIR}/schemas/*",
         )
         for p in Path().glob(pattern)
     )

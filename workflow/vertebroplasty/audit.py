@@ -778,13 +778,13 @@ def write_audit(
     from .cohort import load_codebook, read_typed_table
     from .published import load_published
     from .registry import Number, NumbersRegistry
-    from .yaml_files import load_yaml
+    from .yaml_schemas import load_checked_yaml
 
     log = logging.getLogger(__name__)
     book = load_codebook(Path(codebook))
     entries = load_published(Path(published))
-    relations = load_yaml(Path(relations))
-    acknowledged = (load_yaml(Path(acknowledgements)) or {}).get("acknowledged", {}) or {}
+    relations = load_checked_yaml(Path(relations), "published_checks", published=entries)
+    acknowledged = load_checked_yaml(Path(acknowledgements), "audit")["acknowledged"] or {}
     frame = read_patients(Path(patients))
     enrolled = read_typed_table(Path(enrollment), book["tables"]["enrollment"]["columns"])
     registry: dict[str, Any] = {}

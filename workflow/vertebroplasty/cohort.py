@@ -14,7 +14,7 @@ from pandas.api.types import is_string_dtype
 
 from .atomic_files import write_text_atomically
 from .formatting import format_decimal
-from .yaml_files import load_yaml
+from .yaml_schemas import load_checked_yaml
 
 ARMS: dict[str, str] = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
 """Arm label in the data -> key used in the registry, in the paper's column order."""
@@ -25,7 +25,7 @@ CODEBOOK = Path(__file__).resolve().parents[2] / "data" / "codebook.yaml"
 
 def load_codebook(path: Path = CODEBOOK) -> dict[str, Any]:
     """The codebook: tables, columns and the study's definitions."""
-    return load_yaml(path)
+    return load_checked_yaml(path, "codebook")
 
 
 def column_steps(codebook: dict[str, Any]) -> dict[str, float]:

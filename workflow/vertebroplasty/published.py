@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .yaml_files import load_yaml
+from .yaml_schemas import load_checked_yaml
 
 PUBLISHED = Path(__file__).resolve().parents[2] / "data" / "published.yaml"
 COHORT_STATS = ("count", "percent", "mean", "sd", "min", "max")
@@ -51,7 +51,7 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 def load_published(path: Path = PUBLISHED) -> list[dict[str, Any]]:
     """All entries of the published-numbers file, in the paper's order."""
-    return load_yaml(Path(path))["numbers"]
+    return load_checked_yaml(Path(path), "published")["numbers"]
 
 
 def printed_number(entry: dict[str, Any]) -> tuple[float, int]:

@@ -226,14 +226,14 @@ def render_markdown(input, output, params, wildcards) -> None:
     from .registry import NumbersRegistry
     from .rendering import render_manuscript
     from .template_helpers import Manuscript
-    from .yaml_files import load_yaml
+    from .yaml_schemas import load_checked_yaml
 
     settings = read_settings(input.settings)
     markdown = Path(output.markdown)
     figures = Path(input.figures[0]).parent
     manuscript = Manuscript(
         registry=NumbersRegistry.from_json(Path(input.numbers)),
-        facts=load_yaml(input.facts),
+        facts=load_checked_yaml(input.facts, "study_facts"),
         tables={
             Path(t).stem.removeprefix("table_"): Path(t).read_text(encoding="utf-8")
             for t in input.tables
@@ -241,7 +241,7 @@ def render_markdown(input, output, params, wildcards) -> None:
         figure_dir=Path("..", figures.relative_to(markdown.parent.parent)).as_posix(),
         statistics=settings["statistics"],
     )
-    meta = load_yaml(input.metadata)
+    meta = load_checked_yaml(input.metadata, "metadata")
     shown = {
         "date": settings["manuscript"]["date"],
         "synthetic_cohort": settings["synthetic_cohort"],
