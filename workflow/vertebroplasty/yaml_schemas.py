@@ -148,7 +148,7 @@ def describe(error) -> list[Problem]:
     because = f" ({about})" if about else ""
     kind, wanted = error.validator, error.validator_value
     if not path and kind == "type":
-        title = validator_title(error)
+        title = _title(error)
         if value is None:
             return [(path, f"the file is empty; it must hold {WORDS['object']} ({title}).")]
         return [
@@ -213,11 +213,9 @@ def _distinct(problems: Iterable[Problem]) -> list[Problem]:
     return list(kept.values())
 
 
-def validator_title(error) -> str:
-    """The file format's name, from the title of the schema the error came from."""
-    return (
-        str(error.schema.get("title", "see its schema")) if isinstance(error.schema, dict) else ""
-    )
+def _title(error) -> str:
+    """The file format's name (``the codebook``): the title of the file's schema."""
+    return str(error.schema.get("title", "")) if isinstance(error.schema, dict) else ""
 
 
 def _quoted(message: str) -> str:
