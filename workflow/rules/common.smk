@@ -72,9 +72,18 @@ def template_files():
     )
 
 
+# Steps that check YAML against the engine's schemas read these files like code.
+SCHEMA_FILES = sorted(
+    str(p) for p in Path(ENGINE_DIR, "core", "schemas").glob("*.yaml")
+)
+
+
 def step_code(step, *more):
-    """The source files a step runs (and the runner), as inputs of its rule."""
-    return STEP_CODE.inputs(RUNNER, STEPS[step], *more)
+    """The source files a step runs (and the runner), as inputs of its rule; the
+    engine's schemas too when the step checks YAML against them."""
+    files = STEP_CODE.inputs(RUNNER, STEPS[step], *more)
+    checks_yaml = f"{ENGINE_DIR}/core/yaml_schemas.py" in files
+    return files + (SCHEMA_FILES if checks_yaml else [])
 
 
 def template_folder(wildcards, input):
@@ -125,6 +134,7 @@ def manifest_sources(wildcards=None):
             "workflow/rules/*.smk",
             "workflow/*/**/*.py",
             f"{ENGINE_DIR}/output/pandoc/*",
+            f"{ENGINE_DIR}/core/schemas/*",
         )
         for p in Path().glob(pattern)
     )

@@ -840,15 +840,15 @@ def write_audit(
 
     from manuscript_engine.audit.published import load_published
     from manuscript_engine.core.registry import Number, NumbersRegistry
-    from manuscript_engine.core.yaml_files import load_yaml
+    from manuscript_engine.core.yaml_schemas import load_checked_yaml
     from manuscript_engine.data.analysis_dataset import read_patients
     from manuscript_engine.data.cohort import load_codebook, read_typed_table
 
     log = logging.getLogger("manuscript.audit")
     book = load_codebook(Path(codebook))
     entries = load_published(Path(published))
-    relations = load_yaml(Path(relations))
-    acknowledged = (load_yaml(Path(acknowledgements)) or {}).get("acknowledged", {}) or {}
+    relations = load_checked_yaml(Path(relations), "published_checks", published=entries)
+    acknowledged = load_checked_yaml(Path(acknowledgements), "audit")["acknowledged"] or {}
     frame = read_patients(Path(patients))
     enrolled = read_typed_table(Path(enrollment), book["tables"]["enrollment"]["columns"])
     registry: dict[str, Any] = {}

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from manuscript_engine.core.yaml_files import load_yaml
+from manuscript_engine.core.yaml_schemas import load_checked_yaml
 from manuscript_engine.data.vocabulary import Arms
 
 COHORT_STATS = ("count", "percent", "mean", "sd", "min", "max")
@@ -51,7 +51,7 @@ _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 def load_published(path: Path) -> list[dict[str, Any]]:
     """All entries of the published-numbers file, in the paper's order."""
-    return load_yaml(Path(path))["numbers"]
+    return load_checked_yaml(Path(path), "published")["numbers"]
 
 
 def printed_number(entry: dict[str, Any]) -> tuple[float, int]:

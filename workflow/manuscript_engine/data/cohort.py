@@ -14,7 +14,7 @@ from pandas.api.types import is_string_dtype
 
 from manuscript_engine.core.atomic_files import write_text_atomically
 from manuscript_engine.core.formatting import format_decimal
-from manuscript_engine.core.yaml_files import load_yaml
+from manuscript_engine.core.yaml_schemas import load_checked_yaml
 
 
 def load_codebook(path: Path) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def load_codebook(path: Path) -> dict[str, Any]:
     """
     from manuscript_engine.data.vocabulary import expand_arm_codes
 
-    return expand_arm_codes(load_yaml(path))
+    return expand_arm_codes(load_checked_yaml(path, "codebook"))
 
 
 def column_steps(codebook: dict[str, Any]) -> dict[str, float]:

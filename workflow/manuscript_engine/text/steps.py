@@ -20,7 +20,7 @@ log = logging.getLogger("manuscript")
 
 def render_markdown(input, output, params, wildcards) -> None:
     from manuscript_engine.core.registry import NumbersRegistry
-    from manuscript_engine.core.yaml_files import load_yaml
+    from manuscript_engine.core.yaml_schemas import load_checked_yaml
     from manuscript_engine.data.cohort import load_codebook
     from manuscript_engine.text.rendering import render_manuscript
     from manuscript_engine.text.template_helpers import Manuscript
@@ -30,7 +30,7 @@ def render_markdown(input, output, params, wildcards) -> None:
     figures = Path(input.figures[0]).parent
     manuscript = Manuscript(
         registry=NumbersRegistry.from_json(Path(input.numbers)),
-        facts=load_yaml(input.facts),
+        facts=load_checked_yaml(input.facts, "study_facts"),
         tables={
             Path(t).stem.removeprefix("table_"): Path(t).read_text(encoding="utf-8")
             for t in input.tables
@@ -39,7 +39,7 @@ def render_markdown(input, output, params, wildcards) -> None:
         statistics=settings["statistics"],
         codebook=load_codebook(Path(input.codebook)),
     )
-    meta = load_yaml(input.metadata)
+    meta = load_checked_yaml(input.metadata, "metadata")
     shown = {
         "date": settings["manuscript"]["date"],
         "synthetic_cohort": settings["synthetic_cohort"],

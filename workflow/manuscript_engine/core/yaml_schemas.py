@@ -1,0 +1,512 @@
+"""Every hand-written YAML file checked against its schema, in an author's words.
+
+The engine's file formats are JSON Schemas (Draft 2020-12, written as YAML) in
+``workflow/manuscript_engine/core/schemas/``: the codebook, the published numbers and their
+relations, the audit's acknowledgements, the study facts and the manuscript metadata.
+:func:`check_yaml_against_schema` checks a loaded file against one of them and, as
+:func:`~vertebroplasty.settings.check_config` does for the config, says what is wrong
+in plain words: the file, the key path (``tables › baseline › columns › age › type``,
+``numbers[12] (id flow.included.total) › stat``), what was found and what is expected.
+
+Rules across entries that a schema cannot state (a codebook's ``min`` above its
+``max``, a ``ci_lower`` without its ``ci_upper``, a key column that is not a column, an
+id that names no published number) are checked after the schema, once the file has
+the expected form, and reported in the same way. Compiled validators are cached, so a
+file costs one pass of the validator each time it is read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.core.settings import TYPE_WORDS
+from manuscript_engine.core.yaml_files import load_yaml
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+"""The engine's file formats: ``<name>.schema.yaml``."""
+ARROW = " › "
+
+WORDS = {
+    **TYPE_WORDS,
+    "object": "a group of 'key: value' entries",
+    "null": "empty",
+}
+"""JSON Schema types in an author's words (the config's, with a group not of settings)."""
+
+LABELS = ("id", "name", "p")
+"""The key whose value names a list item in a message: ``numbers[12] (id flow.total)``."""
+
+
+class YamlInvalid(ManuscriptError):
+    """A hand-written YAML file does not have the form its schema describes."""
+
+
+Problem = tuple[tuple, str]
+"""Where (the key path, as a tuple of keys and list positions) and what, in words."""
+SHOWN = 25
+"""Problems listed in one message; a mistake repeated on every entry is not listed in full."""
+
+
+# --------------------------------------------------------------------------- entry points
+def check_yaml_against_schema(data: Any, schema_name: str, shown_as: str, **context) -> None:
+    """Raise :class:`YamlInvalid` naming every problem, or return quietly.
+
+    ``schema_name`` is a file of ``schemas/`` without ``.schema.yaml`` (``codebook``,
+    ``published``, ...); ``shown_as`` is the name the messages give the file. Rules
+    across entries run once the file has the schema's form; ``context`` passes them
+    what they compare against (``published=`` the entries, for their relations).
+    """
+    errors = sorted(validator(schema_name).iter_errors(data), key=lambda e: _order(e.path))
+    problems = _distinct(problem for error in errors for problem in describe(error))
+    if not problems:
+        problems = [
+            problem for rule in RULES.get(schema_name, ()) for problem in rule(data, **context)
+        ]
+    if problems:
+        lines = [f"  - {shown_as}{_where(path, data)}: {text}" for path, text in problems]
+        if len(lines) > SHOWN:
+            lines[SHOWN:] = [f"  - ... and {len(lines) - SHOWN} more problem(s) of this file."]
+        raise YamlInvalid(
+            "\n".join(
+                [
+                    f"{shown_as} is not in the form the build reads ({len(problems)} problem(s)):",
+                    *lines,
+                    f"The form of each key is described in "
+                    f"workflow/manuscript_engine/core/schemas/{schema_name}.schema.yaml.",
+                ]
+            )
+        )
+
+
+def load_checked_yaml(
+    path: str | Path, schema_name: str, shown_as: str | None = None, **context
+) -> Any:
+    """:func:`~vertebroplasty.yaml_files.load_yaml`, then :func:`check_yaml_against_schema`.
+
+    The file is named as given, or relative to the project when it is inside it
+    (``data/codebook.yaml``).
+    """
+    shown = shown_as or _shown(Path(path))
+    data = load_yaml(path, shown)
+    check_yaml_against_schema(data, schema_name, shown, **context)
+    return data
+
+
+@cache
+def validator(schema_name: str):
+    """The compiled validator of ``schemas/<schema_name>.schema.yaml`` (once per process)."""
+    import jsonschema
+
+    schema = load_yaml(SCHEMAS / f"{schema_name}.schema.yaml")
+    return jsonschema.Draft202012Validator(inline_definitions(schema, schema.get("$defs", {})))
+
+
+def inline_definitions(node: Any, definitions: dict[str, Any]) -> Any:
+    """The schema with each ``$ref`` to its own ``$defs`` replaced by the definition.
+
+    jsonschema resolves a reference each time it is used, which would cost the published
+    numbers (hundreds of entries) half their checking time. A key beside the ``$ref``
+    (a ``description``) wins over the definition's own. The engine's schemas do not
+    refer to themselves recursively.
+    """
+    if isinstance(node, list):
+        return [inline_definitions(item, definitions) for item in node]
+    if not isinstance(node, dict):
+        return node
+    own = {k: inline_definitions(v, definitions) for k, v in node.items() if k != "$defs"}
+    target = node.get("$ref", "")
+    if target.startswith("#/$defs/"):
+        del own["$ref"]
+        return {
+            **inline_definitions(definitions[target.removeprefix("#/$defs/")], definitions),
+            **own,
+        }
+    return own
+
+
+def _shown(path: Path) -> str:
+    """The path relative to the project when it is inside it, else as given."""
+    # Shown relative to the folder the build runs in (the project's), as authors see it.
+    if path.is_absolute() and path.resolve().is_relative_to(Path.cwd().resolve()):
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    return path.as_posix()
+
+
+# --------------------------------------------------------------------------- messages
+def describe(error) -> list[Problem]:
+    """One schema error as problems: where, and what was found against what is expected."""
+    path = tuple(error.absolute_path)
+    value = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    about = schema.get("description")
+    because = f" ({about})" if about else ""
+    kind, wanted = error.validator, error.validator_value
+    if not path and kind == "type":
+        title = _title(error)
+        if value is None:
+            return [(path, f"the file is empty; it must hold {WORDS['object']} ({title}).")]
+        return [
+            (path, f"the file must hold {WORDS['object']} ({title}), found {found_words(value)}.")
+        ]
+    if "propertyNames" in error.absolute_schema_path:
+        return [(path, f"the name {found_words(value)} is not allowed; use {about or kind}.")]
+    if kind == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        return [
+            (path + (key,), _unknown_key(key, known)) for key in sorted(set(value) - set(known))
+        ]
+    if kind == "required":
+        key = _quoted(error.message)
+        held = schema.get("properties", {}).get(key, {}).get("description") or about
+        found = f"; found only {', '.join(map(str, value))}" if value else "; found no key"
+        return [(path, f"the key '{key}' is missing{f' ({held})' if held else ''}{found}.")]
+    if kind == "dependentRequired":
+        lacking, needed = re.findall(r"'([^']*)'", error.message)[:2]
+        return [(path, f"the key '{lacking}' is missing: '{needed}' is only read with it.")]
+    if kind == "type":
+        types = [wanted] if isinstance(wanted, str) else list(wanted)
+        what = " or ".join(WORDS.get(t, t) for t in types)
+        hint = _hint(value) if "string" in types else ""
+        return [(path, f"must be {what}, found {found_words(value)}{because}.{hint}")]
+    if kind == "enum":
+        choices = ", ".join(map(str, wanted))
+        hint = _hint(value) if isinstance(value, bool) else ""
+        close = _close(value, wanted)
+        return [
+            (path, f"{found_words(value)} is not a choice; use one of: {choices}.{close}{hint}")
+        ]
+    if kind == "const":
+        return [(path, f"must be {_literal(wanted)}, found {found_words(value)}{because}.")]
+    if kind == "pattern":
+        return [(path, f"{found_words(value)} is not in the expected form{because}.")]
+    if kind == "minLength":
+        return [(path, f"must not be empty, found ''{because}.")]
+    if kind in ("minItems", "maxItems"):
+        bound = "at least" if kind == "minItems" else "at most"
+        return [(path, f"must list {bound} {wanted} item(s), found {len(value)}{because}.")]
+    if kind == "minProperties":
+        return [(path, f"must hold at least {wanted} entry(ies), found none{because}.")]
+    if kind == "uniqueItems":
+        return [(path, f"lists the same value twice, found {found_words(value)}.")]
+    if kind in ("minimum", "exclusiveMinimum"):
+        above = "at least" if kind == "minimum" else "above"
+        return [(path, f"must be {above} {wanted}, found {found_words(value)}{because}.")]
+    if kind in ("oneOf", "anyOf"):
+        return [(path, f"found {found_words(value)}; expected {about or error.message}.")]
+    return [(path, f"{error.message}{because}.")]
+
+
+def _distinct(problems: Iterable[Problem]) -> list[Problem]:
+    """Each problem once; a key missing for two reasons is reported with what was found."""
+    kept: dict[tuple, Problem] = {}
+    for path, text in problems:
+        missing = re.match(r"the key '([^']*)' is missing", text)
+        key = (path, missing.group(1) if missing else text)
+        if key not in kept or "; found" in text:
+            kept[key] = (path, text)
+    return list(kept.values())
+
+
+def _title(error) -> str:
+    """The file format's name (``the codebook``): the title of the file's schema."""
+    return str(error.schema.get("title", "")) if isinstance(error.schema, dict) else ""
+
+
+def _quoted(message: str) -> str:
+    found = re.match(r"'([^']*)'", message)
+    return found.group(1) if found else message
+
+
+def found_words(value: Any) -> str:
+    """A found value as an author would read it in the file."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return "'" + value.replace("\n", "\\n") + "'"
+    if isinstance(value, list):
+        shown = ", ".join(found_words(v) for v in value[:4]) + (", ..." if len(value) > 4 else "")
+        return f"a list [{shown}]" if value else "an empty list"
+    if isinstance(value, dict):
+        keys = ", ".join(map(str, list(value)[:6])) + (", ..." if len(value) > 6 else "")
+        return f"a group of keys ({keys})" if value else "an empty group"
+    return str(value)
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(v) for v in value) + "]"
+    return f'"{value}"' if isinstance(value, str) else found_words(value)
+
+
+def _hint(value: Any) -> str:
+    """What YAML did to an unquoted value an author meant as text."""
+    if isinstance(value, bool):
+        return (
+            " YAML reads an unquoted yes, no, true or false as true or false: write "
+            "'yes' or 'no' in quotes."
+        )
+    if value is not None and not isinstance(value, list | dict):  # a number or a date
+        return " Put it in quotes, so that YAML keeps it as it is typed."
+    return ""
+
+
+def _close(value: Any, choices: Iterable) -> str:
+    texts = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(value), texts, n=1) if isinstance(value, str) else []
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def _unknown_key(key: str, known: Sequence[str]) -> str:
+    hint = _close(key, known)
+    listing = f" Known keys here: {', '.join(known)}." if known else ""
+    return f"'{key}' is not a known key.{hint}{listing}"
+
+
+def _where(path: tuple, data: Any) -> str:
+    """``, tables › baseline › key`` or ``, numbers[3] (id x) › stat``; '' for the file."""
+    parts: list[str] = []
+    node = data
+    for step in path:
+        if isinstance(step, int) and isinstance(node, list):
+            item = node[step] if step < len(node) else None
+            label = next(
+                (
+                    f" ({k} {item[k]})"
+                    for k in LABELS
+                    if isinstance(item, dict) and _text(item.get(k))
+                ),
+                "",
+            )
+            if parts:
+                parts[-1] += f"[{step}]{label}"
+            else:
+                parts.append(f"item {step}{label}")
+        else:
+            parts.append(str(step))
+        node = _child(node, step)
+    return f", {ARROW.join(parts)}" if parts else ""
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _child(node: Any, step: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(step)
+    if isinstance(node, list) and isinstance(step, int) and step < len(node):
+        return node[step]
+    return None
+
+
+def _order(path: Iterable) -> list[str]:
+    return [f"{p:08d}" if isinstance(p, int) else str(p) for p in path]
+
+
+# --------------------------------------------------------------------------- rules across entries
+NUMERIC = ("integer", "number")
+
+
+def codebook_rules(book: dict[str, Any], **_) -> list[Problem]:
+    """Key columns among the columns, ranges in order, each field on a type that uses it."""
+    problems: list[Problem] = []
+    files: dict[str, str] = {}
+    for name, table in book["tables"].items():
+        where = ("tables", name)
+        if table["file"] in files:
+            problems.append(
+                (
+                    (*where, "file"),
+                    f"'{table['file']}' is already the file of the table "
+                    f"'{files[table['file']]}'; each table has its own file.",
+                )
+            )
+        files.setdefault(table["file"], name)
+        columns = table["columns"]
+        for position, key in enumerate(table.get("key", [])):
+            if key not in columns:
+                problems.append(
+                    (
+                        (*where, "key", position),
+                        f"found '{key}', which is not a column of this table; expected one of: "
+                        f"{', '.join(columns)}.{_close(key, columns)}",
+                    )
+                )
+        for column, spec in columns.items():
+            problems += _column_rules((*where, "columns", column), spec)
+    for name, definition in book["definitions"].items():
+        categories = definition.get("categories") if isinstance(definition, dict) else None
+        if isinstance(categories, dict):
+            for category, bounds in categories.items():
+                if isinstance(bounds, dict):  # a range; a name maps onto another category
+                    problems += _range((("definitions", name, "categories", category)), bounds)
+    return problems
+
+
+def _column_rules(where: tuple, spec: dict[str, Any]) -> list[Problem]:
+    kind = spec["type"]
+    problems = _range(where, spec) if kind in NUMERIC else []
+    if "values" in spec and kind != "category":
+        problems.append(
+            (
+                (*where, "values"),
+                f"only a category column lists values, and this column's type is {kind}. "
+                "Remove 'values', or make the type category.",
+            )
+        )
+    for field in ("min", "max", "step"):
+        if field in spec and kind not in NUMERIC:
+            problems.append(
+                (
+                    (*where, field),
+                    f"'{field}' applies to integer and number columns, and this column's type "
+                    f"is {kind}. Remove it, or make the type integer or number.",
+                )
+            )
+    if "pattern" in spec:
+        if kind not in ("string", "category"):
+            problems.append(
+                (
+                    (*where, "pattern"),
+                    f"'pattern' applies to string and category columns, and this column's type "
+                    f"is {kind}. Remove it.",
+                )
+            )
+        try:
+            re.compile(spec["pattern"])
+        except re.error as exc:
+            problems.append(
+                (
+                    (*where, "pattern"),
+                    f"found {found_words(spec['pattern'])}, which is not a valid regular "
+                    f"expression ({exc}).",
+                )
+            )
+    if "missing_when" in spec and spec.get("missing") is not True:
+        problems.append(
+            (
+                (*where, "missing_when"),
+                f"says when a cell may be empty, but 'missing' is "
+                f"{found_words(spec.get('missing'))}; expected missing: true beside it.",
+            )
+        )
+    return problems
+
+
+def _range(where: tuple, spec: dict[str, Any]) -> list[Problem]:
+    low, high = spec.get("min"), spec.get("max")
+    if low is not None and high is not None and low > high:
+        return [
+            (
+                (*where, "min"),
+                f"the minimum {low:g} is above the maximum {high:g}; expected min <= max.",
+            )
+        ]
+    return []
+
+
+def published_rules(book: dict[str, Any], **_) -> list[Problem]:
+    """Ids used once; each confidence limit with its other limit for the same measure."""
+    problems: list[Problem] = []
+    numbers = book["numbers"]
+    first: dict[str, int] = {}
+    for position, entry in enumerate(numbers):
+        if entry["id"] in first:
+            problems.append(
+                (
+                    ("numbers", position, "id"),
+                    f"'{entry['id']}' is already the id of numbers[{first[entry['id']]}]; "
+                    "expected an id used once (the audit names each number by it).",
+                )
+            )
+        first.setdefault(entry["id"], position)
+    pairs = {"ci_lower": "ci_upper", "ci_upper": "ci_lower"}
+    limits = {(e["stat"], _frozen(e.get("of"))) for e in numbers if e["stat"] in pairs}
+    for position, entry in enumerate(numbers):
+        other = pairs.get(entry["stat"])
+        if other and (other, _frozen(entry.get("of"))) not in limits:
+            problems.append(
+                (
+                    ("numbers", position, "stat"),
+                    f"found a {entry['stat']} without its {other}; expected an entry with "
+                    f"stat {other} and the same 'of' (the same measure), as a confidence "
+                    "interval has two limits.",
+                )
+            )
+    return problems
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def relations_rules(book: dict[str, Any], published: list | None = None, **_) -> list[Problem]:
+    """Every id the relations name is a published number (when those are given)."""
+    if published is None:
+        return []
+    known = [entry["id"] for entry in published]
+    ids = set(known)
+    problems: list[Problem] = []
+    for path, key in _referenced_ids(book):
+        if key not in ids:
+            problems.append(
+                (
+                    path,
+                    f"found '{key}', which is not the id of any published number "
+                    f"(data/published.yaml).{_close(key, known)}",
+                )
+            )
+    return problems
+
+
+def _referenced_ids(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
+    for i, rule in enumerate(book["sums"]):
+        yield from (((("sums", i, "parts", j)), part) for j, part in enumerate(rule["parts"]))
+        yield ("sums", i, "total"), rule["total"]
+    for i, rule in enumerate(book["tests"]):
+        yield ("tests", i, "p"), rule["p"]
+        for field in ("counts", "means"):
+            for j, row in enumerate(rule.get(field, [])):
+                yield from ((("tests", i, field, j, k), key) for k, key in enumerate(row))
+    for i, rule in enumerate(book["claims"]):
+        yield ("claims", i, "id"), rule["id"]
+        yield from ((("claims", i, "p", j), key) for j, key in enumerate(rule.get("p", [])))
+
+
+def metadata_rules(book: dict[str, Any], **_) -> list[Problem]:
+    """Each author's affiliations are keys of ``affiliations``."""
+    known = list(book.get("affiliations") or {})
+    problems: list[Problem] = []
+    for i, author in enumerate(book["authors"]):
+        for j, key in enumerate(author.get("affiliations", [])):
+            if key not in known:
+                listing = f"one of: {', '.join(known)}" if known else "a key of 'affiliations'"
+                problems.append(
+                    (
+                        ("authors", i, "affiliations", j),
+                        f"found '{key}', which is not a key of 'affiliations'; expected "
+                        f"{listing}.{_close(key, known)}",
+                    )
+                )
+    return problems
+
+
+RULES: dict[str, tuple[Callable[..., list[Problem]], ...]] = {
+    "codebook": (codebook_rules,),
+    "published": (published_rules,),
+    "published_checks": (relations_rules,),
+    "metadata": (metadata_rules,),
+}
+"""The rules across entries of each file format, run after its schema."""
