@@ -70,7 +70,11 @@ def bad_cohort(tmp):
 
 def bad_setting(tmp):
     config = {"dat_dir": "x", "synthetic_cohort": True}
-    return message_of(lambda: check_config(config, REPO / "config/schema/config.schema.yaml"))
+    return message_of(
+        lambda: check_config(
+            config, REPO / "workflow/manuscript_engine/core/schemas/config.schema.yaml"
+        )
+    )
 
 
 def formats(tmp):

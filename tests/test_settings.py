@@ -80,7 +80,7 @@ def test_an_impossible_manuscript_date_is_refused_by_the_config_check():
 
     from manuscript_engine.core.settings import ConfigInvalid, check_config
 
-    schema = REPO / "config/schema/config.schema.yaml"
+    schema = REPO / "workflow/manuscript_engine/core/schemas/config.schema.yaml"
     check_config(checked_config(date="2028-02-29"), schema)  # a leap day is a real date
     for date in ("2026-02-30", "2026-13-01", "27-11-2026"):
         with pytest.raises(ConfigInvalid) as excinfo:

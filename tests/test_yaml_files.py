@@ -113,7 +113,7 @@ def test_a_file_that_is_not_utf8_or_not_a_file_is_named(tmp_path):
         "config/config.yaml",
         "config/audit.yaml",
         "config/study_facts.yaml",
-        "config/schema/config.schema.yaml",
+        "workflow/manuscript_engine/core/schemas/config.schema.yaml",
         "templates/metadata.yaml",
     ],
 )

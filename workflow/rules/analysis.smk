@@ -15,19 +15,22 @@ rule analysis_dataset:
         run_step("analysis_dataset", input, output, params, wildcards, log)
 
 
-rule patient_flow:
-    input:
-        enrollment=rules.validate_cohort.output.enrollment,
-        codebook=CODEBOOK,
-        code=step_code("patient_flow"),
-    output:
-        table="results/tables/patient_flow.csv",
-        markdown="results/tables/patient_flow.md",
-        numbers="results/numbers/patient_flow.json",
-    log:
-        "results/logs/patient_flow.log",
-    run:
-        run_step("patient_flow", input, output, params, wildcards, log)
+# The flow from enrolment to analysis, for a study whose layout has that step.
+if HAS_PATIENT_FLOW:
+
+    rule patient_flow:
+        input:
+            enrollment=rules.validate_cohort.output.enrollment,
+            codebook=CODEBOOK,
+            code=step_code("patient_flow"),
+        output:
+            table="results/tables/patient_flow.csv",
+            markdown="results/tables/patient_flow.md",
+            numbers="results/numbers/patient_flow.json",
+        log:
+            "results/logs/patient_flow.log",
+        run:
+            run_step("patient_flow", input, output, params, wildcards, log)
 
 
 rule make_table:
@@ -54,10 +57,10 @@ rule make_table:
 
 rule numbers_registry:
     input:
-        parts=[rules.patient_flow.output.numbers]
+        parts=PATIENT_FLOW_NUMBERS
         + expand("results/numbers/{table}.json", table=TABLES)
         + expand("results/numbers/figure_{figure}.json", figure=FIGURES)
-        + ["results/numbers/audit.json"],
+        + AUDIT_NUMBERS,
         code=step_code("numbers_registry"),
     output:
         numbers="results/numbers.json",

@@ -1,4 +1,7 @@
 # Shared helpers (where the cohort is, values from the config), kept apart from rules.
+# Paths are relative to the study's folder (the working folder); the engine's own files
+# are found from ENGINE_WORKFLOW (set in engine.smk), so a study elsewhere reuses them.
+import os
 from importlib import import_module
 from pathlib import Path
 
@@ -7,7 +10,8 @@ from manuscript_engine.core.yaml_files import load_yaml
 
 TEMPLATE_DIR = "templates"
 CODEBOOK = "data/codebook.yaml"
-ENGINE_DIR = "workflow/manuscript_engine"
+ENGINE_DIR = os.path.relpath(ENGINE_WORKFLOW / "manuscript_engine")
+RULES_DIR = os.path.relpath(ENGINE_WORKFLOW / "rules")
 # The study's package says what this study builds (its steps, tables and figures);
 # the engine's rules below never name them.
 STUDY = import_module(f"{config['study_package']}.layout")
@@ -17,6 +21,22 @@ COHORT_FILES = {
 }
 TABLES = STUDY.TABLES
 FIGURES = STUDY.FIGURES
+# A study whose layout names a patient-flow step gets the flow table and its numbers.
+HAS_PATIENT_FLOW = "patient_flow" in STUDY.STEPS
+# The audit of a published paper runs when the study has the paper's numbers.
+AUDITED = Path("data/published.yaml").exists()
+PATIENT_FLOW_NUMBERS = ["results/numbers/patient_flow.json"] if HAS_PATIENT_FLOW else []
+PATIENT_FLOW_TABLE = ["results/tables/patient_flow.md"] if HAS_PATIENT_FLOW else []
+AUDIT_NUMBERS = ["results/numbers/audit.json"] if AUDITED else []
+AUDIT_OUTPUTS = ["results/audit/audit.html"] if AUDITED else []
+if AUDITED and "audit_strict" not in config:
+    from manuscript_engine.core.settings import ConfigInvalid
+
+    raise ConfigInvalid(
+        "config/config.yaml: audit_strict is missing. This study has data/published.yaml, "
+        "so the build audits the paper; add `audit_strict: true` (stop on an "
+        "unacknowledged inconsistency) or `audit_strict: false` (warn)."
+    )
 ENGINE_STEPS = {
     "write_setting": "manuscript_engine.core.steps:write_setting",
     "numbers_registry": "manuscript_engine.core.steps:numbers_registry",
@@ -34,7 +54,7 @@ ENGINE_STEPS = {
 STEPS = {**ENGINE_STEPS, **STUDY.STEPS}
 # Code inputs are computed from each step's imports (editing a module reruns exactly
 # the jobs that run it); the folder holding the packages is where they are looked up.
-STEP_CODE = StepCode([Path(workflow.basedir) / "workflow"])
+STEP_CODE = StepCode(dict.fromkeys([STUDY_WORKFLOW, ENGINE_WORKFLOW]))
 RUNNER = "manuscript_engine.core.step_runner"
 
 
@@ -119,24 +139,36 @@ def manifest_sources(wildcards=None):
     fixed = [
         "Snakefile",
         "config/config.yaml",
-        "config/audit.yaml",
-        "config/schema/config.schema.yaml",
         "config/study_facts.yaml",
         CODEBOOK,
-        "data/published.yaml",
-        "data/published_checks.yaml",
         f"{TEMPLATE_DIR}/metadata.yaml",
         f"{TEMPLATE_DIR}/references.bib",
-    ]
+    ] + (
+        ["config/audit.yaml", "data/published.yaml", "data/published_checks.yaml"]
+        if AUDITED
+        else []
+    )
+    engine = os.path.relpath(ENGINE_WORKFLOW)
     code = sorted(
-        p.as_posix()
-        for pattern in (
-            "workflow/rules/*.smk",
-            "workflow/*/**/*.py",
-            f"{ENGINE_DIR}/output/pandoc/*",
-            f"{ENGINE_DIR}/core/schemas/*",
-        )
-        for p in Path().glob(pattern)
+        {
+            p.as_posix()
+            for folder, patterns in (
+                (engine, ("engine.smk", "rules/*.smk", "manuscript_engine/**/*.py")),
+                (
+                    engine,
+                    (
+                        "manuscript_engine/output/pandoc/*",
+                        "manuscript_engine/core/schemas/*",
+                    ),
+                ),
+                (
+                    os.path.relpath(STUDY_WORKFLOW),
+                    (f"{config['study_package']}/**/*.py",),
+                ),
+            )
+            for pattern in patterns
+            for p in Path(folder).glob(pattern)
+        }
     )
     pandoc = sorted(str(p) for p in Path("config/pandoc").glob("*"))
     return (

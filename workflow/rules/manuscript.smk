@@ -4,8 +4,7 @@
 rule render_markdown:
     input:
         numbers=rules.numbers_registry.output.numbers,
-        tables=[rules.patient_flow.output.markdown]
-        + expand("results/tables/{table}.md", table=TABLES),
+        tables=PATIENT_FLOW_TABLE + expand("results/tables/{table}.md", table=TABLES),
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",

@@ -1,7 +1,7 @@
 """The build settings: checked against their schema, then handed to rules as files.
 
 :func:`check_config` does what Snakemake's ``validate`` would (JSON Schema against
-``config/schema/config.schema.yaml``) but says what is wrong in an author's words:
+``manuscript_engine/core/schemas/config.schema.yaml``) but says what is wrong in an author's words:
 which key, what was found, what is allowed.
 
 Rules read settings from ``results/settings/<key>-<digest>.json`` (:func:`settings_file`),
