@@ -46,7 +46,9 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
     templates = workdir / "templates"
     (templates / "sections").mkdir(parents=True)
     shutil.copytree(CORPUS / "partials", templates / "partials")
-    shutil.copytree(REPO / "config/pandoc", workdir / "config/pandoc")
+    shutil.copytree(
+        REPO / "workflow/manuscript_engine/output/pandoc/defaults", workdir / "config/pandoc"
+    )
     (templates / "sections/01-hostile.md.j2").write_text(section, encoding="utf-8")
     (workdir / "results/manuscript").mkdir(parents=True)
     figures = workdir / "results/figures"
@@ -79,7 +81,7 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
         Path("config/pandoc/html.yaml"),
         "2020-01-02",
         figures=[Path("results/figures/drawn.svg")],
-        stylesheet=REPO / "config/pandoc/manuscript.css",
+        stylesheet=REPO / "workflow/manuscript_engine/output/pandoc/defaults/manuscript.css",
     )
     return html.read_text(encoding="utf-8")
 
@@ -237,7 +239,9 @@ def test_the_shipped_pandoc_settings_pass(monkeypatch):
     from manuscript_engine.output.conversion import check_pandoc_defaults
 
     monkeypatch.chdir(REPO)
-    for defaults in sorted(Path("config/pandoc").glob("*.yaml")):
+    shipped = sorted(Path("workflow/manuscript_engine/output/pandoc/defaults").glob("*.yaml"))
+    assert len(shipped) == 4
+    for defaults in shipped:
         check_pandoc_defaults(defaults)
 
 

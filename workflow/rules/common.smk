@@ -58,6 +58,13 @@ STEP_CODE = StepCode(dict.fromkeys([STUDY_WORKFLOW, ENGINE_WORKFLOW]))
 RUNNER = "manuscript_engine.core.step_runner"
 
 
+def pandoc_file(name):
+    """A pandoc settings file: the study's config/pandoc/<name> if it has one, else the
+    engine's default (workflow/manuscript_engine/output/pandoc/defaults/)."""
+    own = Path("config/pandoc", name)
+    return own.as_posix() if own.exists() else f"{ENGINE_DIR}/output/pandoc/defaults/{name}"
+
+
 def settings_files(*keys):
     """The settings files a rule reads, each named for its value (rule `setting`).
 
@@ -157,7 +164,7 @@ def manifest_sources(wildcards=None):
                 (
                     engine,
                     (
-                        "manuscript_engine/output/pandoc/*",
+                        "manuscript_engine/output/pandoc/*.*",
                         "manuscript_engine/core/schemas/*",
                     ),
                 ),
@@ -170,7 +177,10 @@ def manifest_sources(wildcards=None):
             for p in Path(folder).glob(pattern)
         }
     )
-    pandoc = sorted(str(p) for p in Path("config/pandoc").glob("*"))
+    pandoc = sorted(
+        pandoc_file(name)
+        for name in ("tree.yaml", "html.yaml", "docx.yaml", "typst.yaml", "manuscript.css")
+    )
     return (
         existing_cohort_files(wildcards)
         + settings_files(*config)

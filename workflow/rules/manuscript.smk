@@ -27,7 +27,7 @@ rule document_tree:
     input:
         markdown=rules.render_markdown.output.markdown,
         sources=rules.render_markdown.output.sources,
-        defaults="config/pandoc/tree.yaml",
+        defaults=pandoc_file("tree.yaml"),
         lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
         bibliography=f"{TEMPLATE_DIR}/references.bib",
         figures=rules.render_markdown.input.figures,
@@ -43,8 +43,8 @@ rule document_tree:
 rule to_html:
     input:
         tree=rules.document_tree.output.tree,
-        defaults="config/pandoc/html.yaml",
-        css="config/pandoc/manuscript.css",
+        defaults=pandoc_file("html.yaml"),
+        css=pandoc_file("manuscript.css"),
         figures=rules.render_markdown.input.figures,
         settings=settings_files("manuscript"),
         code=step_code("convert_document"),
@@ -74,7 +74,7 @@ rule reference_docx:
 rule to_docx:
     input:
         tree=rules.document_tree.output.tree,
-        defaults="config/pandoc/docx.yaml",
+        defaults=pandoc_file("docx.yaml"),
         reference=rules.reference_docx.output.reference,
         figures=expand("results/figures/{figure}.png", figure=FIGURES),
         settings=settings_files("manuscript"),
@@ -90,7 +90,7 @@ rule to_docx:
 rule to_typst:
     input:
         tree=rules.document_tree.output.tree,
-        defaults="config/pandoc/typst.yaml",
+        defaults=pandoc_file("typst.yaml"),
         header=f"{ENGINE_DIR}/output/pandoc/typst-header.typ",
         settings=settings_files("manuscript"),
         code=step_code("convert_document"),

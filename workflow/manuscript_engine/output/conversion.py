@@ -127,11 +127,12 @@ ALLOWED_DEFAULTS = {
     "metadata": {"link-citations"},
     "filters": None,
 }
-"""What a pandoc defaults file in ``config/pandoc/`` may set (and, for a group, which keys).
+"""What a pandoc defaults file may set (and, for a group, which keys): the engine's own,
+or a study's ``config/pandoc/``.
 
 Everything else (``css``, ``include-in-header``, ``resource-path``, ``template`` ...)
 could make pandoc read a file or put markup into the page, and a filter other than
-citeproc is a program: the engine adds its own (``workflow/vertebroplasty/pandoc/``)."""
+citeproc is a program: the engine adds its own (``manuscript_engine/output/pandoc/``)."""
 ENGINE_FILES = Path(__file__).parent / "pandoc"
 TREE_FILTER = ENGINE_FILES / "citations-resolved.lua"
 ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
