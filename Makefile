@@ -46,7 +46,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests
 	$(BIN)/lint-imports
-	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakefmt --check Snakefile workflow/engine.smk workflow/rules
 	$(BIN)/snakemake --lint
 
 clean:

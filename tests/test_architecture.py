@@ -204,7 +204,7 @@ def test_computing_code_inputs_imports_no_pandas():
             sys.executable,
             "-c",
             "import sys; from manuscript_engine.core.code_dependencies import StepCode;"
-            "StepCode(['workflow'], '.').inputs('vertebroplasty.steps:make_table',"
+            "StepCode(['workflow'], '.').inputs('manuscript_engine.stats.steps:make_table',"
             " 'manuscript_engine.output.steps:convert_document');"
             "print('pandas' in sys.modules)",
         ],

@@ -116,7 +116,7 @@ def test_pdf_is_a_real_pdf_with_pages(built_repo):
     "command",
     [
         ["ruff", "check", "workflow", "tests"],
-        ["snakefmt", "--check", "Snakefile", "workflow/rules"],
+        ["snakefmt", "--check", "Snakefile", "workflow/engine.smk", "workflow/rules"],
         ["snakemake", "--lint"],
         ["actionlint", ".github/workflows/build.yml"],
     ],

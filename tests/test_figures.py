@@ -9,9 +9,9 @@ from conftest import CODEBOOK, REPO
 
 from manuscript_engine.core.step_runner import load_step
 from manuscript_engine.data.cohort import load_codebook, read_table
+from manuscript_engine.output.figures import make_figure
 from vertebroplasty import layout
 from vertebroplasty.analysis_dataset import build_patients
-from vertebroplasty.figures import make_figure
 from vertebroplasty.layout import FIGURES
 from vertebroplasty.patient_flow import summarise_patient_flow
 
@@ -43,7 +43,16 @@ def tables(tmp_path_factory):
 def draw(name, tables, folder):
     source = tables / f"{SOURCES.get(name, 'patient_flow')}.csv"
     paths = [folder / f"{name}.svg", folder / f"{name}.png", folder / f"{name}.json"]
-    make_figure(name, source, *paths, codebook=BOOK)
+    make_figure(
+        name,
+        load_step(FIGURES[name]["draw"]),
+        table=source,
+        svg=paths[0],
+        png=paths[1],
+        numbers=paths[2],
+        codebook=BOOK,
+        style=layout.FIGURE_STYLE,
+    )
     return paths
 
 

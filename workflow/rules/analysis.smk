@@ -37,7 +37,7 @@ rule make_table:
     input:
         patients=rules.analysis_dataset.output.patients,
         codebook=CODEBOOK,
-        settings=settings_files("statistics", "decimals"),
+        settings=settings_files("statistics", "decimals", "study_package"),
         code=table_code,
     output:
         csv=report(

@@ -43,6 +43,8 @@ ENGINE_STEPS = {
     "validate_cohort": "manuscript_engine.data.steps:validate_cohort",
     "audit": "manuscript_engine.audit.steps:audit",
     "audit_report": "manuscript_engine.audit.steps:audit_report",
+    "make_table": "manuscript_engine.stats.steps:make_table",
+    "make_figure": "manuscript_engine.output.steps:make_figure",
     "render_markdown": "manuscript_engine.text.steps:render_markdown",
     "document_tree": "manuscript_engine.output.steps:document_tree",
     "convert_document": "manuscript_engine.output.steps:convert_document",
@@ -62,7 +64,11 @@ def pandoc_file(name):
     """A pandoc settings file: the study's config/pandoc/<name> if it has one, else the
     engine's default (workflow/manuscript_engine/output/pandoc/defaults/)."""
     own = Path("config/pandoc", name)
-    return own.as_posix() if own.exists() else f"{ENGINE_DIR}/output/pandoc/defaults/{name}"
+    return (
+        own.as_posix()
+        if own.exists()
+        else f"{ENGINE_DIR}/output/pandoc/defaults/{name}"
+    )
 
 
 def settings_files(*keys):
@@ -179,7 +185,13 @@ def manifest_sources(wildcards=None):
     )
     pandoc = sorted(
         pandoc_file(name)
-        for name in ("tree.yaml", "html.yaml", "docx.yaml", "typst.yaml", "manuscript.css")
+        for name in (
+            "tree.yaml",
+            "html.yaml",
+            "docx.yaml",
+            "typst.yaml",
+            "manuscript.css",
+        )
     )
     return (
         existing_cohort_files(wildcards)

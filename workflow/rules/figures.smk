@@ -6,6 +6,7 @@ rule figure:
     input:
         table=figure_table,
         codebook=CODEBOOK,
+        settings=settings_files("study_package"),
         code=figure_code,
     output:
         svg=report(

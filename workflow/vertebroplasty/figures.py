@@ -1,21 +1,16 @@
 """The manuscript's figures, drawn from the tables the analysis wrote (never recomputed).
 
-One colour per arm everywhere (Okabe–Ito blue and orange, safe for colour-blind
-readers), sized for a journal's single column (3.5 in), Agg backend, and saved with
-no date or hash salt that changes between runs, so the bytes are stable. Each figure
-comes with a caption and alt text, which go into the numbers registry.
+One colour per arm everywhere (the codebook's; Okabe–Ito blue and orange, safe for
+colour-blind readers). Each function takes its table and the codebook and returns the
+figure with its caption and alt text; the engine
+(:mod:`manuscript_engine.output.figures`) sets the style, writes stable SVG and PNG
+files and puts the texts into the numbers registry.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from pathlib import Path
-
 import pandas as pd
 
-from manuscript_engine.core.atomic_files import atomic_output
-from manuscript_engine.core.registry import Number
 from manuscript_engine.data.vocabulary import (
     category_range,
     category_source,
@@ -23,24 +18,8 @@ from manuscript_engine.data.vocabulary import (
     plain_number,
     study_arms,
 )
+from manuscript_engine.output.figures import WIDTH, FigureText
 
-WIDTH = 3.5  # inches, a journal's single column
-# pyplot keeps global state; figure jobs run as threads of one process, so draw one at a time.
-PYPLOT_LOCK = threading.Lock()
-STYLE = {
-    "font.family": "DejaVu Sans",
-    "font.size": 7,
-    "axes.titlesize": 7,
-    "axes.labelsize": 7,
-    "xtick.labelsize": 6,
-    "ytick.labelsize": 6,
-    "legend.fontsize": 6,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "svg.hashsalt": "pvp-itr-manuscript",
-    "svg.fonttype": "path",
-    "path.simplify": False,
-}
 HEAT_MAPS = ["Blues", "Oranges", "Greens", "Purples"]
 """Colour scale of each arm's heat map, in the arms' order (matching their colours)."""
 SHADES = [1.0, 0.7, 0.45, 0.2, 0.1]
@@ -57,28 +36,11 @@ SITE_LABELS = {
 COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven"}
 
 
-@dataclass(frozen=True)
-class FigureText:
-    caption: str
-    alt: str
-
-
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """pyplot, already in the house style (the engine's make_figure set it)."""
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update(STYLE)
     return plt
-
-
-def save_figure(figure, svg: Path, png: Path) -> None:
-    """Write SVG and PNG without timestamps or software stamps."""
-    with atomic_output(svg) as partial:
-        figure.savefig(partial, format="svg", metadata={"Date": None, "Creator": None})
-    with atomic_output(png) as partial:
-        figure.savefig(partial, format="png", dpi=300, metadata={"Software": None})
 
 
 # --------------------------------------------------------------------------- flow
@@ -385,28 +347,3 @@ def _offsets(count: int, spread: float) -> list[float]:
     if count == 1:
         return [0.0]
     return [-spread / 2 + spread * i / (count - 1) for i in range(count)]
-
-
-def make_figure(
-    name: str, table: Path, svg: Path, png: Path, numbers: Path, *, codebook: dict
-) -> None:
-    """Draw figure ``name`` from its table CSV; write SVG, PNG and its caption and alt text."""
-    from manuscript_engine.core.registry import NumbersRegistry
-
-    data = pd.read_csv(table, keep_default_na=False, na_values=[""])
-    from manuscript_engine.core.step_runner import load_step
-    from vertebroplasty.layout import FIGURES
-
-    draw = load_step(FIGURES[name]["draw"])
-    with PYPLOT_LOCK:
-        plt = _pyplot()
-        figure, text = draw(data, codebook)
-        save_figure(figure, Path(svg), Path(png))
-        plt.close(figure)
-    source = f"figure {name}"
-    NumbersRegistry(
-        [
-            Number(f"figures.{name}.caption", text.caption, text.caption, "text", None, source),
-            Number(f"figures.{name}.alt", text.alt, text.alt, "text", None, source),
-        ]
-    ).to_json(numbers)

@@ -1,4 +1,4 @@
-"""The study's own steps: its analysis dataset, patient flow, tables and figures.
+"""The study's own steps: its analysis dataset and patient flow.
 
 Each step takes the rule's ``input``, ``output``, ``params`` and ``wildcards`` and is run
 by :func:`manuscript_engine.core.step_runner.run_in_process`; the rule names it as
@@ -12,7 +12,6 @@ import logging
 from pathlib import Path
 
 from manuscript_engine.core.atomic_files import atomic_output, write_text_atomically
-from manuscript_engine.core.settings import read_settings
 
 log = logging.getLogger("manuscript")
 
@@ -43,34 +42,3 @@ def patient_flow(input, output, params, wildcards) -> None:
     write_text_atomically(output.markdown, patient_flow_markdown(flow, book))
     numbers = patient_flow_numbers(flow, source=output.table, codebook=book)
     NumbersRegistry(numbers).to_json(output.numbers)
-
-
-def make_table(input, output, params, wildcards) -> None:
-    from manuscript_engine.data.cohort import load_codebook
-    from vertebroplasty.analysis_steps import make_table as build
-
-    settings = read_settings(input.settings)
-    build(
-        wildcards.table,
-        Path(input.patients),
-        settings["statistics"],
-        settings["decimals"],
-        Path(output.csv),
-        Path(output.markdown),
-        Path(output.numbers),
-        load_codebook(Path(input.codebook)),
-    )
-
-
-def make_figure(input, output, params, wildcards) -> None:
-    from manuscript_engine.data.cohort import load_codebook
-    from vertebroplasty.figures import make_figure as draw
-
-    draw(
-        wildcards.figure,
-        Path(input.table),
-        Path(output.svg),
-        Path(output.png),
-        Path(output.numbers),
-        codebook=load_codebook(Path(input.codebook)),
-    )

@@ -77,13 +77,18 @@ def load_step(spec: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), function)
 
 
-def study_function(package: str, name: str) -> Callable[..., Any] | None:
-    """The function the study's ``layout`` names under ``name`` (None when it names none).
+def study_layout(package: str):
+    """The study's ``layout`` module: its steps, tables, figures and plug-ins.
 
-    The engine knows a study only through its layout module, found by the package name
-    in the build settings, so engine code never imports a study.
+    The engine knows a study only through this module, found by the package name in
+    the build settings, so engine code never imports a study.
     """
-    spec = getattr(importlib.import_module(f"{package}.layout"), name, None)
+    return importlib.import_module(f"{package}.layout")
+
+
+def study_function(package: str, name: str) -> Callable[..., Any] | None:
+    """The function the study's ``layout`` names under ``name`` (None when it names none)."""
+    spec = getattr(study_layout(package), name, None)
     return load_step(spec) if spec else None
 
 

@@ -73,3 +73,22 @@ def manifest(input, output, params, wildcards) -> None:
     from manuscript_engine.output.manifest import write_manifest
 
     write_manifest(list(input.sources), list(input.outputs), Path(output.manifest))
+
+
+def make_figure(input, output, params, wildcards) -> None:
+    """Draw the figure the study's layout names, from the table it names."""
+    from manuscript_engine.core.step_runner import load_step, study_layout
+    from manuscript_engine.data.cohort import load_codebook
+    from manuscript_engine.output.figures import make_figure as draw_figure
+
+    layout = study_layout(read_settings(input.settings)["study_package"])
+    draw_figure(
+        wildcards.figure,
+        load_step(layout.FIGURES[wildcards.figure]["draw"]),
+        table=Path(input.table),
+        svg=Path(output.svg),
+        png=Path(output.png),
+        numbers=Path(output.numbers),
+        codebook=load_codebook(Path(input.codebook)),
+        style=getattr(layout, "FIGURE_STYLE", None),
+    )

@@ -1,0 +1,94 @@
+"""Figure files: one drawing style, deterministic SVG and PNG, captions into the registry.
+
+A study's figure function draws from a table the analysis wrote and returns the figure
+and its :class:`FigureText`; this module owns everything around it. Figures are sized
+for a journal's single column, drawn with the Agg backend, and saved without dates or
+software stamps and with a fixed SVG hash salt, so the bytes are stable.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from manuscript_engine.core.atomic_files import atomic_output
+
+WIDTH = 3.5
+"""Inches: a journal's single column."""
+PYPLOT_LOCK = threading.Lock()
+"""pyplot keeps global state; figure jobs run as threads of one process, so one draws
+at a time."""
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 7,
+    "axes.titlesize": 7,
+    "axes.labelsize": 7,
+    "xtick.labelsize": 6,
+    "ytick.labelsize": 6,
+    "legend.fontsize": 6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.hashsalt": "manuscript",
+    "svg.fonttype": "path",
+    "path.simplify": False,
+}
+"""The house style; a study's layout may change keys (FIGURE_STYLE), such as the salt."""
+
+
+@dataclass(frozen=True)
+class FigureText:
+    caption: str
+    alt: str
+
+
+def pyplot(style: dict[str, Any] | None = None):
+    """matplotlib's pyplot on the Agg backend, in the house style (and the study's)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({**STYLE, **(style or {})})
+    return plt
+
+
+def save_figure(figure, svg: Path, png: Path) -> None:
+    """Write SVG and PNG without timestamps or software stamps."""
+    with atomic_output(svg) as partial:
+        figure.savefig(partial, format="svg", metadata={"Date": None, "Creator": None})
+    with atomic_output(png) as partial:
+        figure.savefig(partial, format="png", dpi=300, metadata={"Software": None})
+
+
+def make_figure(
+    name: str,
+    draw,
+    *,
+    table: Path,
+    svg: Path,
+    png: Path,
+    numbers: Path,
+    codebook: dict,
+    style: dict[str, Any] | None = None,
+) -> None:
+    """Draw figure ``name`` with ``draw(data, codebook)`` from its table CSV; write SVG,
+    PNG, and its caption and alt text as registry numbers (``figures.<name>.caption``)."""
+    import pandas as pd
+
+    from manuscript_engine.core.registry import Number, NumbersRegistry
+
+    data = pd.read_csv(table, keep_default_na=False, na_values=[""])
+    with PYPLOT_LOCK:
+        plt = pyplot(style)
+        figure, text = draw(data, codebook)
+        save_figure(figure, Path(svg), Path(png))
+        plt.close(figure)
+    source = f"figure {name}"
+    NumbersRegistry(
+        [
+            Number(f"figures.{name}.caption", text.caption, text.caption, "text", None, source),
+            Number(f"figures.{name}.alt", text.alt, text.alt, "text", None, source),
+        ]
+    ).to_json(numbers)

@@ -1,0 +1,43 @@
+"""Steps of the analysis stage: one table of the study, built from the analysis dataset.
+
+Each step takes the rule's ``input``, ``output``, ``params`` and ``wildcards`` and is run
+by :func:`manuscript_engine.core.step_runner.run_in_process`; the rule names it as
+``"manuscript_engine.stats.steps:<function>"``. Imports stay inside each function,
+so a rule's computed code inputs are the modules its own step uses.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from manuscript_engine.core.settings import read_settings
+
+log = logging.getLogger("manuscript")
+
+
+def make_table(input, output, params, wildcards) -> None:
+    """Build the table the study's layout names, write its CSV, Markdown and numbers.
+
+    The study's function takes the analysis dataset, the statistics and decimals
+    settings and the codebook, and returns a
+    :class:`~manuscript_engine.stats.tables.TableResult`.
+    """
+    from manuscript_engine.core.atomic_files import atomic_output, write_text_atomically
+    from manuscript_engine.core.registry import NumbersRegistry
+    from manuscript_engine.core.step_runner import load_step, study_layout
+    from manuscript_engine.data.analysis_dataset import read_patients
+    from manuscript_engine.data.cohort import load_codebook
+
+    settings = read_settings(input.settings)
+    build = load_step(study_layout(settings["study_package"]).TABLES[wildcards.table])
+    result = build(
+        read_patients(Path(input.patients)),
+        settings["statistics"],
+        settings["decimals"],
+        codebook=load_codebook(Path(input.codebook)),
+    )
+    with atomic_output(output.csv) as partial:
+        result.tidy.to_csv(partial, index=False, lineterminator="\n")
+    write_text_atomically(output.markdown, result.markdown)
+    NumbersRegistry(result.numbers).to_json(output.numbers)
