@@ -140,7 +140,7 @@ rule manifest:
             rules.to_docx.output.docx,
             rules.compile_pdf.output.pdf,
             rules.check_formats.output.report,
-            rules.audit_report.output.html,
+            *AUDIT_OUTPUTS,
         ],
         code=step_code("manifest"),
     output:

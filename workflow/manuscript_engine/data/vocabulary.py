@@ -31,6 +31,13 @@ class Arm:
     code: str
     label: str
     colour: str = ""
+    in_text: str = ""
+    """How running text names the arm ("hormonal therapy"), where it differs from the
+    label a table heads a column with ("Hormonal therapy"); the label otherwise."""
+
+    @property
+    def phrase(self) -> str:
+        return self.in_text or self.label
 
 
 class Arms:
@@ -95,6 +102,7 @@ def study_arms(codebook: dict[str, Any]) -> Arms:
             code=str(group["code"]),
             label=str(group.get("label", group["code"])),
             colour=str(group.get("colour", "")),
+            in_text=str(group.get("in_text", "")),
         )
         for group in spec["groups"]
     ]

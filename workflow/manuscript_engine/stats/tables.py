@@ -146,6 +146,39 @@ def summarise_continuous(
     return {"cells": cells, "p": p, "test": result.label}
 
 
+def summarise_median(
+    book: NumberBook,
+    key: str,
+    frame: pd.DataFrame,
+    column: str,
+    decimals: int,
+    settings: dict,
+    unit: str,
+    what: str,
+) -> dict[str, Any]:
+    """Median, quartiles and n per arm, and the comparison, registered under ``key``.
+
+    For skewed variables. The comparison is the configured continuous test; the
+    registered difference is first arm's median minus the second's.
+    """
+    cells, values = {}, {}
+    for arm, column_values in arm_values(frame, column, book.arms).items():
+        v = column_values.dropna().astype(float)
+        values[arm] = v
+        base = f"{key}.{book.arms.key_of(arm)}"
+        median, q1, q3 = (float(v.quantile(q)) for q in (0.5, 0.25, 0.75))
+        text = book.add(f"{base}.median", median, format_decimal(median, decimals), unit, len(v))
+        low = book.add(f"{base}.q1", q1, format_decimal(q1, decimals), unit, len(v))
+        high = book.add(f"{base}.q3", q3, format_decimal(q3, decimals), unit, len(v))
+        book.count(f"{base}.n", len(v))
+        cells[arm] = {"median_iqr": f"{text} ({low}–{high})", "n": len(v), "median": median}
+    first, second = (values[code] for code in book.arms.codes[:2])
+    result = compare_continuous(first, second, settings, what)
+    difference = float(first.median() - second.median())
+    p = book.comparison(key, result, difference, decimals, len(first) + len(second), unit)
+    return {"cells": cells, "p": p, "test": result.label}
+
+
 def codebook_categories(column: dict[str, Any], used: pd.Series) -> list:
     """A column's categories as the codebook lists them, in order, then any other value used.
 

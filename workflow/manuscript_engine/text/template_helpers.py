@@ -49,9 +49,10 @@ class Manuscript:
 
     @property
     def _labels(self) -> tuple[str, str]:
-        """The first two arms' labels, in the codebook's order (comparisons are first − second)."""
-        labels = study_arms(dict(self.codebook)).labels
-        return labels[0], labels[1]
+        """How the text names the first two arms, in the codebook's order (comparisons are
+        first − second)."""
+        arms = study_arms(dict(self.codebook))
+        return arms[0].phrase, arms[1].phrase
 
     # ------------------------------------------------------------------ numbers
     def num(self, key: str) -> str:
@@ -71,9 +72,11 @@ class Manuscript:
         return f"P {text}" if text.startswith("<") else f"P = {text}"
 
     def ci(self, base: str) -> str:
-        """``95% CI 81.0–94.1%`` for a stored proportion."""
+        """``95% CI 81.0–94.1%`` for a stored proportion, ``95% CI 0.54–0.89`` for a ratio."""
         level = format_decimal(100 * float(self.statistics["ci_level"]), 0)
-        return f"{level}% CI {self.num(base + '.ci_low')}–{self.num(base + '.ci_high')}%"
+        # A percentage's interval is printed with its sign; a ratio's or a time's without.
+        sign = "%" if self.registry[base + ".ci_low"].unit == "%" else ""
+        return f"{level}% CI {self.num(base + '.ci_low')}–{self.num(base + '.ci_high')}{sign}"
 
     def fact(self, name: str) -> str:
         """A protocol fact from config/study_facts.yaml."""
@@ -134,13 +137,14 @@ class Manuscript:
         return self.registry[key].value
 
     def arm(self, key: str) -> str:
-        """An arm's printed label, by its key in the codebook (``arm('<key>')``)."""
+        """How the text names an arm, by its key in the codebook (``arm('<key>')``): its
+        ``in_text`` wording, or its label."""
         arms = study_arms(dict(self.codebook))
         if arms.find(key) is None:
             raise TemplateProblem(
                 f"there is no arm '{key}' in data/codebook.yaml (arms: {', '.join(arms.keys)})."
             )
-        return arms.find(key).label
+        return arms.find(key).phrase
 
     def scale_range(self, column: str) -> str:
         """A column's range from the codebook: ``0 (no pain) to 10 (worst pain)``.
