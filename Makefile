@@ -44,9 +44,9 @@ bench: $(STAMP)
 	$(BIN)/python -m devtools.benchmark
 
 lint: $(STAMP)
-	$(BIN)/ruff check workflow tests
+	$(BIN)/ruff check workflow tests examples
 	$(BIN)/lint-imports
-	$(BIN)/snakefmt --check Snakefile workflow/engine.smk workflow/rules
+	$(BIN)/snakefmt --check Snakefile workflow/engine.smk workflow/rules examples/gbsg2/Snakefile
 	$(BIN)/snakemake --lint
 
 clean:

@@ -115,7 +115,7 @@ def test_pdf_is_a_real_pdf_with_pages(built_repo):
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "workflow", "tests"],
+        ["ruff", "check", "workflow", "tests", "examples"],
         ["snakefmt", "--check", "Snakefile", "workflow/engine.smk", "workflow/rules"],
         ["snakemake", "--lint"],
         ["actionlint", ".github/workflows/build.yml"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from manuscript_engine.data.vocabulary import study_arms
 from manuscript_engine.output.figures import WIDTH, FigureText
 

@@ -9,10 +9,9 @@ log = logging.getLogger("manuscript")
 
 
 def analysis_dataset(input, output, params, wildcards) -> None:
+    from gbsg2.derived import patient_frame
     from manuscript_engine.data.analysis_dataset import write_patients
     from manuscript_engine.data.cohort import load_codebook, read_cohort
-
-    from gbsg2.derived import patient_frame
 
     codebook = load_codebook(Path(input.codebook))
     patients = patient_frame(read_cohort(Path(input.enrollment).parent, codebook), codebook)

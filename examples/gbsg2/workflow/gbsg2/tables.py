@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from manuscript_engine.data.vocabulary import study_arms
 from manuscript_engine.stats.survival import compare_survival, register_survival
 from manuscript_engine.stats.tables import (
@@ -39,7 +40,9 @@ AT_RISK_EVERY = 12
 
 def _columns(codebook: dict) -> dict[str, dict]:
     return {
-        name: spec for table in codebook["tables"].values() for name, spec in table["columns"].items()
+        name: spec
+        for table in codebook["tables"].values()
+        for name, spec in table["columns"].items()
     }
 
 
@@ -76,7 +79,9 @@ def table_baseline(
             cells = [s["cells"][code]["mean_sd"] for code in arms.codes]
             shown = f"{label}, mean ± SD"
         else:
-            s = summarise_median(book, key, patients, column, decimals[column], settings, unit, label)
+            s = summarise_median(
+                book, key, patients, column, decimals[column], settings, unit, label
+            )
             cells = [s["cells"][code]["median_iqr"] for code in arms.codes]
             shown = f"{label}, median (IQR)"
         rows.append([shown, *cells, marks(s["p"], s["test"])])
@@ -119,10 +124,7 @@ def table_survival(
     rows = [
         [
             "Recurrence or death, n (%)",
-            *(
-                f"{text(f'rfs.events.{a.key}.n')} ({text(f'rfs.events.{a.key}.pct')})"
-                for a in arms
-            ),
+            *(f"{text(f'rfs.events.{a.key}.n')} ({text(f'rfs.events.{a.key}.pct')})" for a in arms),
         ],
         [f"Median recurrence-free survival, months ({level} CI)"]
         + [interval(f"rfs.median.{a.key}") for a in arms],
@@ -142,9 +144,7 @@ def table_survival(
         "Kaplan–Meier estimates; the hazard ratio is from a Cox model with the treatment "
         "group as its only covariate.",
     )
-    tidy = pd.DataFrame(
-        [{"key": n.key, "value": n.value, "text": n.text} for n in book.numbers]
-    )
+    tidy = pd.DataFrame([{"key": n.key, "value": n.value, "text": n.text} for n in book.numbers])
     return TableResult("table_survival", tidy, markdown, book.numbers)
 
 
