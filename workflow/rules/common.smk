@@ -158,7 +158,11 @@ def rebuild_untrusted_results():
         )
 
     def prepare_with_untrusted_results(*args, **kwargs):
-        force_untrusted_results()
+        # Only the build's own process judges results/. A job it spawns (`--mode remote`
+        # under an executor plugin) builds just its target, from inputs already judged,
+        # while other jobs write theirs: forcing their files would fail or redo them.
+        if workflow.is_main_process:
+            force_untrusted_results()
         return prepare(*args, **kwargs)
 
     workflow._prepare_dag = prepare_with_untrusted_results
