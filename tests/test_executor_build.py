@@ -223,3 +223,13 @@ def processes_in(workdir: Path) -> list[str]:
         ["ps", "-ww", "-e", "-o", "args="], capture_output=True, text=True
     ).stdout
     return [line for line in listing.splitlines() if f"{workdir}/" in line]
+
+
+def test_an_author_error_in_a_job_reaches_the_terminal(executor_copy):
+    section = executor_copy / "templates/sections/02-introduction.md.j2"
+    text = section.read_text()
+    section.write_text(text.replace("Its main hazard", "In 42 cases its main hazard", 1))
+    result = snakemake(executor_copy, "--workflow-profile", PROFILE)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert re.search(r"02-introduction\.md\.j2 line \d+: the number '42' is typed", output)
