@@ -231,7 +231,16 @@ def rebuild_untrusted_results():
         )
 
     def prepare_with_untrusted_results(*args, **kwargs):
-        force_untrusted_results()
+        # Only the build's own process judges results/. A job it spawns (`--mode remote`
+        # under an executor plugin) builds just its target, from inputs already judged,
+        # while other jobs write theirs: forcing their files would fail or redo them.
+        if workflow.is_main_process:
+            force_untrusted_results()
+        elif workflow.scheduling_settings is not None:
+            # A job process runs one job, so it needs no job rate limiter, whose
+            # one-second timers it would wait for before exiting (about 1.4 s a job):
+            # exit_promptly, an onsuccess handler, is skipped there (--no-hooks).
+            workflow.scheduling_settings.max_jobs_per_timespan = None
         return prepare(*args, **kwargs)
 
     workflow._prepare_dag = prepare_with_untrusted_results
