@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 
@@ -215,3 +216,90 @@ def test_computing_code_inputs_imports_no_pandas():
         timeout=60,
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+# ------------------------------------------------------------ what Snakemake plans
+def planned(workdir, module: str) -> tuple[dict[str, int], set[str], set[str]]:
+    """A dry run's jobs (rule -> count), the rules planned because ``module`` changed
+    ("Updated input files: <module>"), and those planned only because an upstream job
+    reruns ("Input files updated by another job")."""
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "4"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout + result.stderr
+    counts: dict[str, int] = {}
+    direct, downstream = set(), set()
+    pattern = r"^(?:local)?rule (\w+):\n(?:.*\n)*?\s+reason: (.*)$"
+    for rule, reason in re.findall(pattern, out, re.M):
+        counts[rule] = counts.get(rule, 0) + 1
+        updated = re.search(r"Updated input files: ([^;]*)", reason)
+        if updated and module in updated.group(1).split(", "):
+            direct.add(rule)
+        elif reason.startswith("Input files updated by another job"):
+            downstream.add(rule)
+    return counts, direct, downstream
+
+
+def rules_running(module_path: str, workdir) -> set[str]:
+    """Rules whose steps import the module, from each rule's computed code inputs."""
+    from vertebroplasty import layout
+
+    engine = (REPO / "workflow/rules/common.smk").read_text(encoding="utf-8")
+    steps = {
+        name: spec
+        for name, spec in re.findall(r'"(\w+)": "(manuscript_engine\.[\w.]+:\w+)"', engine)
+    } | layout.STEPS
+    extra = {"make_table": list(layout.TABLES.values()), "make_figure": []}
+    extra["make_figure"] = [figure["draw"] for figure in layout.FIGURES.values()]
+    extra["validate_cohort"] = [layout.CROSS_TABLE_RULES]
+    code = StepCode([workdir / "workflow"], workdir)
+    runner = "manuscript_engine.core.step_runner"
+    rule_steps = {}
+    for path in sorted((REPO / "workflow/rules").glob("*.smk")):
+        for rule, body in re.findall(r"rule (\w+):(.*?)(?=\n\s*rule |\Z)", path.read_text(), re.S):
+            step = re.search(r'run_step\("(\w+)"', body)
+            if step and step.group(1) in steps:
+                rule_steps[rule] = step.group(1)
+    return {
+        rule
+        for rule, step in rule_steps.items()
+        if any(
+            module_path in code.inputs(runner, steps[step], extra_spec)
+            for extra_spec in extra.get(step, [steps[step]])
+        )
+    }
+
+
+@pytest.mark.build
+@pytest.mark.parametrize(
+    "module",
+    [
+        "workflow/vertebroplasty/table_scores.py",
+        "workflow/manuscript_engine/output/manifest.py",
+        "workflow/manuscript_engine/output/conversion.py",
+        "workflow/manuscript_engine/stats/survival.py",
+    ],
+)
+def test_an_edited_module_reruns_exactly_the_jobs_that_import_it(module, built_repo, tmp_path):
+    from conftest import copy_built
+
+    workdir = copy_built(built_repo, tmp_path / "repo")
+    expected = rules_running(module, workdir)
+    source = workdir / module
+    source.write_text(source.read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    counts, direct, downstream = planned(workdir, module)
+    # Every job of a rule that imports the module is planned (for its own change or as
+    # the downstream of another), the manifest too (it lists every source's checksum),
+    # and every other planned job is downstream of one of them: no job runs for nothing.
+    assert expected <= set(counts) and "manifest" in counts
+    assert direct <= expected | {"manifest"}
+    assert set(counts) - expected - {"manifest", "all"} <= downstream
+    if module.endswith("table_scores.py"):
+        assert counts["make_table"] == 1 and counts["figure"] == 1  # one table, its figure
+    if not expected:  # survival.py: no step of this study imports it
+        assert set(counts) == {"manifest", "all"}
