@@ -1,9 +1,7 @@
 """The study's own steps: its analysis dataset and patient flow.
 
-Each step takes the rule's ``input``, ``output``, ``params`` and ``wildcards`` and is run
-by :func:`manuscript_engine.core.step_runner.run_in_process`; the rule names it as
-``"vertebroplasty.steps:<function>"``. Imports stay inside each function,
-so a rule's computed code inputs are the modules its own step uses.
+The calling convention (``input, output, params, wildcards``; imports inside each
+step) is :mod:`manuscript_engine.core.step_runner`'s.
 """
 
 from __future__ import annotations

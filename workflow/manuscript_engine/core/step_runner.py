@@ -1,8 +1,12 @@
-"""Every pipeline step, called by its rule inside Snakemake's own process.
+"""Running a step: each rule names its step, a function ``"package.module:function"``.
 
-Rules end in ``run: run_step("name", input, output, params, wildcards, log)``: the step
-runs in a thread of the Snakemake process, so the build pays for starting Python and
-importing pandas, SciPy and matplotlib once instead of once per job. Each step reads
+Rules end in ``run: run_step("name", input, output, params, wildcards, log)``, and the
+rules' table (``workflow/rules/common.smk``, the study's ``layout``) names the function.
+A step function takes ``input, output, params, wildcards`` and imports what it needs
+inside its body, so its rule's computed code inputs (``code_dependencies``) are the
+modules that step uses. The step runs in a thread of the Snakemake process, so the
+build pays for starting Python and importing pandas, SciPy and matplotlib once
+instead of once per job. Each step reads
 its named inputs and writes its named outputs; the logic stays in the modules they
 call. Settings come as input files (``input.settings``, see
 :func:`manuscript_engine.core.settings.settings_file`), not as params.

@@ -1,9 +1,7 @@
 """Steps of the data stage: validating the cohort against its codebook.
 
-Each step takes the rule's ``input``, ``output``, ``params`` and ``wildcards`` and is run
-by :func:`manuscript_engine.core.step_runner.run_in_process`; the rule names it as
-``"manuscript_engine.data.steps:<function>"``. Imports stay inside each function,
-so a rule's computed code inputs are the modules its own step uses.
+The calling convention (``input, output, params, wildcards``; imports inside each
+step) is :mod:`manuscript_engine.core.step_runner`'s.
 """
 
 from __future__ import annotations
