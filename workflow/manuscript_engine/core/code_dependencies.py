@@ -95,6 +95,25 @@ def _all_imports(tree: ast.AST) -> list[ast.AST]:
     return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
 
 
+class _Sources:
+    """Each file parsed once, and its imports found once, per parse of the workflow
+    (about forty rules ask; reading the same modules each time cost seconds)."""
+
+    def __init__(self) -> None:
+        self.trees: dict[Path, ast.Module] = {}
+        self.imports: dict[Path, list[ast.AST]] = {}
+
+    def tree(self, path: Path) -> ast.Module:
+        if path not in self.trees:
+            self.trees[path] = _parse(path)
+        return self.trees[path]
+
+    def all_imports(self, path: Path) -> list[ast.AST]:
+        if path not in self.imports:
+            self.imports[path] = _all_imports(self.tree(path))
+        return self.imports[path]
+
+
 def _top_level_imports(tree: ast.Module) -> list[ast.AST]:
     """Imports run when the module is imported (including under ``if``/``try``)."""
     found: list[ast.AST] = []
@@ -111,9 +130,16 @@ class StepCode:
     def __init__(self, roots: Iterable[str | Path], relative_to: str | Path = ".") -> None:
         self.index = ModuleIndex(roots)
         self.base = Path(relative_to).resolve()
+        self.sources = _Sources()
+        self.closures: dict[str, frozenset[Path]] = {}
 
     def module_closure(self, dotted: str) -> set[Path]:
         """``dotted`` and every project module it imports anywhere, transitively."""
+        if dotted not in self.closures:
+            self.closures[dotted] = frozenset(self._closure(dotted))
+        return set(self.closures[dotted])
+
+    def _closure(self, dotted: str) -> set[Path]:
         seen: set[Path] = set()
         waiting = [dotted]
         while waiting:
@@ -124,7 +150,7 @@ class StepCode:
             seen.add(path)
             seen.update(self.index.packages_on_the_way(name))
             is_package = path.name == "__init__.py"
-            waiting += imported_names(_all_imports(_parse(path)), name, is_package)
+            waiting += imported_names(self.sources.all_imports(path), name, is_package)
         return seen
 
     def step_files(self, spec: str) -> set[Path]:
@@ -134,7 +160,7 @@ class StepCode:
         path = self.index.source(module)
         if path is None:
             raise LookupError(f"no project module {module!r} for step {spec!r}")
-        tree = _parse(path)
+        tree = self.sources.tree(path)
         body = [
             node
             for node in tree.body
