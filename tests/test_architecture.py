@@ -215,3 +215,19 @@ def test_computing_code_inputs_imports_no_pandas():
         timeout=60,
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_each_source_file_is_parsed_once_however_many_rules_ask(monkeypatch):
+    """The rules ask for the code of some thirty steps while the Snakefile is read; parsing
+    every module again for each one cost a build with nothing to do about 2.5 s."""
+    from manuscript_engine.core import code_dependencies
+
+    parsed: list = []
+    real = code_dependencies._parse
+    monkeypatch.setattr(code_dependencies, "_parse", lambda path: parsed.append(path) or real(path))
+    code = StepCode([WORKFLOW], REPO)
+    first = {spec: code.inputs("manuscript_engine.core.step_runner", spec) for spec in step_specs()}
+    assert parsed and len(parsed) == len(set(parsed))
+    again = {spec: code.inputs("manuscript_engine.core.step_runner", spec) for spec in step_specs()}
+    assert again == first
+    assert len(parsed) == len(set(parsed))

@@ -111,9 +111,28 @@ class StepCode:
     def __init__(self, roots: Iterable[str | Path], relative_to: str | Path = ".") -> None:
         self.index = ModuleIndex(roots)
         self.base = Path(relative_to).resolve()
+        # The rules ask for the same modules dozens of times while the Snakefile is read:
+        # each file is parsed once, each module's closure computed once.
+        self._trees: dict[Path, ast.Module] = {}
+        self._imports: dict[Path, list[str]] = {}
+        self._closures: dict[str, frozenset[Path]] = {}
+
+    def _tree(self, path: Path) -> ast.Module:
+        if path not in self._trees:
+            self._trees[path] = _parse(path)
+        return self._trees[path]
+
+    def _imports_of(self, path: Path, dotted: str) -> list[str]:
+        """What module ``dotted`` (file ``path``) imports anywhere."""
+        if path not in self._imports:
+            is_package = path.name == "__init__.py"
+            self._imports[path] = imported_names(_all_imports(self._tree(path)), dotted, is_package)
+        return self._imports[path]
 
     def module_closure(self, dotted: str) -> set[Path]:
         """``dotted`` and every project module it imports anywhere, transitively."""
+        if dotted in self._closures:
+            return set(self._closures[dotted])
         seen: set[Path] = set()
         waiting = [dotted]
         while waiting:
@@ -123,8 +142,8 @@ class StepCode:
                 continue
             seen.add(path)
             seen.update(self.index.packages_on_the_way(name))
-            is_package = path.name == "__init__.py"
-            waiting += imported_names(_all_imports(_parse(path)), name, is_package)
+            waiting += self._imports_of(path, name)
+        self._closures[dotted] = frozenset(seen)
         return seen
 
     def step_files(self, spec: str) -> set[Path]:
@@ -134,7 +153,7 @@ class StepCode:
         path = self.index.source(module)
         if path is None:
             raise LookupError(f"no project module {module!r} for step {spec!r}")
-        tree = _parse(path)
+        tree = self._tree(path)
         body = [
             node
             for node in tree.body
