@@ -39,7 +39,7 @@ def sentence_with_counts(counts) -> str:
     return f"{counts['PVP+ITR']} treated with vertebroplasty and interventional tumour removal"
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", OUTPUTS)
 def test_included_patients_per_arm_reach_every_format(built_repo, name):
     counts = included_per_arm(built_repo / "data/raw/enrollment.csv")
@@ -48,14 +48,14 @@ def test_included_patients_per_arm_reach_every_format(built_repo, name):
     assert f"{counts['PVP']} with vertebroplasty alone" in text
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 def test_a_second_run_has_nothing_to_do(built_repo):
     result = run_snakemake(built_repo, "--dry-run")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 def test_a_build_with_nothing_to_do_does_not_import_pandas(built_repo):
     """Snakemake imports pandas (0.3 s) only to compare params; settings come as files."""
     result = subprocess.run(
@@ -72,7 +72,7 @@ def test_a_build_with_nothing_to_do_does_not_import_pandas(built_repo):
     assert "pandas" not in imported
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 def test_a_changed_count_in_the_data_changes_every_format(tmp_path):
     workdir = copy_repository(tmp_path / "repo")
     enrollment = workdir / "data/raw/enrollment.csv"
@@ -95,7 +95,7 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 def test_two_builds_in_different_folders_are_byte_identical(built_repo, tmp_path):
     other = copy_repository(tmp_path / "elsewhere")
     result = run_snakemake(other)
@@ -106,7 +106,7 @@ def test_two_builds_in_different_folders_are_byte_identical(built_repo, tmp_path
         assert digest(first) == digest(second), f"{name} differs between two builds"
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 def test_pdf_is_a_real_pdf_with_pages(built_repo):
     reader = PdfReader(built_repo / "results/manuscript/manuscript.pdf")
     assert len(reader.pages) >= 1

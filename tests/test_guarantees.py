@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import run_snakemake
 
-pytestmark = pytest.mark.build
+pytestmark = pytest.mark.e2e
 
 RESULTS = ("results/manuscript", "results/tables", "results/figures", "results/numbers")
 

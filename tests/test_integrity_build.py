@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import run_snakemake
 
-pytestmark = pytest.mark.build
+pytestmark = pytest.mark.e2e
 
 VALIDATED = ("enrollment", "baseline", "procedure", "visits", "followup")
 

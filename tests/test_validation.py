@@ -247,7 +247,7 @@ def manuscript_state(workdir: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_build_stops_on_bad_cohort_and_leaves_the_manuscript_alone(case, built_copy, tmp_path):
     from conftest import run_snakemake
@@ -267,7 +267,7 @@ def test_build_stops_on_bad_cohort_and_leaves_the_manuscript_alone(case, built_c
     assert "Traceback" not in output
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
