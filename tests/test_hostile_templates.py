@@ -38,13 +38,14 @@ REGISTRY = NumbersRegistry([Number("flow.included.pvp_itr.n", 71, "71", "patient
 EXPECT = re.compile(r"\{## expect: (refused|inert): (.*) ##\}")
 
 
-def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
-    """Render one section and write the HTML as the pipeline does; return the HTML."""
+def build_html(workdir: Path, section: str, metadata: dict = META, name: str = "01-hostile") -> str:
+    """Render one section (``templates/sections/<name>.md.j2``) and write the HTML as the
+    pipeline does; return the HTML."""
     templates = workdir / "templates"
     (templates / "sections").mkdir(parents=True)
     shutil.copytree(CORPUS / "partials", templates / "partials")
     shutil.copytree(REPO / "config/pandoc", workdir / "config/pandoc")
-    (templates / "sections/01-hostile.md.j2").write_text(section, encoding="utf-8")
+    (templates / f"sections/{name}.md.j2").write_text(section, encoding="utf-8")
     (workdir / "results/manuscript").mkdir(parents=True)
     figures = workdir / "results/figures"
     figures.mkdir()
