@@ -314,3 +314,27 @@ def test_a_stylesheet_that_writes_or_hides_text_is_refused(line, tmp_path):
     css.write_text(f"body {{ color: black; }}\n{line}\n")
     with pytest.raises(ManuscriptError, match=r"manuscript.css line 2"):
         style_header(css)
+
+
+def test_a_frame_and_a_picture_from_outside_are_refused_at_their_lines(tmp_path, monkeypatch):
+    """What a co-author might append to the conclusion: refused, and no HTML is written."""
+    monkeypatch.chdir(tmp_path)
+    section = (
+        "# Conclusion\n\nText.\n"
+        '\n<iframe src="/etc/passwd" hidden></iframe>\n\n<img src="../../.git/config">\n'
+    )
+    with pytest.raises(TemplateProblem) as refusal:
+        build_html(tmp_path, section, name="06-conclusion")
+    lines = str(refusal.value).splitlines()
+    assert lines[:5] == [
+        "The manuscript holds 2 thing(s) it may not contain:",
+        '  - templates/sections/06-conclusion.md.j2 line 5: <iframe src="/etc/passwd" hidden>'
+        "</iframe>",
+        '    raw HTML is not allowed in the manuscript: <iframe src="/etc/passwd" hidden>. '
+        "Write it in Markdown instead.",
+        '  - templates/sections/06-conclusion.md.j2 line 7: <img src="../../.git/config">',
+        '    raw HTML is not allowed in the manuscript: <img src="../../.git/config">. '
+        "Write it in Markdown instead.",
+    ]
+    assert "root:" not in str(refusal.value)
+    assert not Path("results/manuscript/manuscript.html").exists()

@@ -11,16 +11,18 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import termios
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, run_make_paper, run_snakemake
 from snakemake_runs import CASES, capture, stored
 
 from manuscript_engine.cli.build import (
@@ -398,3 +400,41 @@ def test_make_paper_points_at_the_failed_log(tmp_path):
     assert build.returncode == 1
     assert "Table 2 cannot be built." in err
     assert "Details: results/logs/bad.log\n" in err
+
+
+# --------------------------------------------------------------------------- the manuscript
+def planned_jobs(workdir: Path) -> Counter:
+    """The jobs Snakemake would run now (a dry run), counted by rule."""
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    rules = re.findall(r"^(?:local)?rule (\w+):$", result.stdout + result.stderr, re.MULTILINE)
+    return Counter(rule for rule in rules if rule != "all")
+
+
+@pytest.mark.e2e
+def test_make_paper_says_what_it_rebuilt_or_that_nothing_had_to_be(fresh_copy):
+    where = "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf}"
+    nothing = run_make_paper(fresh_copy)
+    assert nothing.returncode == 0, nothing.stderr
+    first, second = nothing.stdout.splitlines()
+    assert re.fullmatch(
+        r"Nothing to do: the manuscript is up to date \(checked in \d+\.\d s\)\.", first
+    )
+    assert second == where
+
+    conclusion = fresh_copy / "templates/sections/06-conclusion.md.j2"
+    conclusion.write_text(conclusion.read_text() + "\nThe authors thank the patients.\n")
+    planned = planned_jobs(fresh_copy)
+    rebuilt = run_make_paper(fresh_copy)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    first, second = rebuilt.stdout.splitlines()
+    said = re.fullmatch(r"Rebuilt (\d+) steps \((.+)\) in \d+\.\d s\.", first)
+    assert said, first
+    listed: Counter = Counter()
+    for item in said.group(2).split(", "):
+        rule, _, times = item.partition(" x")
+        listed[rule] += int(times or 1)
+    assert listed == planned and int(said.group(1)) == sum(planned.values())
+    assert {"render_markdown", "to_html", "to_docx", "compile_pdf", "manifest"} <= set(listed)
+    assert not {"validate_cohort", "make_table", "figure", "audit"} & set(listed)
+    assert second == where
