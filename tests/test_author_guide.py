@@ -80,7 +80,12 @@ def formats(tmp):
     sections = tmp / "sections.json"
     sections.write_text("[]")
     build_document_tree(
-        md, tree, REPO / "config/pandoc/tree.yaml", REPO / "templates/references.bib", sections, []
+        md,
+        tree,
+        defaults=REPO / "config/pandoc/tree.yaml",
+        bibliography=REPO / "templates/references.bib",
+        sections=sections,
+        figures=[],
     )
     html = tmp / "m.html"
     html.write_text("<h1>Abstract</h1><p>Value 88.7.</p>")

@@ -26,10 +26,10 @@ def tree(tmp_path):
     build_document_tree(
         markdown,
         path,
-        REPO / "config/pandoc/tree.yaml",
-        REPO / "templates/references.bib",
-        sections,
-        [],
+        defaults=REPO / "config/pandoc/tree.yaml",
+        bibliography=REPO / "templates/references.bib",
+        sections=sections,
+        figures=[],
     )
     return path
 

@@ -56,7 +56,9 @@ def build_html(workdir: Path, section: str, metadata: dict = META, name: str = "
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05, "ci_level": 0.95})
     sources: list[dict] = []
     settings = {"date": "2020-01-02", "synthetic_cohort": False}
-    text = render_manuscript(Path("templates"), manuscript, metadata, settings, sources)
+    text = render_manuscript(
+        Path("templates"), manuscript, metadata=metadata, settings=settings, sources=sources
+    )
     markdown = Path("results/manuscript/manuscript.md")
     markdown.write_text(text, encoding="utf-8")
     Path("results/sections.json").write_text(json.dumps(sources))
@@ -64,18 +66,18 @@ def build_html(workdir: Path, section: str, metadata: dict = META, name: str = "
     build_document_tree(
         markdown,
         tree,
-        Path("config/pandoc/tree.yaml"),
-        REPO / "templates/references.bib",
-        Path("results/sections.json"),
-        [Path("results/figures/drawn.svg")],
+        defaults=Path("config/pandoc/tree.yaml"),
+        bibliography=REPO / "templates/references.bib",
+        sections=Path("results/sections.json"),
+        figures=[Path("results/figures/drawn.svg")],
     )
     html = Path("results/manuscript/manuscript.html")
     convert_document(
         tree,
         html,
         "html",
-        Path("config/pandoc/html.yaml"),
-        "2020-01-02",
+        defaults=Path("config/pandoc/html.yaml"),
+        date="2020-01-02",
         figures=[Path("results/figures/drawn.svg")],
         stylesheet=REPO / "config/pandoc/manuscript.css",
     )
@@ -117,7 +119,12 @@ def test_a_section_linked_to_a_system_file_is_refused_without_its_content(tmp_pa
     (tmp_path / "templates/sections/01-a.md.j2").symlink_to(secret)
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
     with pytest.raises(TemplateProblem) as refusal:
-        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+        render_manuscript(
+            Path("templates"),
+            manuscript,
+            metadata=META,
+            settings={"date": "x", "synthetic_cohort": 0},
+        )
     assert "is a link to a file outside templates/" in str(refusal.value)
     assert "SECRET" not in str(refusal.value)
 
@@ -133,7 +140,12 @@ def test_an_include_linked_out_of_the_templates_is_refused(tmp_path, monkeypatch
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
     expected = r"(?s)templates/sections/01-a.md.j2 line 1.*outside templates/"
     with pytest.raises(TemplateProblem, match=expected):
-        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+        render_manuscript(
+            Path("templates"),
+            manuscript,
+            metadata=META,
+            settings={"date": "x", "synthetic_cohort": 0},
+        )
 
 
 def test_a_byte_order_mark_does_not_turn_the_first_heading_into_text(tmp_path, monkeypatch):
@@ -148,7 +160,12 @@ def test_a_template_that_is_not_utf8_is_named_with_its_line(tmp_path, monkeypatc
     (tmp_path / "templates/sections/01-a.md.j2").write_bytes(b"Line one.\nCaf\xe9 au lait.\n")
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
     with pytest.raises(TemplateProblem, match=r"01-a.md.j2 line 2 is not UTF-8 text"):
-        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+        render_manuscript(
+            Path("templates"),
+            manuscript,
+            metadata=META,
+            settings={"date": "x", "synthetic_cohort": 0},
+        )
 
 
 def test_a_missing_include_names_the_include(tmp_path, monkeypatch):
@@ -288,7 +305,12 @@ def test_a_templates_folder_that_is_a_link_is_refused(tmp_path, monkeypatch):
     (tmp_path / "templates").symlink_to(tmp_path / "real")
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05})
     with pytest.raises(TemplateProblem, match="templates/ is a link"):
-        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+        render_manuscript(
+            Path("templates"),
+            manuscript,
+            metadata=META,
+            settings={"date": "x", "synthetic_cohort": 0},
+        )
 
 
 def test_bibtex_comments_are_not_entries(tmp_path):

@@ -32,7 +32,7 @@ def render(root, synthetic=False, registry=REGISTRY, tables=None):
         registry, {"needle_itr": "14 G"}, tables or {}, "../figures", STATISTICS
     )
     settings = {"date": "2020-01-02", "synthetic_cohort": synthetic}
-    return render_manuscript(root, manuscript, META, settings)
+    return render_manuscript(root, manuscript, metadata=META, settings=settings)
 
 
 def test_sections_render_in_the_order_of_their_prefix(tmp_path):

@@ -192,6 +192,7 @@ def front_matter(metadata: Mapping[str, Any], date: str, synthetic_cohort: bool)
 def render_manuscript(
     template_dir: Path,
     manuscript: Manuscript,
+    *,
     metadata: Mapping[str, Any],
     settings: Mapping[str, Any],
     sources: list[dict] | None = None,
