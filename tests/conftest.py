@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,18 @@ def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=600,
+    )
+
+
+def run_make_paper(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``make paper`` in ``workdir``: the wrapper and the engine of that copy."""
+    return subprocess.run(
+        [sys.executable, "-m", "manuscript_engine.cli.build", "--cores", "4", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(workdir / "workflow")},
     )
 
 

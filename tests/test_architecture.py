@@ -275,7 +275,7 @@ def rules_running(module_path: str, workdir) -> set[str]:
     }
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "module",
     [
@@ -303,3 +303,19 @@ def test_an_edited_module_reruns_exactly_the_jobs_that_import_it(module, built_r
         assert counts["make_table"] == 1 and counts["figure"] == 1  # one table, its figure
     if not expected:  # survival.py: no step of this study imports it
         assert set(counts) == {"manifest", "all"}
+
+
+def test_each_source_file_is_parsed_once_however_many_rules_ask(monkeypatch):
+    """The rules ask for the code of some thirty steps while the Snakefile is read; parsing
+    every module again for each one cost a build with nothing to do about 2.5 s."""
+    from manuscript_engine.core import code_dependencies
+
+    parsed: list = []
+    real = code_dependencies._parse
+    monkeypatch.setattr(code_dependencies, "_parse", lambda path: parsed.append(path) or real(path))
+    code = StepCode([WORKFLOW], REPO)
+    first = {spec: code.inputs("manuscript_engine.core.step_runner", spec) for spec in step_specs()}
+    assert parsed and len(parsed) == len(set(parsed))
+    again = {spec: code.inputs("manuscript_engine.core.step_runner", spec) for spec in step_specs()}
+    assert again == first
+    assert len(parsed) == len(set(parsed))

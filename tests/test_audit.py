@@ -276,3 +276,74 @@ def test_every_inconsistency_of_the_real_paper_is_acknowledged(real_audit):
     new = audit.apply_policy(real_audit, acknowledged, strict=True)["new"]
     assert new == []
     assert all(isinstance(reason, str) and reason for reason in acknowledged.values())
+
+
+# --------------------------------------------------------------------------- the audit step
+NEW_FINDING = "sum:asia_last.pvp"
+STALE_ACKNOWLEDGEMENT = "sum:flow.included.total"
+
+
+def audit_of_the_real_paper(tmp_path, strict: bool, drop: str | None = NEW_FINDING):
+    """write_audit, as the audit step calls it, on the shipped cohort and paper, with
+    config/audit.yaml missing the acknowledgement ``drop`` and holding one that no longer
+    occurs."""
+    from manuscript_engine.data.analysis_dataset import write_patients
+
+    codebook = load_codebook(CODEBOOK)
+    patients = tmp_path / "patients.csv"
+    write_patients(build_patients(REPO / "data/raw", codebook), patients)
+    acknowledgements = tmp_path / "audit.yaml"
+    kept = [
+        line
+        for line in (REPO / "config/audit.yaml").read_text().splitlines()
+        if drop is None or f'"{drop}"' not in line
+    ]
+    acknowledgements.write_text(
+        "\n".join([*kept, f'  "{STALE_ACKNOWLEDGEMENT}": "was wrong once"']) + "\n"
+    )
+    report = tmp_path / "audit.md"
+    audit.write_audit(
+        published=PUBLISHED,
+        relations=REPO / "data/published_checks.yaml",
+        patients=patients,
+        enrollment=REPO / "data/raw/enrollment.csv",
+        number_files=[],
+        codebook=CODEBOOK,
+        acknowledgements=acknowledgements,
+        strict=strict,
+        synthetic=True,
+        csv=tmp_path / "audit.csv",
+        markdown=report,
+        numbers=tmp_path / "audit.json",
+    )
+    return report
+
+
+def test_a_new_inconsistency_fails_a_strict_audit_and_is_named_with_its_arithmetic(tmp_path):
+    with pytest.raises(audit.AuditFailed) as excinfo:
+        audit_of_the_real_paper(tmp_path, strict=True)
+    message = str(excinfo.value)
+    assert message.startswith(
+        "The audit found 1 inconsistency(ies) that config/audit.yaml does not acknowledge:\n"
+        f"  - {NEW_FINDING} ("
+    )
+    assert "22 + 3 + 27 = 52" in message
+    assert message.endswith("run snakemake --cores 4 --config audit_strict=false")
+    # The report is written before the build stops, for the author to read.
+    report = (tmp_path / "audit.md").read_text()
+    assert f"### `{NEW_FINDING}`" in report and "- **NEW**: not acknowledged" in report
+
+
+def test_a_lenient_audit_warns_and_reports_new_and_resolved_findings(tmp_path, caplog):
+    report = audit_of_the_real_paper(tmp_path, strict=False).read_text()
+    assert "NEW" in report
+    resolved = report.split("## Resolved", 1)[1].split("##", 1)[0]
+    assert f"- `{STALE_ACKNOWLEDGEMENT}`: was wrong once" in resolved
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1 and warned[0].startswith("WARNING: The audit found 1 ")
+
+
+def test_an_acknowledgement_that_no_longer_applies_does_not_stop_a_strict_audit(tmp_path):
+    report = audit_of_the_real_paper(tmp_path, strict=True, drop=None).read_text()
+    assert f"- `{STALE_ACKNOWLEDGEMENT}`: was wrong once" in report.split("## Resolved", 1)[1]
+    assert "NEW" not in report

@@ -55,7 +55,7 @@ window.addEventListener('load', () => {
 </script>"""
 
 pytestmark = [
-    pytest.mark.build,
+    pytest.mark.e2e,
     pytest.mark.skipif(
         CHROMIUM is None and not os.environ.get("CI"),
         reason="Chromium is not installed (apt-get install chromium); .ci/run installs it",

@@ -14,6 +14,8 @@ import pytest
 from conftest import REPO, copy_repository, run_snakemake
 from pypdf import PdfReader
 
+from manuscript_engine.text.rendering import SYNTHETIC_SUBTITLE
+
 OUTPUTS = ("manuscript.md", "manuscript.html", "manuscript.docx", "manuscript.pdf")
 
 
@@ -39,7 +41,7 @@ def sentence_with_counts(counts) -> str:
     return f"{counts['PVP+ITR']} treated with vertebroplasty and interventional tumour removal"
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", OUTPUTS)
 def test_included_patients_per_arm_reach_every_format(built_repo, name):
     counts = included_per_arm(built_repo / "data/raw/enrollment.csv")
@@ -48,15 +50,8 @@ def test_included_patients_per_arm_reach_every_format(built_repo, name):
     assert f"{counts['PVP']} with vertebroplasty alone" in text
 
 
-@pytest.mark.build
-def test_a_second_run_has_nothing_to_do(built_repo):
-    result = run_snakemake(built_repo, "--dry-run")
-    assert result.returncode == 0
-    assert "Nothing to be done" in result.stdout + result.stderr
-
-
-@pytest.mark.build
-def test_a_build_with_nothing_to_do_does_not_import_pandas(built_repo):
+@pytest.mark.e2e
+def test_a_second_run_has_nothing_to_do_and_does_not_import_pandas(built_repo):
     """Snakemake imports pandas (0.3 s) only to compare params; settings come as files."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "snakemake", "--cores", "1"],
@@ -72,9 +67,9 @@ def test_a_build_with_nothing_to_do_does_not_import_pandas(built_repo):
     assert "pandas" not in imported
 
 
-@pytest.mark.build
-def test_a_changed_count_in_the_data_changes_every_format(tmp_path):
-    workdir = copy_repository(tmp_path / "repo")
+@pytest.mark.e2e
+def test_a_changed_count_in_the_data_changes_every_format(fresh_copy):
+    workdir = fresh_copy
     enrollment = workdir / "data/raw/enrollment.csv"
     lines = enrollment.read_text().splitlines()
     header, rows = lines[0], lines[1:]
@@ -95,7 +90,7 @@ def digest(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 def test_two_builds_in_different_folders_are_byte_identical(built_repo, tmp_path):
     other = copy_repository(tmp_path / "elsewhere")
     result = run_snakemake(other)
@@ -106,10 +101,95 @@ def test_two_builds_in_different_folders_are_byte_identical(built_repo, tmp_path
         assert digest(first) == digest(second), f"{name} differs between two builds"
 
 
-@pytest.mark.build
-def test_pdf_is_a_real_pdf_with_pages(built_repo):
-    reader = PdfReader(built_repo / "results/manuscript/manuscript.pdf")
-    assert len(reader.pages) >= 1
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def markdown_tables(markdown: str) -> dict[str, list[str]]:
+    """The numbers of each table of the Markdown, in reading order, by its caption's label."""
+    lines = markdown.splitlines()
+    tables = {}
+    for index, line in enumerate(lines):
+        caption = re.match(r"^Table: (Table \d+)\. ", line)
+        if not caption:
+            continue
+        end = index - 1
+        while not lines[end].startswith("|"):
+            end -= 1
+        start = end
+        while lines[start - 1].startswith("|"):
+            start -= 1
+        rows = " ".join(lines[start : end + 1])
+        tables[caption.group(1)] = NUMBER.findall(re.sub(r"\^\w+\^", "", rows))  # no a, b
+    return tables
+
+
+def in_order(found: list[str], wanted: list[str]) -> bool:
+    """Whether ``wanted`` appears in ``found`` as one unbroken run."""
+    return any(found[i : i + len(wanted)] == wanted for i in range(len(found) - len(wanted) + 1))
+
+
+@pytest.mark.e2e
+def test_the_pdf_shows_the_title_every_table_and_every_figure(built_repo):
+    """Read back with pypdf and PDFium (the build's own format check reads it with PDFium)."""
+    import pypdfium2
+    import pypdfium2.raw as pdfium_raw
+    import yaml
+
+    pdf = built_repo / "results/manuscript/manuscript.pdf"
+    markdown = (built_repo / "results/manuscript/manuscript.md").read_text(encoding="utf-8")
+    metadata = yaml.safe_load((built_repo / "templates/metadata.yaml").read_text())
+    reader = PdfReader(pdf)
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) > 10
+
+    # The title and the synthetic-cohort notice open the first page.
+    first_page = " ".join(pages[0].replace("\u2019", "'").split())
+    assert first_page.startswith(" ".join(metadata["title"].split()) + " " + SYNTHETIC_SUBTITLE)
+    assert reader.metadata.title == metadata["title"]
+
+    # Every table of the Markdown is on one page, its numbers in the Markdown's order.
+    tables = markdown_tables(markdown)
+    assert list(tables) == [f"Table {n}" for n in range(1, len(tables) + 1)] and len(tables) >= 10
+    for label, numbers in tables.items():
+        (page,) = [text for text in pages if re.search(rf"^{label}\. ", text, re.MULTILINE)]
+        assert len(numbers) > 10 and in_order(NUMBER.findall(page), numbers), label
+
+    # Every figure is drawn (as vector paths: a page of text or a table has a few at most)
+    # on the page that carries its caption.
+    figures = re.findall(r"^!\[(Figure \d+)\. ", markdown, flags=re.MULTILINE)
+    assert len(figures) == 5
+    document = pypdfium2.PdfDocument(pdf)
+    for label in figures:
+        (number,) = [i for i, text in enumerate(pages) if f"{label}. " in text]
+        drawn = document[number].get_objects(max_depth=5)
+        paths = sum(item.type == pdfium_raw.FPDF_PAGEOBJ_PATH for item in drawn)
+        assert paths > 50, f"{label} on page {number + 1}: {paths} paths"
+
+    # One page size throughout (US Letter, pandoc's Typst default), every font embedded.
+    assert {(page.mediabox.width, page.mediabox.height) for page in reader.pages} == {(612, 792)}
+    fonts = {
+        font.get_object()["/BaseFont"]: font.get_object()
+        for page in reader.pages
+        for font in (page["/Resources"].get("/Font") or {}).values()
+    }
+    assert fonts
+    for name, font in fonts.items():
+        descriptor = (font.get("/DescendantFonts") or [font])[0].get_object()["/FontDescriptor"]
+        embedded = {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor.get_object())
+        assert embedded, f"{name} is not embedded"
+
+
+@pytest.mark.e2e
+def test_every_format_is_compared_with_the_markdown(built_repo):
+    """The format check reads every output (that it stops the build on a difference is
+    tested on the function, tests/test_format_agreement.py)."""
+    report = (built_repo / "results/checks/formats.txt").read_text().splitlines()
+    assert report[0].startswith("Markdown (manuscript.json): ")
+    count = int(report[0].split(": ")[1].split()[0])
+    assert count > 500
+    assert report[1:] == [
+        f"manuscript.{fmt}: {count} numbers, same sequence" for fmt in ("html", "docx", "pdf")
+    ]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from conftest import copy_built, copy_repository
 from manuscript_engine.core.settings import settings_file
 from manuscript_engine.core.yaml_files import load_yaml
 
-pytestmark = pytest.mark.build
+pytestmark = pytest.mark.e2e
 
 PROFILE = "profiles/cluster-local"
 QUEUE = ".snakemake/cluster-local"

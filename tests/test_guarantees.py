@@ -1,22 +1,23 @@
-"""The manuscript's guarantees, each shown by a change that must fail the build.
+"""The manuscript's guarantees, each shown by a change an author might make to a built copy.
 
-Each test edits a copy of the repository the way an author might, rebuilds with
-Snakemake, and checks the build stops with a message naming template, line and text.
+A wrong template or setting stops the build (``make paper``) with a message naming the
+file, the line and the text; a change to the data or the settings reruns what depends on
+it and nothing else; a new inconsistency with the published paper stops the build.
+Which message each kind of mistake gives is tested on the functions themselves
+(test_rendering, test_hostile_templates, test_settings, test_audit, test_author_guide);
+these builds show that the messages reach the author through the real pipeline.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_snakemake
+from conftest import run_make_paper, run_snakemake
 
-pytestmark = pytest.mark.build
+pytestmark = pytest.mark.e2e
 
 RESULTS = ("results/manuscript", "results/tables", "results/figures", "results/numbers")
 
@@ -33,55 +34,35 @@ def failing_build(workdir: Path) -> str:
     return result.stdout + result.stderr
 
 
-def test_a_typed_percentage_fails_the_build(fresh_copy):
-    results = fresh_copy / "templates/sections/04-results.md.j2"
-    edit(results, "## Pain relief\n\n", "## Pain relief\n\nRelief was reached in 88.6% of cases.\n")
-    output = failing_build(fresh_copy)
-    assert "templates/sections/04-results.md.j2 line" in output
-    assert "the number '88.6%' is typed into the prose" in output
-    assert "Relief was reached in 88.6% of cases." in output
-
-
-def test_a_misspelt_key_fails_with_the_closest_keys(fresh_copy):
-    edit(
-        fresh_copy / "templates/sections/04-results.md.j2",
-        'num("flow.enrolled.pvp_itr.n")',
-        'num("flow.enroled.pvp_itr.n")',
+def test_a_misspelt_key_stops_make_paper_at_its_template_and_line(fresh_copy):
+    """One wrong template, through the whole build and make paper's reading of it."""
+    template = fresh_copy / "templates/sections/04-results.md.j2"
+    edit(template, 'num("flow.enrolled.pvp_itr.n")', 'num("flow.enroled.pvp_itr.n")')
+    lines = template.read_text(encoding="utf-8").splitlines()
+    (number,) = [i for i, line in enumerate(lines, start=1) if "flow.enroled" in line]
+    result = run_make_paper(fresh_copy)
+    assert result.returncode == 1
+    shown = result.stderr.splitlines()
+    assert shown[0] == "The build stopped."
+    # The exact path (it once read templates/templates/sections/...), line and text.
+    assert shown[2] == f"templates/sections/04-results.md.j2 line {number}: {lines[number - 1]}"
+    assert shown[3].startswith(
+        "  there is no number with the key 'flow.enroled.pvp_itr.n'. "
+        "Did you mean 'flow.enrolled.pvp_itr.n'"
     )
-    output = failing_build(fresh_copy)
-    assert "templates/sections/04-results.md.j2 line" in output
-    assert "there is no number with the key 'flow.enroled.pvp_itr.n'" in output
-    assert "Did you mean 'flow.enrolled.pvp_itr.n'" in output
+    assert "Details: results/logs/render_markdown.log" in shown
+    assert "Traceback" not in result.stdout + result.stderr
 
 
-def test_significantly_beside_p_above_alpha_fails_the_build(fresh_copy):
-    # Leakage does not differ significantly in the synthetic cohort (P > 0.05).
-    edit(
-        fresh_copy / "templates/sections/04-results.md.j2",
-        "## Pain relief\n\n",
-        "## Pain relief\n\nLeakage was {{ claim('leakage.any', 'significantly lower') }}.\n",
-    )
-    output = failing_build(fresh_copy)
-    assert "the claim 'significantly lower' about leakage.any is not supported" in output
-
-
-def test_a_number_changed_in_one_format_fails_the_build(fresh_copy):
-    # A converter that changes a number: the engine's Typst page set-up, edited in this
-    # copy (run with the copy's package, not the installed one).
-    header = fresh_copy / "workflow/manuscript_engine/output/pandoc/typst-header.typ"
-    header.write_text(header.read_text() + '\n#show "88.6%": "88.7%"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "4"],
-        cwd=fresh_copy,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(fresh_copy / "workflow")},
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0, "the build should have failed"
-    assert "manuscript.pdf: after" in output
-    assert "Markdown has [88.6]" in output and "this format has [88.7]" in output
+def test_a_misspelt_setting_stops_make_paper_naming_the_key(fresh_copy):
+    """One config error, raised while Snakemake reads the Snakefile."""
+    edit(fresh_copy / "config/config.yaml", "data_dir: data/raw", "dat_dir: data/raw")
+    result = run_make_paper(fresh_copy)
+    assert result.returncode == 1
+    assert (
+        "  - config/config.yaml, key 'dat_dir': not a known setting. Did you mean 'data_dir'?"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr and '  File "' not in result.stderr
 
 
 def digests(workdir: Path) -> dict[str, str]:
@@ -138,10 +119,21 @@ def planned_steps(workdir: Path, *args: str) -> set[str]:
     return set(re.findall(r"^(?:local)?rule (\w+):", result.stdout, flags=re.MULTILINE)) - {"all"}
 
 
-def test_a_setting_given_on_the_command_line_reruns_the_audit_and_not_the_analysis(fresh_copy):
+def settings_state(workdir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((workdir / "results/settings").iterdir())}
+
+
+def test_a_setting_given_on_the_command_line_reruns_the_audit_and_a_dry_run_writes_nothing(
+    fresh_copy,
+):
+    before = settings_state(fresh_copy)
     planned = planned_steps(fresh_copy, "--config", "audit_strict=false")
     assert {"audit", "render_markdown", "manifest"} <= planned
     assert not planned & {"validate_cohort", "analysis_dataset", "make_table", "figure"}
+    # The dry run wrote no settings file, so the build as configured has nothing to do.
+    assert settings_state(fresh_copy) == before
+    result = run_snakemake(fresh_copy, "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr
 
 
 def test_a_changed_statistics_setting_reruns_the_tables_and_not_the_validation(fresh_copy):
@@ -157,25 +149,14 @@ def drop_acknowledgement(workdir: Path, check_id: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_a_new_unacknowledged_inconsistency_fails_the_build_and_is_named(fresh_copy):
+def test_a_new_inconsistency_stops_the_build_unless_audit_strict_is_false(fresh_copy):
+    """The gate and its switch; which findings are new or resolved is tested on the audit
+    step (test_audit.py)."""
     drop_acknowledgement(fresh_copy, "sum:asia_last.pvp")
     output = failing_build(fresh_copy)
     assert "config/audit.yaml does not acknowledge" in output
     assert "sum:asia_last.pvp" in output and "22 + 3 + 27 = 52" in output
-
-
-def test_audit_strict_false_builds_anyway_and_warns(fresh_copy):
-    drop_acknowledgement(fresh_copy, "sum:asia_last.pvp")
     result = run_snakemake(fresh_copy, "--config", "audit_strict=false")
     assert result.returncode == 0, result.stderr
-    assert "WARNING" in result.stdout + result.stderr
-    assert "NEW" in (fresh_copy / "results/audit/audit.md").read_text()
-
-
-def test_an_acknowledged_inconsistency_that_no_longer_occurs_is_reported_resolved(fresh_copy):
-    path = fresh_copy / "config/audit.yaml"
-    path.write_text(path.read_text() + '  "sum:flow.included.total": "was wrong once"\n')
-    result = run_snakemake(fresh_copy)
-    assert result.returncode == 0, result.stderr
-    report = (fresh_copy / "results/audit/audit.md").read_text()
-    assert "## Resolved" in report and "sum:flow.included.total" in report
+    assert "WARNING: The audit found 1 inconsistency(ies)" in result.stdout + result.stderr
+    assert "- **NEW**: not acknowledged" in (fresh_copy / "results/audit/audit.md").read_text()

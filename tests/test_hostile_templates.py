@@ -41,15 +41,16 @@ REGISTRY = NumbersRegistry([Number("flow.included.pvp_itr.n", 71, "71", "patient
 EXPECT = re.compile(r"\{## expect: (refused|inert): (.*) ##\}")
 
 
-def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
-    """Render one section and write the HTML as the pipeline does; return the HTML."""
+def build_html(workdir: Path, section: str, metadata: dict = META, name: str = "01-hostile") -> str:
+    """Render one section (``templates/sections/<name>.md.j2``) and write the HTML as the
+    pipeline does; return the HTML."""
     templates = workdir / "templates"
     (templates / "sections").mkdir(parents=True)
     shutil.copytree(CORPUS / "partials", templates / "partials")
     shutil.copytree(
         REPO / "workflow/manuscript_engine/output/pandoc/defaults", workdir / "config/pandoc"
     )
-    (templates / "sections/01-hostile.md.j2").write_text(section, encoding="utf-8")
+    (templates / f"sections/{name}.md.j2").write_text(section, encoding="utf-8")
     (workdir / "results/manuscript").mkdir(parents=True)
     figures = workdir / "results/figures"
     figures.mkdir()
@@ -60,7 +61,9 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05, "ci_level": 0.95}, BOOK)
     sources: list[dict] = []
     settings = {"date": "2020-01-02", "synthetic_cohort": False}
-    text = render_manuscript(Path("templates"), manuscript, metadata, settings, sources)
+    text = render_manuscript(
+        Path("templates"), manuscript, metadata=metadata, settings=settings, sources=sources
+    )
     markdown = Path("results/manuscript/manuscript.md")
     markdown.write_text(text, encoding="utf-8")
     Path("results/sections.json").write_text(json.dumps(sources))
@@ -68,18 +71,18 @@ def build_html(workdir: Path, section: str, metadata: dict = META) -> str:
     build_document_tree(
         markdown,
         tree,
-        Path("config/pandoc/tree.yaml"),
-        REPO / "templates/references.bib",
-        Path("results/sections.json"),
-        [Path("results/figures/drawn.svg")],
+        defaults=Path("config/pandoc/tree.yaml"),
+        bibliography=REPO / "templates/references.bib",
+        sections=Path("results/sections.json"),
+        figures=[Path("results/figures/drawn.svg")],
     )
     html = Path("results/manuscript/manuscript.html")
     convert_document(
         tree,
         html,
         "html",
-        Path("config/pandoc/html.yaml"),
-        "2020-01-02",
+        defaults=Path("config/pandoc/html.yaml"),
+        date="2020-01-02",
         figures=[Path("results/figures/drawn.svg")],
         stylesheet=REPO / "workflow/manuscript_engine/output/pandoc/defaults/manuscript.css",
     )
@@ -121,7 +124,12 @@ def test_a_section_linked_to_a_system_file_is_refused_without_its_content(tmp_pa
     (tmp_path / "templates/sections/01-a.md.j2").symlink_to(secret)
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05}, BOOK)
     with pytest.raises(TemplateProblem) as refusal:
-        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+        render_manuscript(
+            Path("templates"),
+            manuscript,
+            metadata=META,
+            settings={"date": "x", "synthetic_cohort": 0},
+        )
     assert "is a link to a file outside templates/" in str(refusal.value)
     assert "SECRET" not in str(refusal.value)
 
@@ -137,7 +145,12 @@ def test_an_include_linked_out_of_the_templates_is_refused(tmp_path, monkeypatch
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05}, BOOK)
     expected = r"(?s)templates/sections/01-a.md.j2 line 1.*outside templates/"
     with pytest.raises(TemplateProblem, match=expected):
-        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+        render_manuscript(
+            Path("templates"),
+            manuscript,
+            metadata=META,
+            settings={"date": "x", "synthetic_cohort": 0},
+        )
 
 
 def test_a_byte_order_mark_does_not_turn_the_first_heading_into_text(tmp_path, monkeypatch):
@@ -152,7 +165,12 @@ def test_a_template_that_is_not_utf8_is_named_with_its_line(tmp_path, monkeypatc
     (tmp_path / "templates/sections/01-a.md.j2").write_bytes(b"Line one.\nCaf\xe9 au lait.\n")
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05}, BOOK)
     with pytest.raises(TemplateProblem, match=r"01-a.md.j2 line 2 is not UTF-8 text"):
-        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+        render_manuscript(
+            Path("templates"),
+            manuscript,
+            metadata=META,
+            settings={"date": "x", "synthetic_cohort": 0},
+        )
 
 
 def test_a_missing_include_names_the_include(tmp_path, monkeypatch):
@@ -294,7 +312,12 @@ def test_a_templates_folder_that_is_a_link_is_refused(tmp_path, monkeypatch):
     (tmp_path / "templates").symlink_to(tmp_path / "real")
     manuscript = Manuscript(REGISTRY, {}, {}, "../figures", {"alpha": 0.05}, BOOK)
     with pytest.raises(TemplateProblem, match="templates/ is a link"):
-        render_manuscript(Path("templates"), manuscript, META, {"date": "x", "synthetic_cohort": 0})
+        render_manuscript(
+            Path("templates"),
+            manuscript,
+            metadata=META,
+            settings={"date": "x", "synthetic_cohort": 0},
+        )
 
 
 def test_bibtex_comments_are_not_entries(tmp_path):
@@ -320,3 +343,27 @@ def test_a_stylesheet_that_writes_or_hides_text_is_refused(line, tmp_path):
     css.write_text(f"body {{ color: black; }}\n{line}\n")
     with pytest.raises(ManuscriptError, match=r"manuscript.css line 2"):
         style_header(css)
+
+
+def test_a_frame_and_a_picture_from_outside_are_refused_at_their_lines(tmp_path, monkeypatch):
+    """What a co-author might append to the conclusion: refused, and no HTML is written."""
+    monkeypatch.chdir(tmp_path)
+    section = (
+        "# Conclusion\n\nText.\n"
+        '\n<iframe src="/etc/passwd" hidden></iframe>\n\n<img src="../../.git/config">\n'
+    )
+    with pytest.raises(TemplateProblem) as refusal:
+        build_html(tmp_path, section, name="06-conclusion")
+    lines = str(refusal.value).splitlines()
+    assert lines[:5] == [
+        "The manuscript holds 2 thing(s) it may not contain:",
+        '  - templates/sections/06-conclusion.md.j2 line 5: <iframe src="/etc/passwd" hidden>'
+        "</iframe>",
+        '    raw HTML is not allowed in the manuscript: <iframe src="/etc/passwd" hidden>. '
+        "Write it in Markdown instead.",
+        '  - templates/sections/06-conclusion.md.j2 line 7: <img src="../../.git/config">',
+        '    raw HTML is not allowed in the manuscript: <img src="../../.git/config">. '
+        "Write it in Markdown instead.",
+    ]
+    assert "root:" not in str(refusal.value)
+    assert not Path("results/manuscript/manuscript.html").exists()

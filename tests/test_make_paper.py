@@ -11,18 +11,31 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import termios
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, run_make_paper, run_snakemake
+from snakemake_runs import CASES, capture, stored
 
-from manuscript_engine.cli.build import INTERRUPTED, STALE_LOCK_REMOVED, failed_logs
+from manuscript_engine.cli.build import (
+    INTERRUPTED,
+    STALE_LOCK_REMOVED,
+    SnakemakeRun,
+    author_errors,
+    failed_logs,
+    lock_refused,
+    rebuilt_summary,
+    report,
+    steps_run,
+)
 
 SLOW_WORKFLOW = """
 import os, sys, time
@@ -303,26 +316,81 @@ def test_a_stale_lock_made_by_hand_is_removed(slow):
     assert STALE_LOCK_REMOVED in out
 
 
-# --------------------------------------------------------------------------- Details:
-@pytest.fixture(scope="module")
-def failed_run(tmp_path_factory) -> tuple[Path, str]:
-    """Snakemake's real output for a run where one step failed and one worked, both logged."""
-    folder = workflow(tmp_path_factory.mktemp("failing"), FAILING_WORKFLOW)
-    result = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
+# --------------------------------------------------------------------------- reading the output
+# Snakemake's real output, stored by tests/snakemake_runs.py (see tests/data/snakemake_output/).
+FAILED_MESSAGE = (
+    "The cohort data break 1 rule(s) of data/codebook.yaml. Nothing was built. Correct these "
+    "cells and run the build again:\n\n"
+    "  - data/raw/visits.csv line 5, column vas: 11 is above the maximum 10."
+)
+
+
+def test_the_steps_a_build_ran_are_counted_by_rule():
+    output = stored("rebuilt")
+    assert "localrule all:" in output and "Finished jobid: 0 (Rule: all)" in output
+    assert steps_run(output) == ["validate", "figure", "figure", "render"]  # not `all`
+    assert rebuilt_summary(steps_run(output), 2.04) == (
+        "Rebuilt 4 steps (validate, figure x2, render) in 2.0 s."
     )
-    assert result.returncode != 0
-    return folder, result.stdout + result.stderr
 
 
-def test_details_lists_only_the_log_of_the_step_that_failed(failed_run):
-    folder, output = failed_run
-    assert "log: results/logs/good.log" in output  # announced when the good step ran
-    assert failed_logs(output) == ["results/logs/bad.log"]
+def test_a_build_with_nothing_to_do_says_so():
+    output = stored("nothing_to_do")
+    assert "Nothing to be done" in output
+    assert steps_run(output) == []
+    assert rebuilt_summary([], 1.23) == (
+        "Nothing to do: the manuscript is up to date (checked in 1.2 s)."
+    )
+
+
+def test_a_step_that_stopped_shows_its_message_alone_and_its_log():
+    output = stored("failed_step")
+    assert "log: results/logs/settings.log" in output  # announced when the good step ran
+    assert author_errors(output) == [FAILED_MESSAGE]
+    assert failed_logs(output) == ["results/logs/validate.log"]
+    assert steps_run(output) == ["settings"]
+    assert not lock_refused(output)
+
+
+def test_a_config_error_raised_in_the_snakefile_is_kept_without_its_trace():
+    (error,) = author_errors(stored("config_error"))
+    assert error.splitlines()[1:] == [
+        "The build settings are not valid:",
+        "  - config/config.yaml, key 'dat_dir': not a known setting. Did you mean 'data_dir'? "
+        "Known settings here: data_dir, synthetic_cohort.",
+        "  - config/config.yaml, key 'synthetic_cohort': must be true or false, found 'maybe'.",
+    ]
+    assert failed_logs(stored("config_error")) == []
+
+
+def test_a_lock_is_recognised_only_in_the_output_of_a_locked_folder():
+    assert lock_refused(stored("locked"))
+    assert not [case for case in CASES if case != "locked" and lock_refused(stored(case))]
+
+
+def test_make_paper_prints_only_the_authors_message_and_the_log(capsys):
+    status = report(SnakemakeRun(1, stored("failed_step")), [], 3.0)
+    out, err = capsys.readouterr()
+    assert status == 1 and out == ""
+    assert err == (
+        f"The build stopped.\n\n{FAILED_MESSAGE}\n\n"
+        "Details: results/logs/validate.log\n"
+        "Run `make paper VERBOSE=1` to see Snakemake's full output.\n"
+    )
+
+
+def test_make_paper_says_what_it_rebuilt(capsys):
+    assert report(SnakemakeRun(0, stored("rebuilt")), [], 2.0) == 0
+    assert capsys.readouterr().out == (
+        "Rebuilt 4 steps (validate, figure x2, render) in 2.0 s.\n"
+        "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf}\n"
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_stored_output_is_what_snakemake_prints_today(case, tmp_path):
+    """Run the workflow again: today's Snakemake must print what the tests above read."""
+    assert capture(case, tmp_path) == stored(case)
 
 
 def test_make_paper_points_at_the_failed_log(tmp_path):
@@ -332,3 +400,41 @@ def test_make_paper_points_at_the_failed_log(tmp_path):
     assert build.returncode == 1
     assert "Table 2 cannot be built." in err
     assert "Details: results/logs/bad.log\n" in err
+
+
+# --------------------------------------------------------------------------- the manuscript
+def planned_jobs(workdir: Path) -> Counter:
+    """The jobs Snakemake would run now (a dry run), counted by rule."""
+    result = run_snakemake(workdir, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    rules = re.findall(r"^(?:local)?rule (\w+):$", result.stdout + result.stderr, re.MULTILINE)
+    return Counter(rule for rule in rules if rule != "all")
+
+
+@pytest.mark.e2e
+def test_make_paper_says_what_it_rebuilt_or_that_nothing_had_to_be(fresh_copy):
+    where = "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf}"
+    nothing = run_make_paper(fresh_copy)
+    assert nothing.returncode == 0, nothing.stderr
+    first, second = nothing.stdout.splitlines()
+    assert re.fullmatch(
+        r"Nothing to do: the manuscript is up to date \(checked in \d+\.\d s\)\.", first
+    )
+    assert second == where
+
+    conclusion = fresh_copy / "templates/sections/06-conclusion.md.j2"
+    conclusion.write_text(conclusion.read_text() + "\nThe authors thank the patients.\n")
+    planned = planned_jobs(fresh_copy)
+    rebuilt = run_make_paper(fresh_copy)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    first, second = rebuilt.stdout.splitlines()
+    said = re.fullmatch(r"Rebuilt (\d+) steps \((.+)\) in \d+\.\d s\.", first)
+    assert said, first
+    listed: Counter = Counter()
+    for item in said.group(2).split(", "):
+        rule, _, times = item.partition(" x")
+        listed[rule] += int(times or 1)
+    assert listed == planned and int(said.group(1)) == sum(planned.values())
+    assert {"render_markdown", "to_html", "to_docx", "compile_pdf", "manifest"} <= set(listed)
+    assert not {"validate_cohort", "make_table", "figure", "audit"} & set(listed)
+    assert second == where

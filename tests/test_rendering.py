@@ -1,10 +1,17 @@
+from pathlib import Path
+
+import jinja2
 import pytest
 from conftest import CODEBOOK
 
 from manuscript_engine.core.errors import TemplateProblem
 from manuscript_engine.core.registry import Number, NumbersRegistry
 from manuscript_engine.data.cohort import load_codebook
-from manuscript_engine.text.rendering import SYNTHETIC_SUBTITLE, render_manuscript
+from manuscript_engine.text.rendering import (
+    SYNTHETIC_SUBTITLE,
+    render_manuscript,
+    template_location,
+)
 from manuscript_engine.text.template_helpers import Manuscript
 
 META = {"title": "A title", "authors": [{"name": "A. Author"}], "affiliations": {}}
@@ -28,7 +35,7 @@ def render(root, synthetic=False, registry=REGISTRY, tables=None):
         registry, {"needle_itr": "14 G"}, tables or {}, "../figures", STATISTICS, BOOK
     )
     settings = {"date": "2020-01-02", "synthetic_cohort": synthetic}
-    return render_manuscript(root, manuscript, META, settings)
+    return render_manuscript(root, manuscript, metadata=META, settings=settings)
 
 
 def test_sections_render_in_the_order_of_their_prefix(tmp_path):
@@ -51,6 +58,47 @@ def test_a_misspelt_key_names_template_line_text_and_the_closest_key(tmp_path):
     assert "templates/sections/01-a.md.j2 line 2" in message
     assert 'We treated {{ num("flow.include.pvp_itr.n") }}.' in message
     assert "Did you mean 'flow.included.pvp_itr.n'" in message
+
+
+MISSPELT = 'We treated {{ num("flow.include.pvp_itr.n") }}.'
+WHERE = f"templates/sections/04-results.md.j2 line 3: {MISSPELT}"
+
+
+@pytest.mark.parametrize("folder", ["relative", "absolute"])
+def test_a_misspelt_key_is_shown_at_its_exact_path_and_line(folder, tmp_path, monkeypatch):
+    """An author saw templates/templates/sections/04-results.md.j2: the whole path is checked."""
+    monkeypatch.chdir(tmp_path)
+    root = templates(tmp_path, **{"04-results": f"Intro.\n\n{MISSPELT}\n"})
+    with pytest.raises(TemplateProblem) as excinfo:
+        render(Path("templates") if folder == "relative" else root)
+    assert str(excinfo.value).splitlines() == [
+        WHERE,
+        "  there is no number with the key 'flow.include.pvp_itr.n'. "
+        "Did you mean 'flow.included.pvp_itr.n'?",
+    ]
+
+
+def test_a_file_named_from_the_working_folder_is_not_put_in_the_templates_folder_again(
+    tmp_path, monkeypatch
+):
+    """Jinja's own loader of a relative folder names files from the working folder
+    (templates/sections/...); they were joined to templates/ once more."""
+    monkeypatch.chdir(tmp_path)
+    templates(tmp_path, **{"04-results": f"Intro.\n\n{MISSPELT}\n"})
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader("templates"))
+    env.globals["num"] = REGISTRY.__getitem__
+    with pytest.raises(TemplateProblem) as excinfo:
+        env.get_template("sections/04-results.md.j2").render()
+    assert template_location(excinfo.value, Path("templates")) == WHERE
+
+
+def test_a_bare_template_name_is_looked_up_in_the_templates_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    templates(tmp_path, **{"04-results": f"Intro.\n\n{MISSPELT}\n"})
+    error = jinja2.TemplateSyntaxError(
+        "x", 3, "sections/04-results.md.j2", "sections/04-results.md.j2"
+    )
+    assert template_location(error, Path("templates")) == WHERE
 
 
 def test_an_undefined_variable_stops_the_build_with_its_line(tmp_path):

@@ -33,7 +33,7 @@ def events_by_arm(study) -> dict[str, tuple[int, int]]:
     return {name: (events, n) for name, (events, n) in counts.items()}
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 def test_the_second_study_builds_from_its_own_folder(tmp_path):
     repo = copy_repository(tmp_path / "repo")
     study = repo / "examples/gbsg2"

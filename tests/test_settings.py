@@ -90,3 +90,51 @@ def test_an_impossible_manuscript_date_is_refused_by_the_config_check():
             f"  - config/config.yaml, key 'manuscript.date': {date} is not a real date; "
             "write it as YYYY-MM-DD."
         )
+
+
+def config_message(**changes) -> str:
+    """The config check's message for the shipped config with ``changes`` (None: removed)."""
+    from conftest import REPO
+
+    from manuscript_engine.core.settings import ConfigInvalid, check_config
+
+    config = checked_config(date="2026-11-27")
+    for key, value in changes.items():
+        if value is None:
+            del config[key]
+        else:
+            config[key] = value
+    with pytest.raises(ConfigInvalid) as excinfo:
+        check_config(config, REPO / "config/schema/config.schema.yaml")
+    return str(excinfo.value)
+
+
+def test_a_misspelt_setting_names_the_key_and_the_closest_setting():
+    config = checked_config(date="2026-11-27")
+    message = config_message(dat_dir=config["data_dir"], data_dir=None)
+    assert (
+        "  - config/config.yaml, key 'dat_dir': not a known setting. Did you mean 'data_dir'? "
+    ) in message
+
+
+def test_a_word_typed_on_the_command_line_for_a_switch_names_the_key():
+    """`snakemake --config synthetic_cohort=maybe` passes the text 'maybe'."""
+    assert config_message(synthetic_cohort="maybe").splitlines()[1:] == [
+        "  - config/config.yaml, key 'synthetic_cohort': must be true or false, found 'maybe'."
+    ]
+
+
+def test_true_and_false_typed_on_the_command_line_are_switches():
+    from conftest import REPO
+
+    from manuscript_engine.core.settings import check_config
+
+    config = {**checked_config(date="2026-11-27"), "audit_strict": "false"}
+    check_config(config, REPO / "config/schema/config.schema.yaml")
+    assert config["audit_strict"] is False
+
+
+def test_a_missing_setting_is_named():
+    assert config_message(data_dir=None).splitlines()[1:] == [
+        "  - config/config.yaml: 'data_dir' is a required property."
+    ]

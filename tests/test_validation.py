@@ -229,56 +229,51 @@ def test_links_inside_the_data_folder_and_a_data_folder_elsewhere_are_fine(tmp_p
     assert len(validate_cohort(linked, load_codebook(CODEBOOK), check_across_tables)["visits"]) > 0
 
 
-# --------------------------------------------------------------------------- the build
-@pytest.fixture(scope="module")
-def built_copy(built_repo, tmp_path_factory):
-    """A built repository the bad-cohort cases share, one after another."""
-    from conftest import copy_built
+# --------------------------------------------------------------------------- the step
+class Files(list):
+    """A rule's input or output as Snakemake hands it to a step: a list of paths whose
+    entries also have names (``input.settings``, ``output["visits"]``)."""
 
-    return copy_built(built_repo, tmp_path_factory.mktemp("validation") / "repo")
+    def __init__(self, **named):
+        super().__init__(
+            p for value in named.values() for p in (value if isinstance(value, list) else [value])
+        )
+        self.__dict__.update(named)
 
-
-def manuscript_state(workdir: Path) -> dict[str, tuple[bytes, int]]:
-    """The manuscript files (the manifest aside: a failed build withdraws it)."""
-    folder = workdir / "results/manuscript"
-    return {
-        p.name: (p.read_bytes(), p.stat().st_mtime_ns)
-        for p in sorted(folder.iterdir())
-        if p.name != "manifest.json"
-    }
+    def __getitem__(self, key):
+        return self.__dict__[key] if isinstance(key, str) else super().__getitem__(key)
 
 
-@pytest.mark.build
 @pytest.mark.parametrize("case", sorted(EXPECTED))
-def test_build_stops_on_bad_cohort_and_leaves_the_manuscript_alone(case, built_copy, tmp_path):
-    from conftest import run_snakemake
+def test_the_validation_step_shows_the_message_logs_it_and_writes_nothing(
+    case, tmp_path, monkeypatch, capsys
+):
+    """The step as the build runs it (the build itself is tested with one bad cohort in
+    test_integrity_build.py)."""
+    from manuscript_engine.core.settings import settings_file, write_setting
+    from manuscript_engine.core.step_runner import StepFailed, run_in_process
 
     folder = bad_cohort(case, tmp_path / "cohort")
-    before = manuscript_state(built_copy)
-    result = run_snakemake(built_copy, "--config", f"data_dir={folder}")
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert f"{folder.as_posix()}/{EXPECTED[case]}" in output
-    assert manuscript_state(built_copy) == before
-    # The manifest no longer vouches for files the data no longer give.
-    assert not (built_copy / "results/manuscript/manifest.json").exists()
-    assert not list((built_copy / "results/validated").glob("*.csv"))
-    report = (built_copy / "results/logs/validate_cohort.log").read_text()
-    assert EXPECTED[case] in report
-    assert "Traceback" not in output
-
-
-@pytest.mark.build
-@pytest.mark.parametrize(
-    ("override", "expected"),
-    [
-        ("dat_dir=data/raw", "key 'dat_dir': not a known setting. Did you mean 'data_dir'?"),
-        ("synthetic_cohort=maybe", "key 'synthetic_cohort': must be true or false, found 'maybe'"),
-    ],
-)
-def test_a_bad_setting_names_the_key(override, expected, built_copy):
-    from conftest import run_snakemake
-
-    result = run_snakemake(built_copy, "--dry-run", "--config", override)
-    assert result.returncode != 0
-    assert expected in result.stdout + result.stderr
+    project = tmp_path / "project"
+    (project / "results/settings").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    config = {"data_dir": folder.as_posix()}
+    setting = settings_file("results/settings", "data_dir", config["data_dir"])
+    write_setting(config, "data_dir", setting)
+    book = load_codebook(CODEBOOK)
+    tables = [str(folder / f"{name}.csv") for name in book["tables"]]
+    inputs = Files(
+        tables=[t for t in tables if Path(t).exists()], codebook=str(CODEBOOK), settings=[setting]
+    )
+    outputs = Files(**{name: f"results/validated/{name}.csv" for name in book["tables"]})
+    log = "results/logs/validate_cohort.log"
+    with pytest.raises(StepFailed):
+        run_in_process(
+            "manuscript_engine.data.steps:validate_cohort", inputs, outputs, Files(), Files(), [log]
+        )
+    shown = capsys.readouterr().err
+    assert "ERROR: The cohort data break " in shown
+    assert f"{folder.as_posix()}/{EXPECTED[case]}" in shown
+    assert "Traceback" not in shown
+    assert f"{folder.as_posix()}/{EXPECTED[case]}" in Path(log).read_text()
+    assert not list(Path("results/validated").glob("*.csv"))

@@ -169,7 +169,7 @@ def renamed_study(workdir):
     )
 
 
-@pytest.mark.build
+@pytest.mark.e2e
 def test_renamed_arm_moved_cut_off_and_new_alpha_need_no_code_edit(tmp_path):
     workdir = copy_repository(tmp_path / "repo")
     renamed_study(workdir)

@@ -148,7 +148,9 @@ def fit_with_range(ideal, step, mean, sd, low, high, rng, pin=True):
         order = np.argsort(ideal, kind="stable")
         hi[order[0]] = low
         lo[order[-1]] = high
-    return search_values(np.asarray(ideal, float), lo, hi, step, mean, sd, rng).values
+    return search_values(
+        np.asarray(ideal, float), low=lo, high=hi, step=step, mean_text=mean, sd_text=sd, rng=rng
+    ).values
 
 
 # --------------------------------------------------------------------------- enrolment
@@ -304,12 +306,12 @@ def followup_draw(arm: Arm, pub: Published, attempt: int) -> np.ndarray:
     z = -0.5 * arm.frame["frailty"].to_numpy() + 0.85 * standardised(rng.gamma(4.0, 1.0, n))
     return search_values(
         float(mean) + float(sd) * standardised(z),
-        np.full(n, FOLLOWUP_BOUNDS[0]),
-        np.full(n, FOLLOWUP_BOUNDS[1]),
-        0.01,
-        mean,
-        sd,
-        rng,
+        low=np.full(n, FOLLOWUP_BOUNDS[0]),
+        high=np.full(n, FOLLOWUP_BOUNDS[1]),
+        step=0.01,
+        mean_text=mean,
+        sd_text=sd,
+        rng=rng,
     ).values
 
 
@@ -481,7 +483,9 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
                         bounds = categories[f.at[p, "final_category"]]
                         lo[i], hi[i] = bounds["min"], bounds["max"]
             ideal = float(mean) + sign * float(sd) * z
-            found = search_values(ideal, lo, hi, step, mean, sd, rng).values
+            found = search_values(
+                ideal, low=lo, high=hi, step=step, mean_text=mean, sd_text=sd, rng=rng
+            ).values
             for (p, v), value in zip(members, found, strict=True):
                 values[p, v, score] = value
 

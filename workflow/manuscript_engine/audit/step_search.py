@@ -124,6 +124,7 @@ def nearest_in(options: range, value: int) -> int:
 
 def search_values(
     ideal: np.ndarray,
+    *,
     low: np.ndarray,
     high: np.ndarray,
     step: float,

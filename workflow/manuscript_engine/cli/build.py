@@ -1,6 +1,7 @@
 """`make paper`: run Snakemake and show an author what matters.
 
-On success: where the manuscript is. On failure: only the build's own error messages
+On success: which steps were rebuilt (or that nothing had to be), and where the
+manuscript is. On failure: only the build's own error messages
 (they say what to change and where), and the log of the step that failed. ``--verbose``
 (or ``make paper VERBOSE=1``) shows Snakemake's complete output, stack traces included.
 
@@ -19,6 +20,8 @@ import re
 import signal
 import subprocess
 import sys
+import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -34,6 +37,9 @@ NOISE = re.compile(
 FAILED_JOB = re.compile(r"^(\s*)Error in rule \S+:$")
 LOG_LINE = re.compile(r"^\s+log: (.+?)(?: \(check log file\(s\) for error details\))?$")
 LOCK_REFUSED = re.compile(r"^(LockException:|Error: Directory cannot be locked\. Please)", re.M)
+JOB_START = re.compile(r"^(?:local)?rule (\w+):$")
+JOB_FIELD = re.compile(r"^\s+(\w+): (.*)$")
+JOB_FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
 
 PID_FILE = Path(".snakemake/build.pid")
 """The running build's Snakemake process, so that a later build can tell whether a lock
@@ -101,6 +107,41 @@ def failed_logs(output: str) -> list[str]:
         if block_indent is not None and (log_line := LOG_LINE.match(line)):
             logs += [log for log in log_line.group(1).split(", ") if log not in logs]
     return logs
+
+
+def steps_run(output: str) -> list[str]:
+    """The rule of every job that finished and wrote files, in the order they finished.
+
+    Snakemake announces each job (``localrule NAME:``, then indented fields: ``output:``,
+    ``jobid:`` ...) and reports ``Finished jobid: N (Rule: NAME)``. A job that writes
+    nothing (the target rule ``all``, which only gathers the files) is not a step.
+    """
+    writes: dict[str, bool] = {}
+    announced: dict[str, str] | None = None
+    finished: list[str] = []
+    for line in output.splitlines():
+        if start := JOB_START.match(line):
+            announced = {"rule": start.group(1)}
+            continue
+        if announced is not None and (field := JOB_FIELD.match(line)):
+            announced[field.group(1)] = field.group(2)
+            if "jobid" in announced:
+                writes[announced["jobid"]] = "output" in announced
+            continue
+        announced = None
+        if (done := JOB_FINISHED.match(line)) and writes.get(done.group(1), True):
+            finished.append(done.group(2))
+    return finished
+
+
+def rebuilt_summary(steps: Sequence[str], seconds: float) -> str:
+    """What a successful build did, in one line: the steps it ran, counted by rule."""
+    if not steps:
+        return f"Nothing to do: the manuscript is up to date (checked in {seconds:.1f} s)."
+    counts = Counter(steps)  # in the order the rules first finished
+    rules = ", ".join(rule if n == 1 else f"{rule} x{n}" for rule, n in counts.items())
+    noun = "step" if len(steps) == 1 else "steps"
+    return f"Rebuilt {len(steps)} {noun} ({rules}) in {seconds:.1f} s."
 
 
 def lock_refused(output: str) -> bool:
@@ -253,13 +294,17 @@ def _exists(pid: int) -> bool:
 
 
 # --------------------------------------------------------------------------- make paper
-def report(run: SnakemakeRun, targets: Sequence[str]) -> int:
-    """Print what an author needs from a finished run; the exit status of make paper."""
+def report(run: SnakemakeRun, targets: Sequence[str], seconds: float = 0.0) -> int:
+    """Print what an author needs from a finished run; the exit status of make paper.
+
+    ``seconds`` is how long the build took (Snakemake's start-up included).
+    """
     if run.returncode == 0:
         for warning in warnings(run.output):
             print(warning + "\n")
         if not targets:
-            print(f"The manuscript is up to date: {OUTPUTS}")
+            print(rebuilt_summary(steps_run(run.output), seconds))
+            print(f"The manuscript: {OUTPUTS}")
         return 0
     if lock_refused(run.output):
         print(LOCK_STUCK, file=sys.stderr)
@@ -301,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     snakemake = [sys.executable, "-m", "snakemake"]
     command = [*snakemake, "--cores", args.cores, *extra, *args.targets]
     capture = not args.verbose
+    started = time.monotonic()
     try:
         run = run_snakemake(command, capture)
         if capture and run.stopped_by is None and lock_refused(run.output):
@@ -318,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     if run.stopped_by is not None:
         print(INTERRUPTED, file=sys.stderr)
         raise SystemExit(128 + run.stopped_by)
-    return exit_status(run.returncode) if args.verbose else report(run, args.targets)
+    if args.verbose:
+        return exit_status(run.returncode)
+    return report(run, args.targets, time.monotonic() - started)
 
 
 if __name__ == "__main__":

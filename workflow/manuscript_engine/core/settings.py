@@ -101,8 +101,6 @@ def describe(error, shown_as: str) -> str:
     if error.validator == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
         return f"  - {where}: {error.instance!r} is not a choice; use one of: {allowed}."
-    if error.validator == "required":
-        return f"  - {where}: {error.message}."
     if error.validator == "format" and error.validator_value == "date":
         return f"  - {where}: {error.instance} is not a real date; write it as YYYY-MM-DD."
     return f"  - {where}: {error.message}."

@@ -128,6 +128,7 @@ def check(path: str, entry: dict, rehash: bool = False) -> str | None:
 
 
 def untrusted_files(
+    *,
     results: Path = Path("results"),
     produced_by_a_rule: Callable[[str], bool] = lambda path: True,
     ledger: Path = LEDGER,
@@ -162,6 +163,7 @@ NOT_RECORDED = "was not written by this build"
 def files_to_rebuild(
     produced_by_a_rule: Callable[[str], bool],
     targets: set[str] | None = None,
+    *,
     results: Path = Path("results"),
     ledger: Path = LEDGER,
     ignored: tuple[str, ...] = ("logs",),
@@ -173,7 +175,13 @@ def files_to_rebuild(
     says what it feeds).
     """
     known = records(ledger)
-    found = untrusted_files(results, produced_by_a_rule, ledger, ignored, known)
+    found = untrusted_files(
+        results=results,
+        produced_by_a_rule=produced_by_a_rule,
+        ledger=ledger,
+        ignored=ignored,
+        known=known,
+    )
     if targets is None:
         return found
     return [

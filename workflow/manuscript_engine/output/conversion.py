@@ -55,6 +55,7 @@ def image_policy(output: Path, figures: list[Path]):
 def build_document_tree(
     markdown: Path,
     output: Path,
+    *,
     defaults: Path,
     bibliography: Path,
     sections: Path,
@@ -83,10 +84,10 @@ def build_document_tree(
         check=lambda tree: check_document(
             tree,
             markdown,
-            sections,
-            image_policy(markdown, figures),
-            bibliography_keys(bibliography),
-            [bibliography],
+            sections=sections,
+            policy=image_policy(markdown, figures),
+            citation_keys=bibliography_keys(bibliography),
+            others=[bibliography],
         ),
     )
 
@@ -97,6 +98,7 @@ def run_pandoc(
     output: Path,
     reader: str,
     args: list[str] = (),
+    *,
     sandbox: bool = True,
     check=None,
 ) -> None:
@@ -177,6 +179,7 @@ def convert_document(
     tree: Path,
     output: Path,
     fmt: str,
+    *,
     defaults: Path,
     date: str,
     reference_doc: Path | None = None,

@@ -20,10 +20,10 @@ def document_tree(input, output, params, wildcards) -> None:
     build_document_tree(
         Path(input.markdown),
         Path(output.tree),
-        Path(input.defaults),
-        Path(input.bibliography),
-        Path(input.sources),
-        [Path(f) for f in input.figures],
+        defaults=Path(input.defaults),
+        bibliography=Path(input.bibliography),
+        sections=Path(input.sources),
+        figures=[Path(f) for f in input.figures],
     )
 
 
@@ -35,11 +35,11 @@ def convert_document(input, output, params, wildcards) -> None:
         Path(input.tree),
         Path(output[0]),
         fmt,
-        Path(input.defaults),
-        read_settings(input.settings)["manuscript"]["date"],
-        input.get("reference"),
-        [Path(f) for f in input.get("figures", [])],
-        input.get("css"),
+        defaults=Path(input.defaults),
+        date=read_settings(input.settings)["manuscript"]["date"],
+        reference_doc=input.get("reference"),
+        figures=[Path(f) for f in input.get("figures", [])],
+        stylesheet=input.get("css"),
     )
 
 

@@ -265,6 +265,7 @@ def bibliography_keys(bibliography: Path) -> set[str]:
 def check_document(
     tree_path: Path,
     markdown: Path,
+    *,
     sections: Path,
     policy: ImagePolicy,
     citation_keys: set[str] | None = None,

@@ -137,15 +137,28 @@ def template_location(exc: BaseException, template_dir: Path) -> str:
         filename, lineno = frames[-1].filename, frames[-1].lineno
     if not filename:
         return "a template"
-    path = Path(filename)
-    if not path.is_absolute():
-        path = Path(template_dir) / path
+    path = _template_file(filename, template_dir)
     shown = _display_path(path, template_dir)
     try:
         line = path.read_text(encoding="utf-8").splitlines()[lineno - 1].strip()
     except (OSError, IndexError, TypeError):
         return f"{shown} line {lineno}"
     return f"{shown} line {lineno}: {line}"
+
+
+def _template_file(filename: str, template_dir: Path) -> Path:
+    """The file behind a file name Jinja reports: absolute, or relative to the working folder.
+
+    Jinja reports the name its loader gave. A loader of a relative folder (Jinja's own
+    ``FileSystemLoader("templates")``) gives it from the working folder, as Python's
+    frames do; joined to the templates folder once more, it read
+    ``templates/templates/sections/...`` and the line could not be shown. Only a bare
+    template name (``sections/x.md.j2``, no file from here) is looked up in the folder.
+    """
+    path = Path(filename)
+    if path.is_absolute() or path.exists():
+        return Path(os.path.abspath(path))
+    return Path(template_dir) / path
 
 
 def _display_path(path: Path, template_dir: Path) -> str:
@@ -179,6 +192,7 @@ def front_matter(metadata: Mapping[str, Any], date: str, synthetic_cohort: bool)
 def render_manuscript(
     template_dir: Path,
     manuscript: Manuscript,
+    *,
     metadata: Mapping[str, Any],
     settings: Mapping[str, Any],
     sources: list[dict] | None = None,

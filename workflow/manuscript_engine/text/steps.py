@@ -43,7 +43,9 @@ def render_markdown(input, output, params, wildcards) -> None:
         "synthetic_cohort": settings["synthetic_cohort"],
     }
     sources: list[dict] = []
-    text = render_manuscript(Path(params.template_dir), manuscript, meta, shown, sources)
+    text = render_manuscript(
+        Path(params.template_dir), manuscript, metadata=meta, settings=shown, sources=sources
+    )
     write_text_atomically(output.sources, json.dumps(sources, indent=1) + "\n")
     write_text_atomically(markdown, text)
     log.info("rendered %s (%d lines)", markdown, text.count("\n"))
