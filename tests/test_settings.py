@@ -105,7 +105,7 @@ def config_message(**changes) -> str:
         else:
             config[key] = value
     with pytest.raises(ConfigInvalid) as excinfo:
-        check_config(config, REPO / "config/schema/config.schema.yaml")
+        check_config(config, REPO / "workflow/manuscript_engine/core/schemas/config.schema.yaml")
     return str(excinfo.value)
 
 
@@ -130,7 +130,7 @@ def test_true_and_false_typed_on_the_command_line_are_switches():
     from manuscript_engine.core.settings import check_config
 
     config = {**checked_config(date="2026-11-27"), "audit_strict": "false"}
-    check_config(config, REPO / "config/schema/config.schema.yaml")
+    check_config(config, REPO / "workflow/manuscript_engine/core/schemas/config.schema.yaml")
     assert config["audit_strict"] is False
 
 

@@ -257,13 +257,14 @@ def test_the_validation_step_shows_the_message_logs_it_and_writes_nothing(
     project = tmp_path / "project"
     (project / "results/settings").mkdir(parents=True)
     monkeypatch.chdir(project)
-    config = {"data_dir": folder.as_posix()}
-    setting = settings_file("results/settings", "data_dir", config["data_dir"])
-    write_setting(config, "data_dir", setting)
+    config = {"data_dir": folder.as_posix(), "study_package": "vertebroplasty"}
+    settings = [settings_file("results/settings", key, config[key]) for key in config]
+    for key, setting in zip(config, settings, strict=True):
+        write_setting(config, key, setting)
     book = load_codebook(CODEBOOK)
     tables = [str(folder / f"{name}.csv") for name in book["tables"]]
     inputs = Files(
-        tables=[t for t in tables if Path(t).exists()], codebook=str(CODEBOOK), settings=[setting]
+        tables=[t for t in tables if Path(t).exists()], codebook=str(CODEBOOK), settings=settings
     )
     outputs = Files(**{name: f"results/validated/{name}.csv" for name in book["tables"]})
     log = "results/logs/validate_cohort.log"

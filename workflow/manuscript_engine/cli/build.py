@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OUTPUTS = "results/manuscript/manuscript.{md,html,docx,pdf}"
-ERROR_START = re.compile(r"^(ERROR: |\w+(Invalid|Problem|Error) in file .*Snakefile.*:$)")
+ERROR_START = re.compile(r"^(ERROR: |\w+(Invalid|Problem|Error) in file .*(Snakefile|\.smk).*:$)")
 NOISE = re.compile(
     r"^(  File |RuleException|CalledProcessError|\[\w{3} \w{3}|Error in rule|"
     r"Removing output|Shutting down|Exiting because|Complete log|WorkflowError|"
