@@ -126,11 +126,8 @@ def step_specs() -> list[str]:
     from vertebroplasty import layout
 
     rules = (REPO / "workflow/rules/common.smk").read_text(encoding="utf-8")
-    engine = [
-        node.value
-        for node in ast.walk(ast.parse(rules.split("STEPS = {**")[0].split("ENGINE_STEPS = ")[1]))
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and ":" in node.value
-    ]
+    table = rules.split("ENGINE_STEPS = ")[1].split("\n}\n")[0] + "\n}"
+    engine = list(ast.literal_eval(table).values())
     figures = [figure["draw"] for figure in layout.FIGURES.values()]
     return sorted({*engine, *layout.STEPS.values(), *layout.TABLES.values(), *figures})
 
@@ -319,3 +316,53 @@ def test_each_source_file_is_parsed_once_however_many_rules_ask(monkeypatch):
     again = {spec: code.inputs("manuscript_engine.core.step_runner", spec) for spec in step_specs()}
     assert again == first
     assert len(parsed) == len(set(parsed))
+
+
+# ------------------------------------------------------------ the study's layout, checked
+def layout_package(tmp_path, monkeypatch, body: str) -> str:
+    package = tmp_path / "somestudy"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "layout.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("somestudy", "somestudy.layout"):  # each case imports its own
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    return "somestudy"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("STEPS = {}\nTABLES = {}\n", "FIGURES must be defined"),
+        (
+            "STEPS = {}\nTABLES = {'t': 'somestudy.tables.t'}\nFIGURES = {}\n",
+            "'somestudy.tables.t' is not a step; write 'package.module:function'",
+        ),
+        (
+            "STEPS = {}\nTABLES = {'t': 'os:system'}\nFIGURES = {}\n",
+            "'os:system' is outside the study's package somestudy",
+        ),
+    ],
+)
+def test_a_layout_the_engine_cannot_run_is_refused_in_words(tmp_path, monkeypatch, body, message):
+    from manuscript_engine.core.step_runner import LayoutInvalid, study_layout
+
+    package = layout_package(tmp_path, monkeypatch, body)
+    with pytest.raises(LayoutInvalid, match=re.escape(message)):
+        study_layout(package)
+
+
+def test_a_missing_study_package_names_the_setting():
+    from manuscript_engine.core.step_runner import LayoutInvalid, study_layout
+
+    with pytest.raises(LayoutInvalid, match="names study_package 'no_such_study'"):
+        study_layout("no_such_study")
+
+
+def test_only_the_engine_and_the_study_run_as_steps():
+    from manuscript_engine.core.step_runner import LayoutInvalid, load_step, study_layout
+
+    study_layout("vertebroplasty")
+    assert load_step("vertebroplasty.derived:patient_frame").__name__ == "patient_frame"
+    with pytest.raises(LayoutInvalid, match="not in the engine or the study's package"):
+        load_step("shutil:rmtree")

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import CODEBOOK, REPO
 
-from manuscript_engine.core.step_runner import load_step
+from manuscript_engine.core.step_runner import load_step, study_layout
 from manuscript_engine.data.cohort import load_codebook, read_table
 from manuscript_engine.output.figures import make_figure
 from vertebroplasty import layout
@@ -16,7 +16,7 @@ from vertebroplasty.layout import FIGURES
 from vertebroplasty.patient_flow import summarise_patient_flow
 
 BOOK = load_codebook(CODEBOOK)
-TABLES = {name: load_step(spec) for name, spec in layout.TABLES.items()}
+TABLES = {name: load_step(spec) for name, spec in study_layout("vertebroplasty").TABLES.items()}
 
 CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
 SOURCES = {

@@ -226,3 +226,22 @@ def test_an_unknown_fact_suggests_the_closest_name(tmp_path):
     root = templates(tmp_path, **{"01-a": "A {{ fact('needle_it') }} needle.\n"})
     with pytest.raises(TemplateProblem, match="Did you mean 'needle_itr'"):
         render(root)
+
+
+def test_a_comparison_without_a_difference_asks_for_numbers_not_words(tmp_path):
+    """A survival median never reached leaves no difference to read a direction from."""
+    registry = NumbersRegistry(
+        [
+            Number("rfs.p", 0.003, "0.003", "", None, "t"),
+            Number("rfs.difference", None, "not reached", "", None, "t"),
+        ]
+    )
+    root = templates(tmp_path, **{"01-a": 'It was {{ compare("rfs", "longer", "shorter") }}.\n'})
+    with pytest.raises(TemplateProblem, match="rfs has no difference to choose words from"):
+        render(root, registry=registry)
+
+
+def test_no_difference_at_all_is_not_called_higher_or_lower(tmp_path):
+    registry = NumbersRegistry(comparison("x", 0.001, 0.0))
+    root = templates(tmp_path, **{"01-a": 'It was {{ compare("x") }}.\n'})
+    assert "not significantly different" in render(root, registry=registry)

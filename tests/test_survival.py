@@ -65,3 +65,21 @@ def test_registered_numbers_and_a_median_not_reached():
     assert numbers["rem.test"].text == "log-rank test"
     assert numbers["rem.hazard_ratio.ci_high"].text == "not estimable"
     assert not math.isnan(numbers["rem.p"].value)
+
+
+def test_an_arm_without_patients_is_named():
+    from manuscript_engine.core.errors import ManuscriptError
+
+    frame = gehan()
+    frame = frame[frame["arm"] == "control"]
+    with pytest.raises(ManuscriptError, match="no patient of the arm 6-MP"):
+        register_survival(
+            NumberBook("survival", ARMS),
+            "rem",
+            frame,
+            time="weeks",
+            event="event",
+            settings={"ci_level": 0.95},
+            decimals=1,
+            percent_decimals=1,
+        )

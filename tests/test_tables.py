@@ -11,14 +11,13 @@ from conftest import CODEBOOK, REPO
 from independent_cohort import build_patients, mean_sd, values
 from scipy import stats
 
-from manuscript_engine.core.step_runner import load_step
+from manuscript_engine.core.step_runner import load_step, study_layout
 from manuscript_engine.data.cohort import load_codebook
 from manuscript_engine.data.vocabulary import study_arms
-from vertebroplasty import layout
 from vertebroplasty.analysis_dataset import build_patients as package_patients
 
 BOOK = load_codebook(CODEBOOK)
-TABLES = {name: load_step(spec) for name, spec in layout.TABLES.items()}
+TABLES = {name: load_step(spec) for name, spec in study_layout("vertebroplasty").TABLES.items()}
 
 CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
 PATIENTS = build_patients()

@@ -2,10 +2,10 @@
 # Paths are relative to the study's folder (the working folder); the engine's own files
 # are found from ENGINE_WORKFLOW (set in engine.smk), so a study elsewhere reuses them.
 import os
-from importlib import import_module
 from pathlib import Path
 
 from manuscript_engine.core.code_dependencies import StepCode
+from manuscript_engine.core.step_runner import study_layout
 from manuscript_engine.core.yaml_files import load_yaml
 
 TEMPLATE_DIR = "templates"
@@ -14,7 +14,7 @@ ENGINE_DIR = os.path.relpath(ENGINE_WORKFLOW / "manuscript_engine")
 RULES_DIR = os.path.relpath(ENGINE_WORKFLOW / "rules")
 # The study's package says what this study builds (its steps, tables and figures);
 # the engine's rules below never name them.
-STUDY = import_module(f"{config['study_package']}.layout")
+STUDY = study_layout(config["study_package"])
 # Each cohort table the codebook lists, and its file in the data folder.
 COHORT_FILES = {
     name: table["file"] for name, table in load_yaml(CODEBOOK)["tables"].items()
@@ -53,6 +53,13 @@ ENGINE_STEPS = {
     "check_formats": "manuscript_engine.output.steps:check_formats",
     "manifest": "manuscript_engine.output.steps:manifest",
 }
+if set(STUDY.STEPS) & set(ENGINE_STEPS):
+    from manuscript_engine.core.step_runner import LayoutInvalid
+
+    raise LayoutInvalid(
+        f"workflow/{config['study_package']}/layout.py: STEPS may not replace the engine's "
+        f"steps ({', '.join(sorted(set(STUDY.STEPS) & set(ENGINE_STEPS)))})."
+    )
 STEPS = {**ENGINE_STEPS, **STUDY.STEPS}
 # Code inputs are computed from each step's imports (editing a module reruns exactly
 # the jobs that run it); the folder holding the packages is where they are looked up.

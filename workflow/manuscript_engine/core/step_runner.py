@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -75,19 +76,65 @@ UNRECORDED_STEPS = {"write_setting"}
 """Steps whose files prove themselves (a settings file is named for its content)."""
 
 
+STEP_SPEC = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)*:[A-Za-z_]\w*$")
+LAYOUT_NAMES = ("STEPS", "TABLES", "FIGURES")
+
+
+class LayoutInvalid(ManuscriptError):
+    """The study's layout module is missing or names a step the engine cannot run."""
+
+
 def load_step(spec: str) -> Callable[..., Any]:
-    """The step function named ``"package.module:function"`` (imported when a job runs)."""
+    """The step function named ``"package.module:function"`` (imported when a job runs).
+
+    Only the engine's own modules and the study's package are ever imported: a layout
+    or config cannot make the build run a function of some other installed package.
+    """
     module, _, function = spec.partition(":")
+    top = module.split(".")[0]
+    if top != "manuscript_engine" and top not in _STUDY_PACKAGES:
+        raise LayoutInvalid(
+            f"the step {spec!r} is not in the engine or the study's package "
+            f"({', '.join(sorted(_STUDY_PACKAGES)) or 'none loaded'})."
+        )
     return getattr(importlib.import_module(module), function)
 
 
+_STUDY_PACKAGES: set[str] = set()
+
+
 def study_layout(package: str):
-    """The study's ``layout`` module: its steps, tables, figures and plug-ins.
+    """The study's ``layout`` module: its steps, tables, figures and plug-ins, checked.
 
     The engine knows a study only through this module, found by the package name in
-    the build settings, so engine code never imports a study.
+    the build settings, so engine code never imports a study. A layout that is missing,
+    lacks a name or names a step in another form is refused with what to fix.
     """
-    return importlib.import_module(f"{package}.layout")
+    where = f"workflow/{package}/layout.py"
+    try:
+        layout = importlib.import_module(f"{package}.layout")
+    except ModuleNotFoundError as exc:
+        raise LayoutInvalid(
+            f"config/config.yaml names study_package {package!r}, but there is no {where} "
+            f"({exc}). Create it, or correct study_package."
+        ) from None
+    missing = [name for name in LAYOUT_NAMES if not isinstance(getattr(layout, name, None), dict)]
+    if missing:
+        raise LayoutInvalid(f"{where}: {', '.join(missing)} must be defined, each a dict.")
+    specs = [*layout.STEPS.values(), *layout.TABLES.values()]
+    specs += [figure.get("draw", "") for figure in layout.FIGURES.values()]
+    specs += [layout.CROSS_TABLE_RULES] if getattr(layout, "CROSS_TABLE_RULES", None) else []
+    bad = [spec for spec in specs if not isinstance(spec, str) or not STEP_SPEC.match(spec)]
+    if bad:
+        raise LayoutInvalid(
+            f"{where}: {bad[0]!r} is not a step; write 'package.module:function', "
+            f"such as '{package}.tables:table_baseline'."
+        )
+    outside = [s for s in specs if s.split(".")[0] not in (package, "manuscript_engine")]
+    if outside:
+        raise LayoutInvalid(f"{where}: {outside[0]!r} is outside the study's package {package}.")
+    _STUDY_PACKAGES.add(package)
+    return layout
 
 
 def study_function(package: str, name: str) -> Callable[..., Any] | None:

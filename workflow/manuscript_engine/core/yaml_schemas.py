@@ -4,7 +4,7 @@ The engine's file formats are JSON Schemas (Draft 2020-12, written as YAML) in
 ``workflow/manuscript_engine/core/schemas/``: the codebook, the published numbers and their
 relations, the audit's acknowledgements, the study facts and the manuscript metadata.
 :func:`check_yaml_against_schema` checks a loaded file against one of them and, as
-:func:`~vertebroplasty.settings.check_config` does for the config, says what is wrong
+:func:`~manuscript_engine.core.settings.check_config` does for the config, says what is wrong
 in plain words: the file, the key path (``tables › baseline › columns › age › type``,
 ``numbers[12] (id flow.included.total) › stat``), what was found and what is expected.
 
@@ -87,7 +87,7 @@ def check_yaml_against_schema(data: Any, schema_name: str, shown_as: str, **cont
 def load_checked_yaml(
     path: str | Path, schema_name: str, shown_as: str | None = None, **context
 ) -> Any:
-    """:func:`~vertebroplasty.yaml_files.load_yaml`, then :func:`check_yaml_against_schema`.
+    """:func:`~manuscript_engine.core.yaml_files.load_yaml`, then :func:`check_yaml_against_schema`.
 
     The file is named as given, or relative to the project when it is inside it
     (``data/codebook.yaml``).
@@ -318,6 +318,19 @@ NUMERIC = ("integer", "number")
 def codebook_rules(book: dict[str, Any], **_) -> list[Problem]:
     """Key columns among the columns, ranges in order, each field on a type that uses it."""
     problems: list[Problem] = []
+    for field in ("key", "code"):
+        seen: dict[str, int] = {}
+        for index, group in enumerate(book.get("arms", {}).get("groups", [])):
+            value = str(group.get(field))
+            if value in seen:
+                problems.append(
+                    (
+                        ("arms", "groups", index, field),
+                        f"'{value}' is already the {field} of arm {seen[value] + 1}; each arm "
+                        f"has its own {field}.",
+                    )
+                )
+            seen.setdefault(value, index)
     files: dict[str, str] = {}
     for name, table in book["tables"].items():
         where = ("tables", name)

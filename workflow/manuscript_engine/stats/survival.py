@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from manuscript_engine.core.errors import ManuscriptError
 from manuscript_engine.core.formatting import format_decimal, format_p_value
 from manuscript_engine.data.vocabulary import Arms
 from manuscript_engine.stats.tables import NumberBook
@@ -131,6 +132,12 @@ def register_survival(
     ``key.followup_median.total`` and the methods' names.
     """
     arms = book.arms
+    empty = [arm.label for arm in arms if not (frame[arms.column] == arm.code).any()]
+    if empty:
+        raise ManuscriptError(
+            f"{book.source}: no patient of the arm {empty[0]} is in the data, so its survival "
+            "cannot be estimated. Check the arm codes in data/codebook.yaml and the data."
+        )
     ci_level = float(settings["ci_level"])
     result = compare_survival(frame, time, event, arms, ci_level)
     for arm in arms:
@@ -156,7 +163,9 @@ def register_survival(
         shown = format_decimal(value, 2) if math.isfinite(value) else NOT_ESTIMABLE
         book.add(f"{key}.hazard_ratio{suffix}", _finite(value), shown, "", n)
     followup = median_followup(frame, time, event)
-    book.add(f"{key}.followup_median.total", followup, _time_text(followup, decimals), "", n)
+    book.add(
+        f"{key}.followup_median.total", _finite(followup), _time_text(followup, decimals), "", n
+    )
     book.add(
         f"{key}.median_ci_method",
         "brookmeyer_crowley_loglog",

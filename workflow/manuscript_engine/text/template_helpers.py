@@ -97,9 +97,14 @@ class Manuscript:
 
     # ------------------------------------------------------------------ claims
     def _result(self, base: str) -> tuple[float, float]:
-        p = float(self.registry[base + ".p"].value)
-        difference = float(self.registry[base + ".difference"].value)
-        return p, difference
+        p, difference = (self.registry[f"{base}.{part}"].value for part in ("p", "difference"))
+        if p is None or difference is None:
+            raise TemplateProblem(
+                f"{base} has no {'P value' if p is None else 'difference'} to choose words "
+                f"from (it is {self.num(base + '.difference')}); describe it with the numbers "
+                f"themselves, such as {{{{ p('{base}') }}}}."
+            )
+        return float(p), float(difference)
 
     def _significant(self, p: float) -> bool:
         return p < float(self.statistics["alpha"])
@@ -108,7 +113,7 @@ class Manuscript:
         """The words for a comparison, chosen by its P value and direction."""
         _plain_words("compare", higher, lower)
         p, difference = self._result(base)
-        if not self._significant(p):
+        if not self._significant(p) or difference == 0:
             return "not significantly different between {} and {}".format(*self._labels)
         word = higher if difference > 0 else lower
         return "significantly {} with {} than with {}".format(word, *self._labels)
