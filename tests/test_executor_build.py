@@ -190,7 +190,7 @@ def test_a_setting_given_on_the_command_line_reaches_the_jobs(executor_copy):
     # Only the audit (and its new setting) is asked for: the rest of the manuscript
     # would rebuild too, and adds nothing to what this test shows.
     output = build_with_executor(
-        executor_copy, "--config", "audit_strict=false", "results/audit/audit.csv"
+        executor_copy, "results/audit/audit.csv", "--config", "audit_strict=false"
     )
     new = executor_copy / settings_file("results/settings", "audit_strict", False)
     assert new.read_text() == "false\n"
