@@ -366,3 +366,30 @@ def test_only_the_engine_and_the_study_run_as_steps():
     assert load_step("vertebroplasty.derived:patient_frame").__name__ == "patient_frame"
     with pytest.raises(LayoutInvalid, match="not in the engine or the study's package"):
         load_step("shutil:rmtree")
+
+
+def test_a_build_with_nothing_to_do_parses_no_python(monkeypatch, tmp_path):
+    """The imports found are kept between builds, keyed by each file's size and time."""
+    from manuscript_engine.core import code_dependencies
+
+    parsed: list = []
+    real = code_dependencies._parse
+    monkeypatch.setattr(code_dependencies, "_parse", lambda path: parsed.append(path) or real(path))
+    cache = tmp_path / "code-imports.json"
+    first = StepCode([WORKFLOW], REPO, cache=cache).inputs(*step_specs())
+    assert parsed and cache.is_file()
+    parsed.clear()
+    assert StepCode([WORKFLOW], REPO, cache=cache).inputs(*step_specs()) == first
+    assert parsed == []
+    # A file whose size or time changed is read again (copy the tree to change one).
+    copy = tmp_path / "workflow"
+    import shutil
+
+    shutil.copytree(WORKFLOW, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    StepCode([copy], tmp_path, cache=cache).inputs(*step_specs())
+    assert parsed  # other paths: not in the cache yet
+    parsed.clear()
+    edited = copy / "manuscript_engine/output/manifest.py"
+    edited.write_text(edited.read_text() + "\n# edited\n")
+    StepCode([copy], tmp_path, cache=cache).inputs(*step_specs())
+    assert parsed == [edited]

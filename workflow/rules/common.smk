@@ -63,7 +63,10 @@ if set(STUDY.STEPS) & set(ENGINE_STEPS):
 STEPS = {**ENGINE_STEPS, **STUDY.STEPS}
 # Code inputs are computed from each step's imports (editing a module reruns exactly
 # the jobs that run it); the folder holding the packages is where they are looked up.
-STEP_CODE = StepCode(dict.fromkeys([STUDY_WORKFLOW, ENGINE_WORKFLOW]))
+STEP_CODE = StepCode(
+    dict.fromkeys([STUDY_WORKFLOW, ENGINE_WORKFLOW]),
+    cache=".snakemake/code-imports.json",
+)
 RUNNER = "manuscript_engine.core.step_runner"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import os
 from collections.abc import Iterable
 from functools import cache
@@ -66,52 +67,29 @@ class ModuleIndex:
         return [path for path in found if path is not None and path.name == "__init__.py"]
 
 
-def imported_names(nodes: Iterable[ast.AST], module: str, is_package: bool) -> list[str]:
-    """Dotted names the import statements among ``nodes`` (not nested further) bring in.
-
-    ``from a import b`` yields both ``a`` and ``a.b``: ``b`` may be a submodule.
-    """
-    package = module if is_package else module.rpartition(".")[0]
-    names: list[str] = []
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")
-                anchor = anchor[: len(anchor) - (node.level - 1)]
-                base = ".".join(anchor + ([base] if base else []))
-            names.append(base)
-            names += [f"{base}.{alias.name}" for alias in node.names if alias.name != "*"]
-    return [name for name in names if name]
-
-
 def _parse(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
 def _all_imports(tree: ast.AST) -> list[ast.AST]:
-    return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+    """Every import statement in ``tree``, however deeply nested in other statements.
 
-
-class _Sources:
-    """Each file parsed once, and its imports found once, per parse of the workflow
-    (about forty rules ask; reading the same modules each time cost seconds)."""
-
-    def __init__(self) -> None:
-        self.trees: dict[Path, ast.Module] = {}
-        self.imports: dict[Path, list[ast.AST]] = {}
-
-    def tree(self, path: Path) -> ast.Module:
-        if path not in self.trees:
-            self.trees[path] = _parse(path)
-        return self.trees[path]
-
-    def all_imports(self, path: Path) -> list[ast.AST]:
-        if path not in self.imports:
-            self.imports[path] = _all_imports(self.tree(path))
-        return self.imports[path]
+    Imports are statements, so only statement lists are visited, never expressions:
+    a tenth of the nodes ``ast.walk`` would visit, which a build with nothing to do
+    notices.
+    """
+    found: list[ast.AST] = []
+    waiting = [tree]
+    while waiting:
+        node = waiting.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                waiting.extend(children)
+    return found
 
 
 def _top_level_imports(tree: ast.Module) -> list[ast.AST]:
@@ -124,13 +102,104 @@ def _top_level_imports(tree: ast.Module) -> list[ast.AST]:
     return found
 
 
+Record = tuple[int, str, list[str]]
+"""An import statement as data: (level, module, names); ``import a.b`` is (-1, "", ["a.b"])."""
+
+
+def _records(nodes: Iterable[ast.AST]) -> list[Record]:
+    out: list[Record] = []
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            out.append((-1, "", [alias.name for alias in node.names]))
+        elif isinstance(node, ast.ImportFrom):
+            out.append((node.level, node.module or "", [alias.name for alias in node.names]))
+    return out
+
+
+def _names(records: Iterable[Record], module: str, is_package: bool) -> list[str]:
+    """The dotted names the import records of ``module`` bring in, relative ones resolved.
+
+    ``from a import b`` yields both ``a`` and ``a.b``: ``b`` may be a submodule.
+    """
+    package = module if is_package else module.rpartition(".")[0]
+    names: list[str] = []
+    for level, base, aliases in records:
+        if level < 0:
+            names += aliases
+            continue
+        if level:
+            anchor = package.split(".")
+            anchor = anchor[: len(anchor) - (level - 1)]
+            base = ".".join(anchor + ([base] if base else []))
+        names.append(base)
+        names += [f"{base}.{alias}" for alias in aliases if alias != "*"]
+    return [name for name in names if name]
+
+
+class _Sources:
+    """What each file imports, read once per parse of the workflow and kept between
+    builds in a cache keyed by the file's size and modification time, so a build with
+    nothing to do parses no Python at all (about forty rules ask for their code)."""
+
+    def __init__(self, cache: Path | None = None) -> None:
+        self.cache = cache
+        self.summaries: dict[str, dict] = {}
+        self.changed = False
+        if cache is not None and cache.is_file():
+            try:
+                self.summaries = json.loads(cache.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.summaries = {}
+
+    def summary(self, path: Path) -> dict:
+        """``all``, ``top`` and per-function import records of one file."""
+        info = path.stat()
+        stamp = [info.st_size, info.st_mtime_ns]
+        known = self.summaries.get(str(path))
+        if known and known.get("stamp") == stamp:
+            return known
+        tree = _parse(path)
+        functions = {
+            node.name: _records(_all_imports(node))
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        known = {
+            "stamp": stamp,
+            "all": _records(_all_imports(tree)),
+            "top": _records(_top_level_imports(tree)),
+            "functions": functions,
+        }
+        self.summaries[str(path)] = known
+        self.changed = True
+        return known
+
+    def save(self) -> None:
+        """Write the cache when something was parsed (a best effort: it is only a cache)."""
+        if self.cache is None or not self.changed:
+            return
+        try:
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.cache.with_name(self.cache.name + ".partial")
+            partial.write_text(json.dumps(self.summaries), encoding="utf-8")
+            partial.replace(self.cache)
+            self.changed = False
+        except OSError:
+            pass
+
+
 class StepCode:
     """The source files behind each step, for rules' ``input:``."""
 
-    def __init__(self, roots: Iterable[str | Path], relative_to: str | Path = ".") -> None:
+    def __init__(
+        self,
+        roots: Iterable[str | Path],
+        relative_to: str | Path = ".",
+        cache: str | Path | None = None,
+    ) -> None:
         self.index = ModuleIndex(roots)
         self.base = Path(relative_to).resolve()
-        self.sources = _Sources()
+        self.sources = _Sources(Path(cache) if cache else None)
         self.closures: dict[str, frozenset[Path]] = {}
 
     def module_closure(self, dotted: str) -> set[Path]:
@@ -150,7 +219,7 @@ class StepCode:
             seen.add(path)
             seen.update(self.index.packages_on_the_way(name))
             is_package = path.name == "__init__.py"
-            waiting += imported_names(self.sources.all_imports(path), name, is_package)
+            waiting += _names(self.sources.summary(path)["all"], name, is_package)
         return seen
 
     def step_files(self, spec: str) -> set[Path]:
@@ -160,17 +229,12 @@ class StepCode:
         path = self.index.source(module)
         if path is None:
             raise LookupError(f"no project module {module!r} for step {spec!r}")
-        tree = self.sources.tree(path)
-        body = [
-            node
-            for node in tree.body
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == function
-        ]
-        if not body:
+        summary = self.sources.summary(path)
+        if function not in summary["functions"]:
             raise LookupError(f"module {module} has no step function {function!r}")
         is_package = path.name == "__init__.py"
-        names = imported_names(_top_level_imports(tree), module, is_package)
-        names += imported_names(_all_imports(body[0]), module, is_package)
+        names = _names(summary["top"], module, is_package)
+        names += _names(summary["functions"][function], module, is_package)
         files = {path, *self.index.packages_on_the_way(module)}
         for name in names:
             files |= self.module_closure(name)
@@ -181,4 +245,5 @@ class StepCode:
         files: set[Path] = set()
         for spec in specs:
             files |= self.step_files(spec) if ":" in spec else self.module_closure(spec)
+        self.sources.save()
         return sorted(os.path.relpath(path, self.base) for path in files)
