@@ -14,7 +14,9 @@ ENGINE_WORKFLOW = Path(
 STUDY_WORKFLOW = Path(workflow.basedir).resolve() / "workflow"
 # The engine and the study's package are imported from these folders, also without an
 # installed copy (the editable install of `make` is a convenience).
-for folder in dict.fromkeys([ENGINE_WORKFLOW, STUDY_WORKFLOW]):  # the study's ends first
+for folder in dict.fromkeys(
+    [ENGINE_WORKFLOW, STUDY_WORKFLOW]
+):  # the study's ends first
     if folder.is_dir() and str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
