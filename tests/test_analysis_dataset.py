@@ -81,3 +81,28 @@ def test_float_text_writes_the_same_csv_as_pandas(values):
     assert csv_of(float_text(column)) == csv_of(column)
     back = pd.read_csv(io.StringIO(csv_of(float_text(column))))["x"]
     pd.testing.assert_series_equal(back, column.rename("x"), check_exact=True)
+
+
+def test_a_gap_between_pain_categories_is_named_in_the_codebook():
+    from manuscript_engine.core.errors import ManuscriptError
+    from vertebroplasty.derived import pain_categories
+
+    gap = {
+        "pain_category": {
+            "categories": {"good": {"min": 0, "max": 4}, "fair": {"min": 5, "max": 10}}
+        }
+    }
+    with pytest.raises(
+        ManuscriptError, match="VAS 4.5 occurs in the data but falls in no category"
+    ):
+        pain_categories(pd.Series([4.5]), gap)
+
+
+def test_a_table_asking_for_decimals_the_config_lacks_says_which():
+    from manuscript_engine.core.errors import ManuscriptError
+    from manuscript_engine.stats.steps import Decimals
+
+    decimals = Decimals({"percent": 1})
+    assert decimals["percent"] == 1
+    with pytest.raises(ManuscriptError, match="decimals has no entry for 'rfs_months'"):
+        decimals["rfs_months"]

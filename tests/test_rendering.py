@@ -245,3 +245,9 @@ def test_no_difference_at_all_is_not_called_higher_or_lower(tmp_path):
     registry = NumbersRegistry(comparison("x", 0.001, 0.0))
     root = templates(tmp_path, **{"01-a": 'It was {{ compare("x") }}.\n'})
     assert "not significantly different" in render(root, registry=registry)
+
+
+def test_a_scale_range_of_a_column_without_a_range_is_named(tmp_path):
+    root = templates(tmp_path, **{"01-a": 'From {{ scale_range("arm") }}.\n'})
+    with pytest.raises(TemplateProblem, match="there is no column arm in data/codebook.yaml"):
+        render(root)

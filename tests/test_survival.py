@@ -41,10 +41,8 @@ def test_log_rank_cox_and_medians_match_the_published_example():
     assert result.medians["6-MP"][0] == 23 and result.medians["control"][0] == 8
 
 
-def test_registered_numbers_and_a_median_not_reached():
-    frame = gehan()
-    # Censor every 6-MP patient: that arm's curve never reaches one half.
-    frame.loc[frame["arm"] == "6-MP", "event"] = False
+def register(frame: pd.DataFrame) -> dict:
+    """The numbers register_survival gives for ``frame`` (weeks, 95% CI, 1 decimal)."""
     book = NumberBook("survival", ARMS)
     register_survival(
         book,
@@ -56,7 +54,14 @@ def test_registered_numbers_and_a_median_not_reached():
         decimals=1,
         percent_decimals=1,
     )
-    numbers = {n.key: n for n in book.numbers}
+    return {n.key: n for n in book.numbers}
+
+
+def test_registered_numbers_and_a_median_not_reached():
+    frame = gehan()
+    # Censor every 6-MP patient: that arm's curve never reaches one half.
+    frame.loc[frame["arm"] == "6-MP", "event"] = False
+    numbers = register(frame)
     assert numbers["rem.median.six_mp"].text == "not reached"
     assert numbers["rem.median.six_mp"].value is None  # JSON has no infinity
     assert numbers["rem.median.control"].text == "8.0"
@@ -73,13 +78,4 @@ def test_an_arm_without_patients_is_named():
     frame = gehan()
     frame = frame[frame["arm"] == "control"]
     with pytest.raises(ManuscriptError, match="no patient of the arm 6-MP"):
-        register_survival(
-            NumberBook("survival", ARMS),
-            "rem",
-            frame,
-            time="weeks",
-            event="event",
-            settings={"ci_level": 0.95},
-            decimals=1,
-            percent_decimals=1,
-        )
+        register(frame)

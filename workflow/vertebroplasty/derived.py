@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from manuscript_engine.core.errors import ManuscriptError
 from manuscript_engine.data.vocabulary import category_values, visit_month
 from manuscript_engine.data.vocabulary import visit_months as named_visit_months
 
@@ -54,7 +55,11 @@ def pain_categories(vas: pd.Series, definitions: dict[str, Any]) -> pd.Series:
         result[(vas >= bounds["min"]) & (vas <= bounds["max"])] = name
     unplaced = vas.notna() & result.isna()
     if unplaced.any():
-        raise ValueError(f"VAS {vas[unplaced].iloc[0]} falls in no pain category of the codebook")
+        raise ManuscriptError(
+            f"data/codebook.yaml, definitions › pain_category: VAS {vas[unplaced].iloc[0]:g} "
+            "occurs in the data but falls in no category. Make the categories' min and max "
+            "cover every value the scale allows (its step), with no gap between them."
+        )
     return result
 
 

@@ -14,6 +14,18 @@ from manuscript_engine.core.settings import read_settings
 log = logging.getLogger("manuscript")
 
 
+class Decimals(dict):
+    """The decimals settings; a table asking for a variable that has none is told in words."""
+
+    def __missing__(self, name: str) -> int:
+        from manuscript_engine.core.errors import ManuscriptError
+
+        raise ManuscriptError(
+            f"config/config.yaml: decimals has no entry for {name!r}, which a table prints. "
+            f"Add `{name}: 1` (the decimals to show) under decimals."
+        )
+
+
 def make_table(input, output, params, wildcards) -> None:
     """Build the table the study's layout names, write its CSV, Markdown and numbers.
 
@@ -32,7 +44,7 @@ def make_table(input, output, params, wildcards) -> None:
     result = build(
         read_patients(Path(input.patients)),
         settings["statistics"],
-        settings["decimals"],
+        Decimals(settings["decimals"]),
         codebook=load_codebook(Path(input.codebook)),
     )
     with atomic_output(output.csv) as partial:

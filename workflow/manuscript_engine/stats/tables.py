@@ -98,6 +98,34 @@ def arm_values(frame: pd.DataFrame, column: str, arms: Arms) -> dict[str, pd.Ser
     return {code: frame.loc[frame[arms.column] == code, column] for code in arms.codes}
 
 
+def present_values(
+    book: NumberBook, key: str, frame: pd.DataFrame, column: str
+) -> dict[str, tuple[str, pd.Series]]:
+    """Per arm code: the registry base (``key.<arm key>``) and the values present, as floats."""
+    return {
+        arm: (f"{key}.{book.arms.key_of(arm)}", values.dropna().astype(float))
+        for arm, values in arm_values(frame, column, book.arms).items()
+    }
+
+
+def compare_first_two(
+    book: NumberBook,
+    key: str,
+    values: dict[str, pd.Series],
+    difference: float,
+    *,
+    decimals: int,
+    settings: dict,
+    unit: str,
+    what: str,
+) -> tuple[str, str]:
+    """Compare the first two arms with the configured test and register it: (P text, test)."""
+    first, second = (values[code] for code in book.arms.codes[:2])
+    result = compare_continuous(first, second, settings, what)
+    n = sum(len(v) for v in values.values())
+    return book.comparison(key, result, difference, decimals, n, unit), result.label
+
+
 def summarise_continuous(
     book: NumberBook,
     key: str,
@@ -109,11 +137,9 @@ def summarise_continuous(
     what: str,
 ) -> dict[str, Any]:
     """Mean, SD, range and n per arm, and the comparison; all registered under ``key``."""
-    cells, values = {}, {}
-    for arm, column_values in arm_values(frame, column, book.arms).items():
-        v = column_values.dropna().astype(float)
-        values[arm] = v
-        base = f"{key}.{book.arms.key_of(arm)}"
+    cells = {}
+    present = present_values(book, key, frame, column)
+    for arm, (base, v) in present.items():
         mean, sd, smallest, largest = (
             float(v.mean()),
             float(v.std(ddof=1)),
@@ -137,13 +163,19 @@ def summarise_continuous(
             "mean": mean,
             "sd": sd,
         }
+    values = {arm: v for arm, (_, v) in present.items()}
     first, second = (values[code] for code in book.arms.codes[:2])
-    result = compare_continuous(first, second, settings, what)
-    difference = first.mean() - second.mean()
-    p = book.comparison(
-        key, result, difference, decimals, sum(len(v) for v in values.values()), unit
+    p, test = compare_first_two(
+        book,
+        key,
+        values,
+        first.mean() - second.mean(),
+        decimals=decimals,
+        settings=settings,
+        unit=unit,
+        what=what,
     )
-    return {"cells": cells, "p": p, "test": result.label}
+    return {"cells": cells, "p": p, "test": test}
 
 
 def summarise_median(
@@ -161,22 +193,28 @@ def summarise_median(
     For skewed variables. The comparison is the configured continuous test; the
     registered difference is first arm's median minus the second's.
     """
-    cells, values = {}, {}
-    for arm, column_values in arm_values(frame, column, book.arms).items():
-        v = column_values.dropna().astype(float)
-        values[arm] = v
-        base = f"{key}.{book.arms.key_of(arm)}"
+    cells = {}
+    present = present_values(book, key, frame, column)
+    for arm, (base, v) in present.items():
         median, q1, q3 = (float(v.quantile(q)) for q in (0.5, 0.25, 0.75))
         text = book.add(f"{base}.median", median, format_decimal(median, decimals), unit, len(v))
         low = book.add(f"{base}.q1", q1, format_decimal(q1, decimals), unit, len(v))
         high = book.add(f"{base}.q3", q3, format_decimal(q3, decimals), unit, len(v))
         book.count(f"{base}.n", len(v))
         cells[arm] = {"median_iqr": f"{text} ({low}–{high})", "n": len(v), "median": median}
+    values = {arm: v for arm, (_, v) in present.items()}
     first, second = (values[code] for code in book.arms.codes[:2])
-    result = compare_continuous(first, second, settings, what)
-    difference = float(first.median() - second.median())
-    p = book.comparison(key, result, difference, decimals, len(first) + len(second), unit)
-    return {"cells": cells, "p": p, "test": result.label}
+    p, test = compare_first_two(
+        book,
+        key,
+        values,
+        float(first.median() - second.median()),
+        decimals=decimals,
+        settings=settings,
+        unit=unit,
+        what=what,
+    )
+    return {"cells": cells, "p": p, "test": test}
 
 
 def codebook_categories(column: dict[str, Any], used: pd.Series) -> list:

@@ -47,12 +47,16 @@ class Manuscript:
     codebook: Mapping[str, Any] = field(default_factory=dict)
     order: Mapping[str, list[str]] = field(default_factory=dict)
 
+    @functools.cached_property
+    def _arms(self):
+        """The study's arms, read from the codebook once per rendering."""
+        return study_arms(dict(self.codebook))
+
     @property
     def _labels(self) -> tuple[str, str]:
         """How the text names the first two arms, in the codebook's order (comparisons are
         first − second)."""
-        arms = study_arms(dict(self.codebook))
-        return arms[0].phrase, arms[1].phrase
+        return self._arms[0].phrase, self._arms[1].phrase
 
     # ------------------------------------------------------------------ numbers
     def num(self, key: str) -> str:
@@ -144,7 +148,7 @@ class Manuscript:
     def arm(self, key: str) -> str:
         """How the text names an arm, by its key in the codebook (``arm('<key>')``): its
         ``in_text`` wording, or its label."""
-        arms = study_arms(dict(self.codebook))
+        arms = self._arms
         if arms.find(key) is None:
             raise TemplateProblem(
                 f"there is no arm '{key}' in data/codebook.yaml (arms: {', '.join(arms.keys)})."
@@ -157,7 +161,9 @@ class Manuscript:
         The ends are the column's ``min`` and ``max``, each with its ``anchors`` wording
         where the codebook gives one.
         """
-        spec = self._codebook_entry(column, lambda: column_spec(dict(self.codebook), column))
+        spec = self._codebook_entry(
+            f"column {column}", lambda: _with_range(column_spec(dict(self.codebook), column))
+        )
         anchors = spec.get("anchors", {})
         ends = [
             plain_number(spec[end]) + (f" ({anchors[end]})" if end in anchors else "")
@@ -283,6 +289,12 @@ class Manuscript:
             **{name: _marking(getattr(self, name), Verdict) for name in VERDICT_HELPERS},
             "value": self.value,  # a raw value, for conditions; printing it is refused
         }
+
+
+def _with_range(spec: dict) -> dict:
+    """The column's spec, if it has a min and a max (KeyError otherwise)."""
+    spec["min"], spec["max"]  # noqa: B018 - the lookups are the check
+    return spec
 
 
 PLAIN_WORDS = re.compile(r"[A-Za-z][A-Za-z '-]*")
