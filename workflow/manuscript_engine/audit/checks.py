@@ -44,7 +44,13 @@ from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.data.cohort import column_steps
 from manuscript_engine.data.vocabulary import Arms, lower_is_better, study_arms
 
-VERDICTS = ("inconsistent", "consistent", "not checkable")
+VERDICTS = ("inconsistent", "consistent", "conditional", "not checkable")
+# How bad an inconsistency is, worst first:
+#   contradiction: impossible under every reading of the printed numbers;
+#   likely error: no reading the audit knows makes it consistent;
+#   ambiguous: a reading exists that makes it consistent (``reading`` names it);
+#   convention: a rounding or display convention explains it (``reading`` names it).
+SEVERITIES = ("contradiction", "likely error", "ambiguous", "convention")
 
 
 class AuditFailed(ManuscriptError):
@@ -53,6 +59,15 @@ class AuditFailed(ManuscriptError):
 
 @dataclass(frozen=True)
 class Check:
+    """One check of one or more printed numbers.
+
+    ``involves`` lists the published ids the check reads; ``suspects`` those of them that
+    may be wrong (empty: all it involves). Checks whose suspects overlap, or that share a
+    ``cause`` (a root cause that is not one printed number, such as a scale's step), are
+    one finding. ``severity`` and ``reading`` only mean something when the verdict is
+    inconsistent; a conditional verdict holds only for the ``condition`` it names.
+    """
+
     id: str
     location: str
     published: str
@@ -60,6 +75,12 @@ class Check:
     check: str
     verdict: str
     explanation: str
+    involves: tuple[str, ...] = ()
+    suspects: tuple[str, ...] = ()
+    severity: str = ""
+    reading: str = ""
+    cause: str = ""
+    condition: str = ""
 
 
 class Paper:
