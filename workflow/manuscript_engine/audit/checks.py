@@ -30,6 +30,13 @@ from typing import Any
 
 import pandas as pd
 
+from manuscript_engine.audit.model import (  # noqa: F401
+    SEVERITIES,
+    VERDICTS,
+    AuditFailed,
+    Check,
+    Paper,
+)
 from manuscript_engine.audit.published import (
     COHORT_STATS,
     evaluate,
@@ -42,96 +49,7 @@ from manuscript_engine.core.atomic_files import atomic_output, write_text_atomic
 from manuscript_engine.core.errors import ManuscriptError
 from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.data.cohort import column_steps
-from manuscript_engine.data.vocabulary import Arms, lower_is_better, study_arms
-
-VERDICTS = ("inconsistent", "consistent", "conditional", "not checkable")
-# How bad an inconsistency is, worst first:
-#   contradiction: impossible under every reading of the printed numbers;
-#   likely error: no reading the audit knows makes it consistent;
-#   ambiguous: a reading exists that makes it consistent (``reading`` names it);
-#   convention: a rounding or display convention explains it (``reading`` names it).
-SEVERITIES = ("contradiction", "likely error", "ambiguous", "convention")
-
-
-class AuditFailed(ManuscriptError):
-    """The audit found inconsistencies that config/audit.yaml does not acknowledge."""
-
-
-@dataclass(frozen=True)
-class Check:
-    """One check of one or more printed numbers.
-
-    ``involves`` lists the published ids the check reads; ``suspects`` those of them that
-    may be wrong (empty: all it involves). Checks whose suspects overlap, or that share a
-    ``cause`` (a root cause that is not one printed number, such as a scale's step), are
-    one finding. ``severity`` and ``reading`` only mean something when the verdict is
-    inconsistent; a conditional verdict holds only for the ``condition`` it names.
-    """
-
-    id: str
-    location: str
-    published: str
-    recomputed: str
-    check: str
-    verdict: str
-    explanation: str
-    involves: tuple[str, ...] = ()
-    suspects: tuple[str, ...] = ()
-    severity: str = ""
-    reading: str = ""
-    cause: str = ""
-    condition: str = ""
-
-
-class Paper:
-    """The published numbers by id, with their values and printed precision, and what the
-    study's audit mapping (data/published_checks.yaml) and codebook say about them.
-
-    ``alpha`` is the paper's own significance threshold (what its marks and "significant"
-    mean), not this build's: the audit judges the paper by its own rule.
-    """
-
-    def __init__(
-        self,
-        entries: list[dict[str, Any]],
-        *,
-        arms: Arms | None = None,
-        codebook: dict[str, Any] | None = None,
-        relations: dict[str, Any] | None = None,
-    ) -> None:
-        self.entries = {e["id"]: e for e in entries}
-        self.arms = arms
-        self.codebook = codebook or {}
-        relations = relations or {}
-        self.alpha = float(relations.get("methods", {}).get("alpha", 0)) or None
-        self.registry_keys: dict[str, str] = relations.get("registry_keys", {}) or {}
-        self.denominators: list[dict[str, Any]] = relations.get("denominators", []) or []
-        self._by_cell = {
-            (
-                e["stat"],
-                (e.get("of") or {}).get("arm"),
-                (e.get("of") or {}).get("var"),
-                (e.get("of") or {}).get("visit"),
-            ): e["id"]
-            for e in entries
-            if e["stat"] in ("mean", "sd")
-        }
-
-    def cell(self, stat: str, arm: str, var: str, visit: str) -> str:
-        """The id of the published mean or SD of ``var`` at ``visit`` in ``arm``."""
-        return self._by_cell[stat, arm, var, visit]
-
-    def value(self, key: str) -> float:
-        return printed_number(self.entries[key])[0]
-
-    def decimals(self, key: str) -> int:
-        return printed_number(self.entries[key])[1]
-
-    def text(self, key: str) -> str:
-        return str(self.entries[key]["printed"])
-
-    def where(self, key: str) -> str:
-        return self.entries[key]["where"]
+from manuscript_engine.data.vocabulary import lower_is_better, study_arms
 
 
 def _fmt(value: float, decimals: int) -> str:
