@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.pins-installed
 CORES ?= 4
 
-.PHONY: paper test cohort lint clean numbers watch report bench verify
+.PHONY: paper test cohort lint clean numbers watch report bench verify audit
 
 ## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output.
 paper: $(STAMP)
@@ -29,6 +29,12 @@ cohort: $(STAMP)
 numbers: $(STAMP)
 	@$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES) results/numbers.json
 	@$(BIN)/python -m manuscript_engine.cli.numbers $(Q)
+
+## Audit a paper from its published numbers alone, without data (make audit PUBLISHED=path
+## OUT=report.md); the relations file is published_checks.yaml beside it.
+PUBLISHED ?= data/published.yaml
+audit: $(STAMP)
+	@$(BIN)/python -m manuscript_engine.cli.audit_paper $(PUBLISHED) $(if $(OUT),--out $(OUT))
 
 ## Rebuild whenever a template, the config or the data change.
 watch: $(STAMP)
