@@ -211,7 +211,7 @@ def test_a_rank_test_p_is_not_judged_by_a_t_test():
     ("printed", "verdict"), [("0.249", "consistent"), ("0.262", "inconsistent")]
 )
 def test_a_t_test_p_is_consistent_when_some_rounding_of_the_inputs_reaches_it(printed, verdict):
-    # 10.68 ± 8.33 (n 71) vs 9.11 ± 6.03 (n 53): Student's t gives 0.2469 from the printed
+    # 10.68 ± 8.33 (n 71) vs 9.11 ± 6.03 (n 53): Student's t gives 0.2471 from the printed
     # values, which prints as 0.247, not 0.249; inputs inside their rounding reach 0.244–0.250.
     (check,) = audit.check_tests(
         means_paper("10.68", "8.33", "9.11", "6.03", printed),

@@ -466,12 +466,15 @@ def _frozen(value: Any) -> Any:
 
 
 def relations_rules(book: dict[str, Any], published: list | None = None, **_) -> list[Problem]:
-    """Every id the relations name is a published number (when those are given)."""
+    """Arm keys used once and ranges in order; with the published numbers given, every id
+    the relations name is one of them, and every arm they name is a declared arm.
+    """
+    problems = _arms_and_scales(book)
     if published is None:
-        return []
+        return problems
+    problems += _arms_named(book, published)
     known = [entry["id"] for entry in published]
     ids = set(known)
-    problems: list[Problem] = []
     for path, key in _referenced_ids(book):
         if key not in ids:
             problems.append(
@@ -479,6 +482,52 @@ def relations_rules(book: dict[str, Any], published: list | None = None, **_) ->
                     path,
                     f"found '{key}', which is not the id of any published number "
                     f"(data/published.yaml).{_close(key, known)}",
+                )
+            )
+    return problems
+
+
+def _arms_and_scales(book: dict[str, Any]) -> list[Problem]:
+    """Each arm's key once; each scale's range low before high."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for index, arm in enumerate(book.get("arms") or []):
+        if arm["key"] in seen:
+            problems.append(
+                (
+                    ("arms", index, "key"),
+                    f"'{arm['key']}' is already the key of arm {seen[arm['key']] + 1}; each "
+                    "arm has its own key.",
+                )
+            )
+        seen.setdefault(arm["key"], index)
+    for name, scale in (book.get("scales") or {}).items():
+        low, high = scale.get("range", (None, None))
+        if low is not None and low > high:
+            problems.append(
+                (
+                    ("scales", name, "range"),
+                    f"the lowest value {low:g} is above the highest {high:g}; expected [lo, hi].",
+                )
+            )
+    return problems
+
+
+def _arms_named(book: dict[str, Any], published: list) -> list[Problem]:
+    """With ``arms`` declared, every arm a published number names is one of them (or both)."""
+    keys = [arm["key"] for arm in book.get("arms") or []]
+    if not keys:
+        return []
+    problems: list[Problem] = []
+    for entry in published:
+        arm = (entry.get("of") or {}).get("arm")
+        if arm not in (None, "both", *keys):
+            problems.append(
+                (
+                    ("arms",),
+                    f"the published number '{entry['id']}' names the arm '{arm}', which is not "
+                    f"a key of 'arms'; expected one of: {', '.join(keys)} or both."
+                    f"{_close(arm, keys)}",
                 )
             )
     return problems
