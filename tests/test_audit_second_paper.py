@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from manuscript_engine.audit.checks import (
+    audit_published,
     check_intervals,
     check_percentages,
     check_repeats,
@@ -32,14 +33,8 @@ from manuscript_engine.core.yaml_schemas import (
     check_yaml_against_schema,
     load_checked_yaml,
 )
-from manuscript_engine.data.vocabulary import Arm, Arms
 
 STUDY = Path(__file__).resolve().parents[1] / "examples" / "published" / "wechat_bp"
-
-
-def arms_of(relations: dict) -> Arms:
-    """The arms a relations file declares; with no data, an arm's code is its key."""
-    return Arms([Arm(key=a["key"], code=a["key"], label=a["label"]) for a in relations["arms"]])
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +49,7 @@ def relations(entries) -> dict:
 
 @pytest.fixture(scope="module")
 def paper(entries, relations) -> Paper:
-    return Paper(entries, arms=arms_of(relations), codebook=None, relations=relations)
+    return Paper(entries, codebook=None, relations=relations)
 
 
 def verdicts(checks) -> dict[str, str]:
@@ -129,13 +124,14 @@ def test_the_p_values_recomputed_from_counts_and_means(paper, relations):
     # the Yates-corrected one (uncorrected 0.122): the table mixes the two.
     assert by_id["test:t1.male.p"].recomputed == "χ² test"
     assert by_id["test:t1.bp_controlled.p"].recomputed == "χ² test with Yates' correction"
-    assert by_id["test:t1.sbp_mmhg.p"].recomputed == "Student's t-test"
+    assert "Student's t-test" in by_id["test:t1.sbp_mmhg.p"].recomputed
     for key in ("sbp_mmhg", "disease_knowledge", "self_management", "social_support"):
         assert found[f"test:t1.{key}.p"] == "consistent"
-    # Not reproduced by either t-test from the printed means and SDs, but within the
-    # range their rounding to one decimal allows (README.md): the audit cannot decide.
+    # Not reproduced by either t-test from the printed means and SDs as printed, but
+    # reached inside their rounding to one decimal (README.md): consistent, statcheck's rule.
     for key in ("age_years", "disease_course_years", "dbp_mmhg", "self_efficacy"):
-        assert found[f"test:t1.{key}.p"] == "not checkable"
+        assert found[f"test:t1.{key}.p"] == "consistent"
+        assert "within the rounding" in by_id[f"test:t1.{key}.p"].explanation
     assert "inconsistent" not in found.values()
     assert len(checks) == 19
 
@@ -169,3 +165,16 @@ def test_a_scale_with_an_unknown_field_is_refused(entries, relations):
     broken = copy.deepcopy(relations)
     broken["scales"]["sbp_mmhg"] = {"better": "lower", "unit": "mmHg"}
     assert "'unit' is not a known key" in _invalid(broken, entries)
+
+
+def test_the_whole_audit_without_data_finds_one_problem(capsys):
+    audit = audit_published(STUDY / "published.yaml")
+    assert [(f.id, f.severity) for f in audit.findings] == [
+        ("finding:abstract.enrolled.total", "contradiction")
+    ]
+    from manuscript_engine.cli.audit_paper import main
+
+    assert main([str(STUDY / "published.yaml")]) == 0
+    printed = capsys.readouterr().out
+    assert "1 distinct finding: 1 contradiction, 0 likely errors" in printed
+    assert "186 + 276 = 462, but the paper prints 464" in printed

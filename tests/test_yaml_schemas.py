@@ -399,24 +399,24 @@ CASES = [
         ],
     ),
     (
-        "audit check id without its kind",  # was: accepted, reported as resolved
+        "audit finding id without its prefix",  # was: accepted, reported as resolved
         "audit",
-        '  "sum:asia_last.pvp":',
-        '  "asia_last.pvp":',
+        '  "finding:asia_last.a.pvp":',
+        '  "asia_last.a.pvp":',
         [
-            "config/audit.yaml, acknowledged: the name 'asia_last.pvp' is not allowed; use a "
-            "check id as results/audit/audit.csv shows it, such as 'sum:flow.included.total'"
+            "config/audit.yaml, acknowledged: the name 'asia_last.a.pvp' is not allowed; use a "
+            "finding id as the audit report shows it, such as 'finding:pain.deteriorated.total'"
         ],
     ),
     (
         "audit reason of the wrong type",  # was: accepted, the number shown as the reason
         "audit",
-        '"sum:asia_last.pvp": "Group B\'s ASIA grades at last follow-up (22 + 3 + 27) add to 52, '
-        'not 53."',
-        '"sum:asia_last.pvp": 52',
+        '"finding:asia_last.a.pvp": "Group B\'s ASIA grades at last follow-up (22 + 3 + 27) add to '
+        '52 of 53; its transitions give 28 with B-D."',
+        '"finding:asia_last.a.pvp": 52',
         [
-            "config/audit.yaml, acknowledged › sum:asia_last.pvp: must be text, found 52 (a "
-            "one-line reason, as text)."
+            "config/audit.yaml, acknowledged › finding:asia_last.a.pvp: must be text, found 52 "
+            "(a one-line reason, as text)."
         ],
     ),
     (
