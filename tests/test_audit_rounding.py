@@ -32,6 +32,7 @@ from manuscript_engine.audit.proportions import (
     two_by_two_p_range,
 )
 from manuscript_engine.audit.rounding import (
+    mean_difference_ci_range,
     p_display_convention,
     p_matches,
     p_range_reached,
@@ -152,8 +153,44 @@ def test_no_input_inside_the_box_escapes_the_p_range(equal_var):
     assert p.min() - low < 0.01 and high - p.max() < 0.01
 
 
+def test_welchs_p_can_be_extreme_inside_an_edge_not_at_a_corner():
+    """6 ± 2 (n 2) vs 13 ± 2 (n 3), SDs printed whole: Welch's df is not monotone in
+    the SDs, and the smallest P lies inside an edge of the box, below every corner."""
+    low, _ = t_test_p_range("6", "2", 2, "13", "2", 3, equal_var=False)
+    sd = np.linspace(1.5, 2.5, 401)
+    a, b = np.meshgrid(sd, sd)
+    grid = stats.ttest_ind_from_stats(5.5, a, 2, 13.5, b, 3, equal_var=False).pvalue
+    corners = stats.ttest_ind_from_stats(
+        5.5, a[::400, ::400], 2, 13.5, b[::400, ::400], 3, equal_var=False
+    ).pvalue
+    assert low == pytest.approx(grid.min(), abs=1e-5)
+    assert corners.min() - low > 0.003
+
+
 def test_a_difference_that_can_be_zero_reaches_p_one():
     assert t_test_p_range("5.0", "1.0", 20, "5.0", "1.0", 20)[1] == 1.0
+
+
+def test_mean_difference_interval_matches_stata_and_r():
+    """Stata's ``ttesti 20 20 5 32 15 4`` prints diff 5 with 95% CI 2.476979 to 7.523021;
+    R's ``t.test(1:10, y = c(7:20, 200))`` prints -47.242900 to 6.376233 (Welch).
+    Given to six and nine decimals, the ranges shrink onto the documented limits."""
+    low, high = mean_difference_ci_range(20, 5, 20, 15, 4, 32, decimals=(6, 6, 6, 6))
+    assert low == pytest.approx((2.476979, 2.476979), abs=2e-6)
+    assert high == pytest.approx((7.523021, 7.523021), abs=2e-6)
+    x, y = list(range(1, 11)), [*range(7, 21), 200]
+    summary = (statistics.mean(x), statistics.stdev(x), 10)
+    other = (statistics.mean(y), statistics.stdev(y), 15)
+    low, high = mean_difference_ci_range(*summary, *other, equal_var=False, decimals=(9, 9, 9, 9))
+    assert low[0] == pytest.approx(-47.242900, abs=1e-6)
+    assert high[1] == pytest.approx(6.376233, abs=1e-6)
+
+
+def test_printed_inputs_widen_the_interval_limits_into_ranges():
+    low, high = mean_difference_ci_range("5.62", "1.34", 70, "5.00", "1.33", 53)
+    assert low == pytest.approx((0.1267, 0.1503), abs=1e-4)
+    assert high == pytest.approx((1.0897, 1.1133), abs=1e-4)
+    assert p_range_reached("0.14", *low) and not p_range_reached("0.16", *low)
 
 
 # Regression figures: the source paper's Tables 1 and 2 (n 71 and 53; cement n 70 and 53).

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-from itertools import product
 
 import numpy as np
 
@@ -77,7 +76,7 @@ def p_matches(printed: str, p: float) -> bool:
 
 
 def p_range_reached(printed: str, low: float, high: float) -> bool:
-    """Whether some P in [low, high] prints as ``printed``."""
+    """Whether some P in [low, high] prints as ``printed`` (works for any printed number)."""
     sign, bound = _bound(printed)
     if sign in ("<", "≤"):
         return low < bound or (sign == "≤" and low <= bound)
@@ -128,6 +127,20 @@ def t_test_p(m1, s1, n1, m2, s2, n2, *, equal_var: bool = True) -> float:
     return float(stats.ttest_ind_from_stats(*args, equal_var=equal_var).pvalue)
 
 
+def _box(m1, s1, m2, s2, decimals) -> tuple[Interval, np.ndarray, np.ndarray]:
+    """The range of m1 - m2 and the SD pairs on the edges of the box of printed SDs."""
+    d = decimals or (None, None, None, None)
+    m1i, s1i = _input_interval(m1, d[0], "m1"), _input_interval(s1, d[1], "s1")
+    m2i, s2i = _input_interval(m2, d[2], "m2"), _input_interval(s2, d[3], "s2")
+    sd1 = [max(x, 0.0) for x in s1i]
+    sd2 = [max(x, 0.0) for x in s2i]
+    grid = np.linspace(0.0, 1.0, EDGE_POINTS)
+    along1, along2 = sd1[0] + grid * (sd1[1] - sd1[0]), sd2[0] + grid * (sd2[1] - sd2[0])
+    a = np.concatenate([np.full_like(grid, sd1[0]), np.full_like(grid, sd1[1]), along1, along1])
+    b = np.concatenate([along2, along2, np.full_like(grid, sd2[0]), np.full_like(grid, sd2[1])])
+    return (m1i[0] - m2i[1], m1i[1] - m2i[0]), a, b
+
+
 def t_test_p_range(
     m1: str | float,
     s1: str | float,
@@ -143,38 +156,25 @@ def t_test_p_range(
 
     Means and SDs are printed texts ("10.68", keeping trailing zeros) or numbers with
     ``decimals`` = (decimals of m1, s1, m2, s2); n1, n2 are exact counts. P comes from
-    ``scipy.stats.ttest_ind_from_stats`` (Student, or Welch with ``equal_var=False``).
+    ``scipy.stats.ttest_ind_from_stats`` (Student, or Welch with ``equal_var=False``);
+    it falls as |d| grows, and is 1 when d can be 0.
 
-    Why the points evaluated suffice. P falls as |m1 - m2| grows and nothing else
-    depends on the means, so only the two ends of the difference matter (and P = 1 when
-    the difference can be 0). For the SDs, work with v_i = s_i^2 / n_i: scaling both by
-    c leaves Welch's df (a function of v1/(v1+v2) only) unchanged and divides |t| by
-    sqrt(c), so P rises monotonically along every ray from the origin. Each ray crosses
-    the box of (v1, v2) once, so P's extremes lie on the box's boundary edges, never
-    inside; along an edge P is a smooth function of one variable, sampled at
-    ``EDGE_POINTS`` points (corners included). Welch's df is not monotone in the SDs,
-    which is why the edges are sampled and not only the corners; Student's df is fixed
-    and its P is monotone in each SD, so its extremes are corners.
+    Why the points evaluated suffice. The means enter only through d = m1 - m2, so only
+    the two ends of its range matter. For the SDs, work with v_i = s_i^2 / n_i: scaling
+    both by c leaves Welch's df (a function of v1/(v1+v2) only) unchanged and multiplies
+    the standard error by sqrt(c), so the result is monotone along every ray from the
+    origin. Each ray crosses the box of (v1, v2) once, so the extremes lie on the box's
+    boundary edges, never inside; along an edge the result is a smooth function of one
+    variable, sampled at ``EDGE_POINTS`` points (corners included). Welch's df is not
+    monotone in the SDs, which is why the edges are sampled and not only the corners
+    (for 6 ± 2, n 2 vs 13 ± 2, n 3 the smallest Welch P lies inside an edge); Student's
+    df is fixed, so its extremes are corners.
     """
     from scipy import stats
 
-    d = decimals or (None, None, None, None)
-    m1i, s1i = _input_interval(m1, d[0], "m1"), _input_interval(s1, d[1], "s1")
-    m2i, s2i = _input_interval(m2, d[2], "m2"), _input_interval(s2, d[3], "s2")
-    diffs = [m1i[0] - m2i[1], m1i[1] - m2i[0]]
+    diffs, a, b = _box(m1, s1, m2, s2, decimals)
     largest = max(abs(x) for x in diffs)
     smallest = 0.0 if diffs[0] <= 0 <= diffs[1] else min(abs(x) for x in diffs)
-    sd1 = [max(x, 0.0) for x in s1i]
-    sd2 = [max(x, 0.0) for x in s2i]
-    grid = np.linspace(0.0, 1.0, EDGE_POINTS)
-    edges = []
-    for fixed_first, fixed in product((True, False), (0, 1)):
-        if fixed_first:
-            edges.append((np.full_like(grid, sd1[fixed]), sd2[0] + grid * (sd2[1] - sd2[0])))
-        else:
-            edges.append((sd1[0] + grid * (sd1[1] - sd1[0]), np.full_like(grid, sd2[fixed])))
-    a = np.concatenate([e[0] for e in edges])
-    b = np.concatenate([e[1] for e in edges])
     with np.errstate(divide="ignore", invalid="ignore"):
         p = [
             stats.ttest_ind_from_stats(diff, a, n1, 0.0, b, n2, equal_var=equal_var).pvalue
@@ -185,3 +185,41 @@ def t_test_p_range(
     if smallest == 0.0:
         return float(values.min()), 1.0
     return float(values.min()), float(values.max())
+
+
+def mean_difference_ci_range(
+    m1: str | float,
+    s1: str | float,
+    n1: int,
+    m2: str | float,
+    s2: str | float,
+    n2: int,
+    *,
+    equal_var: bool = True,
+    level: float = 0.95,
+    decimals: tuple[int, int, int, int] | None = None,
+) -> tuple[Interval, Interval]:
+    """Ranges of the lower and of the upper limit of the t interval for m1 - m2.
+
+    The interval is d ± t(df) · SE, pooled (Student) or Welch–Satterthwaite, over every
+    mean and SD that prints as given (inputs as in :func:`t_test_p_range`). Check
+    printed limits against these ranges with :func:`p_range_reached`, which works for
+    any printed number. The limits are found on the same points as
+    :func:`t_test_p_range`'s, for the same reason.
+    """
+    from scipy import stats
+
+    diffs, a, b = _box(m1, s1, m2, s2, decimals)
+    if equal_var:
+        df = np.full_like(a, n1 + n2 - 2)
+        pooled = ((n1 - 1) * a**2 + (n2 - 1) * b**2) / (n1 + n2 - 2)
+        se = np.sqrt(pooled * (1 / n1 + 1 / n2))
+    else:
+        v1, v2 = a**2 / n1, b**2 / n2
+        se = np.sqrt(v1 + v2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+    half = stats.t.ppf(0.5 + level / 2, df) * se
+    half = half[np.isfinite(half)]
+    low, high = float(half.min()), float(half.max())
+    return (diffs[0] - high, diffs[1] - low), (diffs[0] + low, diffs[1] + high)
