@@ -9,7 +9,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
-from manuscript_engine.audit import rounding
+from manuscript_engine.audit import proportions, rounding
 from manuscript_engine.audit.model import Check, Paper
 from manuscript_engine.core.formatting import format_decimal
 
@@ -73,6 +73,21 @@ def count_id(paper: Paper, entry: dict[str, Any]) -> str | None:
     return None
 
 
+def _percent_reading(count: int, n: int, printed: str) -> str:
+    """In words, the rounding convention under which count/n prints as ``printed``."""
+    name = proportions.percent_readings(count, n, printed)
+    value = 100 * count / n
+    decimals = rounding.decimals_in(printed)
+    if name == "truncation":
+        return f"truncated rather than rounded ({value:.3f}% cut to {printed})"
+    if name == "double rounding":
+        once = format_decimal(value, decimals + 1)
+        return f"rounded twice ({value:.2f}% to {once}% to {printed})"
+    if name == "rounding half to even":
+        return f"rounded half to even ({value:g}% to {printed})"
+    return ""
+
+
 def check_percentages(paper: Paper) -> list[Check]:
     checks = []
     for key, entry in paper.entries.items():
@@ -94,9 +109,7 @@ def check_percentages(paper: Paper) -> list[Check]:
             f"{int(count)}/{int(total)} = {pct:.2f}%, printed to {decimals} decimals "
             f"is {format_decimal(pct, decimals)}"
         )
-        reading = (
-            "" if same else rounding.percent_readings(int(count), int(total), entry["printed"])
-        )
+        reading = "" if same else _percent_reading(int(count), int(total), entry["printed"])
         if not same:
             explanation += f", not {entry['printed']}" + (
                 f"; {reading}"
@@ -126,7 +139,7 @@ def check_percentages(paper: Paper) -> list[Check]:
 
 def interval_methods(count: float, n: float) -> dict[str, tuple[float, float]]:
     """95% intervals for a proportion by the methods papers use, in percent."""
-    return rounding.proportion_intervals(int(count), int(n))
+    return proportions.proportion_intervals(int(count), int(n))
 
 
 STANDARD_INTERVALS = ("Wald", "Wilson", "Clopper–Pearson", "Agresti–Coull")

@@ -14,38 +14,7 @@ problem with the way that variable was summarised, not one per cell.
 from __future__ import annotations
 
 from manuscript_engine.audit.model import Check, GroupSize, Paper
-from manuscript_engine.audit.step_search import reachable_squares, reachable_sums
-
-PLAUSIBLE_SUMS_TESTED = 50
-
-
-def possible_mean_ns(mean_text: str, step: float, ns: tuple[int, ...]) -> list[int]:
-    """The n for which some values on ``step`` have a mean that prints as ``mean_text``."""
-    return [n for n in ns if reachable_sums(n, step, mean_text, 0, 10**9)]
-
-
-def possible_sd_ns(mean_text: str, sd_text: str, step: float, ns: tuple[int, ...]) -> list[int]:
-    """The n for which some values on ``step`` have both the printed mean and SD (an SD
-    is only possible where its mean is)."""
-    possible = []
-    for n in ns:
-        sums = reachable_sums(n, step, mean_text, 0, 10**9)
-        # Feasibility barely depends on which sum: test up to 50 spread over the run.
-        spread = sums[:: max(1, len(sums) // PLAUSIBLE_SUMS_TESTED)]
-        if any(reachable_squares(n, step, total, sd_text) for total in spread):
-            possible.append(n)
-    return possible
-
-
-def describe_ns(ns: list[int]) -> str:
-    """'45, 52, 61–63': runs of consecutive n written as ranges."""
-    runs: list[list[int]] = []
-    for n in ns:
-        if runs and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
-    return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+from manuscript_engine.audit.possible_ns import describe_ns, grim_possible_ns, grimmer_possible_ns
 
 
 def _verdict(size: GroupSize, possible: list[int]) -> tuple[str, str, str]:
@@ -54,12 +23,12 @@ def _verdict(size: GroupSize, possible: list[int]) -> tuple[str, str, str]:
         return "consistent", "", ""
     if not possible:
         return "inconsistent", "contradiction", ""
-    return "conditional", "", f"possible only for n = {describe_ns(possible)}"
+    return "conditional", "", f"possible {describe_ns(possible, size.ns)}"
 
 
-def _grim(paper: Paper, key: str, step: float, size: GroupSize) -> Check:
+def _grim(paper: Paper, key: str, step: float, size: GroupSize, bounds) -> Check:
     entry, printed = paper.entries[key], paper.text(key)
-    possible = possible_mean_ns(printed, step, size.ns)
+    possible = grim_possible_ns(printed, step, size.ns, bounds)
     verdict, severity, condition = _verdict(size, possible)
     if size.exact:
         n = size.ns[0]
@@ -96,9 +65,9 @@ def _grim(paper: Paper, key: str, step: float, size: GroupSize) -> Check:
     )
 
 
-def _grimmer(paper: Paper, key: str, mean_key: str, step: float, size: GroupSize) -> Check:
+def _grimmer(paper: Paper, key: str, mean_key: str, step: float, size: GroupSize, bounds) -> Check:
     entry, printed, mean_text = paper.entries[key], paper.text(key), paper.text(mean_key)
-    possible = possible_sd_ns(mean_text, printed, step, size.ns)
+    possible = grimmer_possible_ns(mean_text, printed, step, size.ns, bounds)
     verdict, severity, condition = _verdict(size, possible)
     where_n = f"n = {size.ns[0]}" if size.exact else size.describe()
     explanation = f"values in steps of {step:g} with mean {mean_text}, {where_n}: " + (
@@ -132,14 +101,15 @@ def check_granularity(paper: Paper) -> list[Check]:
         if entry["stat"] not in ("mean", "sd"):
             continue
         of = entry["of"]
-        step = paper.scales.get(of["var"])
+        scale = paper.scales.get(of["var"])
         size = paper.group_size(entry)
-        if step is None or not step.step or size is None:
+        if scale is None or not scale.step or size is None:
             continue
+        bounds = None if scale.low is None or scale.high is None else (scale.low, scale.high)
         if entry["stat"] == "mean":
-            checks.append(_grim(paper, key, step.step, size))
+            checks.append(_grim(paper, key, scale.step, size, bounds))
             continue
         mean_key = paper.cell("mean", of["arm"], of["var"], of.get("visit"))
         if mean_key is not None and paper.entries[mean_key]["of"] == of:
-            checks.append(_grimmer(paper, key, mean_key, step.step, size))
+            checks.append(_grimmer(paper, key, mean_key, scale.step, size, bounds))
     return checks

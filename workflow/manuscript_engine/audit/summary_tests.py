@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from manuscript_engine.audit import rounding
+from manuscript_engine.audit import proportions, rounding
 from manuscript_engine.audit.model import Check, GroupSize, Paper
 from manuscript_engine.core.errors import ManuscriptError
 
@@ -41,7 +41,7 @@ def tests_from_counts(table: list[list[float]]) -> dict[str, float]:
     """χ², χ² with Yates' correction and Fisher's exact test on a 2 × 2 table of
     [events, total] per arm."""
     (a, n1), (b, n2) = table
-    return rounding.two_by_two_p(int(a), int(n1), int(b), int(n2))
+    return proportions.two_by_two_p(int(a), int(n1), int(b), int(n2))
 
 
 def _named(methods: list[str]) -> str:
