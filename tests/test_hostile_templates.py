@@ -204,7 +204,7 @@ def test_a_linked_png_beside_a_figure_never_reaches_the_word_file(tmp_path):
 
 
 def test_the_audit_page_shows_markup_from_the_published_values_as_text(tmp_path):
-    from manuscript_engine.audit.checks import write_audit_html
+    from manuscript_engine.audit.report import write_audit_html
 
     markdown = tmp_path / "audit.md"
     markdown.write_text("# Audit\n\n- **Published:** <script>alert(document.domain)</script>\n")
@@ -215,7 +215,7 @@ def test_the_audit_page_shows_markup_from_the_published_values_as_text(tmp_path)
 
 
 def test_the_audit_page_refuses_a_script_link_from_the_published_values(tmp_path):
-    from manuscript_engine.audit.checks import write_audit_html
+    from manuscript_engine.audit.report import write_audit_html
 
     markdown = tmp_path / "audit.md"
     markdown.write_text("# Audit\n\n- [see](javascript:alert(document.domain))\n")

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from manuscript_engine.audit.arithmetic import (
     check_repeats,
     check_sums,
 )
-from manuscript_engine.audit.findings import Finding, counts_sentence, group_findings
+from manuscript_engine.audit.findings import Audit, counts_sentence, group_findings
 from manuscript_engine.audit.granularity import check_granularity
 from manuscript_engine.audit.model import SEVERITIES, AuditFailed, Check, Paper  # noqa: F401
 from manuscript_engine.audit.published import load_published, with_arm_keys
@@ -54,14 +53,6 @@ from manuscript_engine.core.atomic_files import atomic_output, write_text_atomic
 from manuscript_engine.core.yaml_schemas import load_checked_yaml
 
 log = logging.getLogger("manuscript.audit")
-
-
-@dataclass(frozen=True)
-class Audit:
-    """Every check of a paper and the findings they make."""
-
-    checks: list[Check]
-    findings: list[Finding]
 
 
 def data_free_checks(paper: Paper, relations: dict[str, Any]) -> list[Check]:

@@ -48,6 +48,14 @@ class Finding:
         return list(dict.fromkeys(c.location for c in self.checks))
 
 
+@dataclass(frozen=True)
+class Audit:
+    """Every check of a paper and the findings they make."""
+
+    checks: list[Check]
+    findings: list[Finding]
+
+
 def _rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 

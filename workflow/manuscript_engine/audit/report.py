@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from manuscript_engine.audit.findings import Finding, counts_sentence, severity_counts
+from manuscript_engine.audit.findings import Audit, Finding, counts_sentence, severity_counts
 from manuscript_engine.audit.model import VERDICTS, Check
 from manuscript_engine.core.errors import ManuscriptError
 from manuscript_engine.core.registry import Number, NumbersRegistry
-
-if TYPE_CHECKING:
-    from manuscript_engine.audit.checks import Audit
 
 
 def apply_policy(findings: list[Finding], acknowledged: dict[str, str], strict: bool) -> dict:

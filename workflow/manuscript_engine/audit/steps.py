@@ -34,6 +34,6 @@ def audit(input, output, params, wildcards) -> None:
 
 
 def audit_report(input, output, params, wildcards) -> None:
-    from manuscript_engine.audit.checks import write_audit_html
+    from manuscript_engine.audit.report import write_audit_html
 
     write_audit_html(input.markdown, output.html)
