@@ -41,7 +41,7 @@ def check_sums(paper: Paper, sums: list[dict[str, Any]]) -> list[Check]:
         checks.append(
             Check(
                 f"sum:{rule['id']}",
-                paper.where(rule["total"]),
+                paper.where(rule["parts"][0]),
                 paper.text(rule["total"]),
                 f"{int(sum(parts))}",
                 "sum",

@@ -21,6 +21,7 @@ from manuscript_engine.audit.model import SEVERITIES, Check
 
 CONFIRMING = ("sum", "percent", "interval", "repeat", "test", "grim", "grimmer", "denominator")
 """Families whose consistent verdict confirms the numbers they read."""
+SUMMARY_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,16 @@ class Finding:
 
     @property
     def lead(self) -> Check:
-        """The check that states the problem best: the most severe, then the first."""
-        return min(self.checks, key=lambda c: _rank(c.severity))
+        """The check that states the problem best: the paper's own, most severe, first
+        (checks against the data come last)."""
+        return self.checks[0]
 
     @property
     def summary(self) -> str:
-        """One line: where, and the lead check's first sentence."""
-        text = self.lead.explanation.split(". ")[0].rstrip(".")
+        """One line: where, and what the lead check found."""
+        text = self.lead.explanation.rstrip(".")
+        if len(text) > SUMMARY_LENGTH:
+            text = text[: SUMMARY_LENGTH - 1].rsplit(" ", 1)[0] + "…"
         return f"{self.lead.location}: {text}"
 
     @property
