@@ -286,6 +286,36 @@ def test_without_a_codebook_the_relations_give_the_scale():
     assert check.severity == "contradiction"
 
 
+def test_the_sd_floor_from_counts_in_ranges_is_reached_by_values_at_the_range_edges():
+    groups = [(62, 0.0, 4.5), (4, 5.0, 6.5), (4, 7.0, 10.0)]
+    values = np.array([(1.88 * 70 - 48) / 62] * 62 + [5.0] * 4 + [7.0] * 4)
+    assert audit.category_floor(1.88, groups) == pytest.approx(values.std(ddof=1), rel=1e-6)
+    assert audit.category_floor(0.5, groups) is None  # 8 patients at 5 or more: mean ≥ 0.69
+
+
+@pytest.mark.parametrize(("sd", "verdict"), [("1.54", "consistent"), ("1.20", "inconsistent")])
+def test_a_cell_against_the_counts_of_patients_in_ranges_of_its_score(sd, verdict):
+    entries = (
+        sizes()
+        + course("vas", ["1.88"], [sd], arm=A)
+        + [
+            entry("k1", "count", "62", arm=A, pop="outcome"),
+            entry("k2", "count", "4", arm=A, pop="outcome"),
+            entry("k3", "count", "four", arm=A, pop="outcome"),
+        ]
+    )
+    rel = relations()
+    rel["trajectories"]["categories"] = [{
+        "id": "x", "cell": {"score": "vas", "visit": "v0", "arm": A}, "reading": "r",
+        "groups": [{"counts": ["k1"], "range": [0, 4.5]}, {"counts": ["k2"], "range": [5, 6.5]},
+                   {"counts": ["k3"], "range": [7, 10]}],
+    }]  # fmt: skip
+    found = {c.id: c for c in audit.check_trajectories(paper_of(entries, rel), rel)}
+    check = found["trajectory:categories:x"]
+    assert check.verdict == verdict
+    assert check.severity == ("ambiguous" if verdict == "inconsistent" else "")
+
+
 # --------------------------------------------------------------------------- the real paper
 @pytest.fixture(scope="module")
 def real():
@@ -368,6 +398,8 @@ def refusal(tmp_path, old, new):
          "found 'abstract.claim.vas_od', which is not the id of any published number"),
         ("direction: higher, significant: true, rates", "direction: up, significant: true, rates",
          "'up' is not a choice"),
+        ("counts: [pain.final.fair.pvp_itr]", "counts: [pain.final.fair.pvp_it]",
+         "found 'pain.final.fair.pvp_it', which is not the id of any published number"),
     ],
 )  # fmt: skip
 def test_a_wrong_direction_entry_is_refused_naming_what_to_fix(tmp_path, old, new, expected):

@@ -266,7 +266,7 @@ def _score_cell(
         recomputed,
         "direction",
         verdict,
-        f"{_says(claim)}. {shown}; {recomputed}: "
+        f"{_says(paper, claim)}. {shown}; {recomputed}: "
         + ("; ".join(p[1] for p in problems) if problems else "; ".join(notes) or "agrees")
         + (f" (reading of the claim: {claim['reading']})" if claim.get("reading") else "")
         + ".",
@@ -300,10 +300,14 @@ def _group_of(section: dict[str, Any], claim: dict[str, Any], score: str) -> str
     return next((g for g in claim["scores"] if score in groups.get(g, [])), score)
 
 
-def _says(claim: dict[str, Any]) -> str:
+def _label(paper: Paper, key: str) -> str:
+    return next((arm.label for arm in paper.arms or () if arm.key == key), key)
+
+
+def _says(paper: Paper, claim: dict[str, Any]) -> str:
     parts = []
     if claim.get("arm"):
-        parts.append(f"{claim['arm']} {claim.get('direction', 'better')}")
+        parts.append(f"{_label(paper, claim['arm'])} {claim.get('direction', 'better')}")
     if "significant" in claim:
         parts.append("significant" if claim["significant"] else "not significant")
     return f"The text ({claim['claim']}) says: " + ", ".join(parts or ["a difference"])
@@ -325,7 +329,7 @@ def _rate_check(paper: Paper, claim: dict[str, Any]) -> Check:
     pairs = [(paper.value(claim["rates"][a][0]), paper.value(claim["rates"][a][1])) for a in arms]
     rates = [e / t for e, t in pairs]
     shown = " vs ".join(
-        f"{a} {int(e)}/{int(t)} ({100 * e / t:.1f}%)"
+        f"{_label(paper, a)} {int(e)}/{int(t)} ({100 * e / t:.1f}%)"
         for a, (e, t) in zip(arms, pairs, strict=False)
     )
     tests = count_tests(pairs)
@@ -346,7 +350,10 @@ def _means_check(paper: Paper, claim: dict[str, Any]) -> Check:
     student, welch = t_tests([(m, s, int(n)) for m, s, n in triples])
     tests = {"Student": student, "Welch": welch}
     shown = " vs ".join(
-        f"{a} {m:g} ± {s:g} (n = {int(n)})" for a, (m, s, n) in zip(arms, triples, strict=False)
+        f"{_label(paper, a)} "
+        + " ± ".join(paper.text(k) for k in claim["means"][a][:2])
+        + f" (n = {paper.text(claim['means'][a][2])})"
+        for a in arms
     )
     recomputed = f"Student P = {student:.2g}, Welch P = {welch:.2g}"
     involves = (claim["claim"], *[k for a in arms for k in claim["means"][a]], *claim.get("p", []))
@@ -396,7 +403,7 @@ def _quantity_check(paper, claim, values, arms, tests, shown, recomputed, involv
         recomputed,
         "direction",
         "inconsistent" if problems else "consistent",
-        f"{_says(claim)}. {shown}; {recomputed}"
+        f"{_says(paper, claim)}. {shown}; {recomputed}"
         + (
             ("; P as printed: " + ", ".join(f"{paper.text(k)} ({k})" for k in printed))
             if printed
@@ -446,6 +453,7 @@ def check_trajectories(paper: Paper, relations: dict[str, Any]) -> list[Check]:
                 if found:
                     checks.append(found)
     checks += _baseline(paper, section, table, k, irregular)
+    checks += [_categories(paper, table, rule) for rule in section.get("categories") or []]
     for cause, cells in irregular.items():
         checks.append(_precision(paper, table, cause, cells, usual[0][0], checks))
     return checks
@@ -653,4 +661,77 @@ def _precision(paper, table, cause: str, cells: tuple[str, ...], usual: int, fou
         severity="ambiguous" if shared else "convention",
         reading="the means were rounded to whole numbers and printed without trailing zeros",
         cause=cause,
+    )
+
+
+def category_floor(mean: float, groups: list[tuple[float, float, float]]) -> float | None:
+    """The smallest sample SD of values with this mean when n_i of them lie in [a_i, b_i]
+    (``groups``: (n_i, a_i, b_i)); None when no such values have this mean.
+
+    Spread within a group only adds to the SD, so each group sits at one value g_i; the
+    least Σ n_i (g_i − mean)² under Σ n_i g_i = N·mean puts every g_i at a common level c
+    clipped to its range (the Lagrange condition), found by bisection.
+    """
+    total = sum(n for n, _, _ in groups)
+    lowest = sum(n * a for n, a, _ in groups) / total
+    highest = sum(n * b for n, _, b in groups) / total
+    if not lowest - 1e-12 <= mean <= highest + 1e-12:
+        return None
+    lo, hi = min(a for _, a, _ in groups), max(b for _, _, b in groups)
+    for _ in range(200):
+        c = (lo + hi) / 2
+        level = sum(n * min(max(c, a), b) for n, a, b in groups) / total
+        lo, hi = (c, hi) if level < mean else (lo, c)
+    c = (lo + hi) / 2
+    spread = sum(n * (min(max(c, a), b) - mean) ** 2 for n, a, b in groups)
+    return math.sqrt(spread / max(total - 1, 1))
+
+
+def _categories(paper: Paper, table: ScoreTable, rule: dict[str, Any]) -> Check:
+    """A cell's mean and SD against the printed counts of patients in ranges of the score."""
+    where = rule["cell"]
+    cell = table.cell(where["score"], where["visit"], where["arm"])
+    if cell is None:
+        raise ManuscriptError(
+            f"{RELATIONS}: trajectories.categories '{rule['id']}' names the cell "
+            f"{where['score']} at {where['visit']} in {where['arm']}, which the published "
+            "table does not have; name a score, visit and arm of a published mean."
+        )
+    mean, sd = table.mean_sd(cell)
+    half = 0.5 * 10 ** -paper.decimals(cell.mean)
+    sd_half = 0.5 * 10 ** -paper.decimals(cell.sd)
+    groups = [
+        (sum(paper.value(k) for k in group["counts"]), *map(float, group["range"]))
+        for group in rule["groups"]
+    ]
+    floors = [category_floor(m, groups) for m in (mean - half, mean, mean + half)]
+    possible = [f for f in floors if f is not None]
+    floor = min(possible) if possible else None
+    shown = "; ".join(f"{int(n)} in {a:g}–{b:g}" for n, a, b in groups)
+    involves = (cell.mean, cell.sd, *[k for g in rule["groups"] for k in g["counts"]])
+    if floor is None:
+        verdict, why = "inconsistent", "no values in these ranges have this mean"
+    elif sd + sd_half < floor:
+        verdict, why = "inconsistent", f"these counts need an SD of at least {floor:.3g}"
+    else:
+        verdict = "consistent"
+        why = f"these counts need an SD of at least {floor:.3g}; the margin is {sd - floor:.2g}"
+    severity = (
+        ("ambiguous" if rule.get("reading") else "likely error") if verdict != "consistent" else ""
+    )
+    return Check(
+        f"trajectory:categories:{rule['id']}",
+        paper.where(cell.mean),
+        f"{paper.text(cell.mean)} ± {paper.text(cell.sd)}",
+        "" if floor is None else f"SD ≥ {floor:.3g}",
+        "trajectory",
+        verdict,
+        f"{table.label(cell.arm)}'s {cell.score} at {cell.visit}, {paper.text(cell.mean)} ± "
+        f"{paper.text(cell.sd)}, against {shown} ({int(sum(n for n, _, _ in groups))} "
+        f"patients): {why}"
+        + (f" (reading: {rule['reading']})" if rule.get("reading") else "")
+        + ".",
+        involves=involves,
+        severity=severity,
+        reading=rule.get("reading", "") if severity == "ambiguous" else "",
     )

@@ -554,6 +554,12 @@ def _referenced_ids(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
         yield from (
             (("direction", "claims", i, "p", j), key) for j, key in enumerate(rule.get("p", []))
         )
+    for i, rule in enumerate((book.get("trajectories") or {}).get("categories") or []):
+        for j, group in enumerate(rule["groups"]):
+            yield from (
+                (("trajectories", "categories", i, "groups", j, "counts", k), key)
+                for k, key in enumerate(group["counts"])
+            )
     baseline = (book.get("trajectories") or {}).get("baseline") or {}
     yield from (
         (("trajectories", "baseline", "claims", j), key)
