@@ -16,6 +16,7 @@ import yaml
 from conftest import CODEBOOK, PUBLISHED, REPO
 
 from manuscript_engine.audit import direction as audit
+from manuscript_engine.audit import trajectory
 from manuscript_engine.audit.model import Paper
 from manuscript_engine.audit.published import load_published
 from manuscript_engine.core.errors import ManuscriptError
@@ -94,16 +95,16 @@ def test_bhatia_davis_ceiling_is_reached_by_values_at_the_two_ends():
     # Bhatia & Davis (2000): the variance is largest, (M - m)(m - lo), when every value
     # lies at an end; for a sample that is the sample SD of such values.
     values = np.array([0.0] * 30 + [10.0] * 10)
-    ceiling = audit.bhatia_davis(values.mean(), 0, 10, len(values))
+    ceiling = trajectory.bhatia_davis(values.mean(), 0, 10, len(values))
     assert ceiling == pytest.approx(values.std(ddof=1))
-    assert audit.bhatia_davis(5, 0, 10, 2) == pytest.approx(math.sqrt(50))
+    assert trajectory.bhatia_davis(5, 0, 10, 2) == pytest.approx(math.sqrt(50))
 
 
 def test_the_sd_floor_of_a_stepped_scale_is_reached_by_two_adjacent_steps():
     values = np.array([80.0] * 3 + [90.0] * 7)  # mean 87 on steps of 10
-    floor = audit.step_floor(values.mean(), 0.0, 0, 10, len(values))
+    floor = trajectory.step_floor(values.mean(), 0.0, 0, 10, len(values))
     assert floor == pytest.approx(values.std(ddof=1))
-    assert audit.step_floor(70.0, 0.005, 0, 10, 50) == 0.0  # a whole step: any SD from 0
+    assert trajectory.step_floor(70.0, 0.005, 0, 10, 50) == 0.0  # a whole step: any SD from 0
 
 
 # --------------------------------------------------------------------------- direction
@@ -289,8 +290,8 @@ def test_without_a_codebook_the_relations_give_the_scale():
 def test_the_sd_floor_from_counts_in_ranges_is_reached_by_values_at_the_range_edges():
     groups = [(62, 0.0, 4.5), (4, 5.0, 6.5), (4, 7.0, 10.0)]
     values = np.array([(1.88 * 70 - 48) / 62] * 62 + [5.0] * 4 + [7.0] * 4)
-    assert audit.category_floor(1.88, groups) == pytest.approx(values.std(ddof=1), rel=1e-6)
-    assert audit.category_floor(0.5, groups) is None  # 8 patients at 5 or more: mean ≥ 0.69
+    assert trajectory.category_floor(1.88, groups) == pytest.approx(values.std(ddof=1), rel=1e-6)
+    assert trajectory.category_floor(0.5, groups) is None  # 8 patients at 5 or more: mean ≥ 0.69
 
 
 @pytest.mark.parametrize(("sd", "verdict"), [("1.54", "consistent"), ("1.20", "inconsistent")])
