@@ -484,6 +484,51 @@ def relations_rules(book: dict[str, Any], published: list | None = None, **_) ->
                     f"(data/published.yaml).{_close(key, known)}",
                 )
             )
+    return problems + _direction_rules(book, published)
+
+
+def _direction_rules(book: dict[str, Any], published: list) -> list[Problem]:
+    """Direction claims: ids used once, each ``claim`` a sentence (stat claim), each score a
+    score the published table has (a mean with a visit) or a declared group."""
+    direction = book.get("direction") or {}
+    stats = {entry["id"]: entry["stat"] for entry in published}
+    scores = {
+        (entry.get("of") or {}).get("var")
+        for entry in published
+        if entry["stat"] == "mean" and "visit" in (entry.get("of") or {})
+    }
+    known = sorted(str(s) for s in scores) + sorted(direction.get("groups") or {})
+    problems: list[Problem] = []
+    first: dict[str, int] = {}
+    for i, rule in enumerate(direction.get("claims") or []):
+        where = ("direction", "claims", i)
+        if rule["id"] in first:
+            problems.append(
+                (
+                    (*where, "id"),
+                    f"'{rule['id']}' is already the id of direction.claims[{first[rule['id']]}]; "
+                    "expected an id used once (the audit names each check by it).",
+                )
+            )
+        first.setdefault(rule["id"], i)
+        if stats.get(rule["claim"], "claim") != "claim":
+            problems.append(
+                (
+                    (*where, "claim"),
+                    f"'{rule['claim']}' is a {stats[rule['claim']]}, not a sentence; expected "
+                    "the id of an entry with stat claim in data/published.yaml.",
+                )
+            )
+        for j, score in enumerate(rule.get("scores") or []):
+            if score not in known:
+                problems.append(
+                    (
+                        (*where, "scores", j),
+                        f"found '{score}', which is neither a score of a published table (a "
+                        "mean with a visit) nor a group under direction.groups; expected one "
+                        f"of: {', '.join(known)}.{_close(score, known)}",
+                    )
+                )
     return problems
 
 
@@ -545,6 +590,30 @@ def _referenced_ids(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
     for i, rule in enumerate(book["claims"]):
         yield ("claims", i, "id"), rule["id"]
         yield from ((("claims", i, "p", j), key) for j, key in enumerate(rule.get("p", [])))
+    direction = book.get("direction") or {}
+    for arm, key in ((direction.get("n") or {}).get("ids") or {}).items():
+        yield ("direction", "n", "ids", arm), key
+    for i, rule in enumerate(direction.get("claims") or []):
+        yield ("direction", "claims", i, "claim"), rule["claim"]
+        for field in ("rates", "means"):
+            for arm, row in (rule.get(field) or {}).items():
+                yield from (
+                    (("direction", "claims", i, field, arm, k), key) for k, key in enumerate(row)
+                )
+        yield from (
+            (("direction", "claims", i, "p", j), key) for j, key in enumerate(rule.get("p", []))
+        )
+    for i, rule in enumerate((book.get("trajectories") or {}).get("categories") or []):
+        for j, group in enumerate(rule["groups"]):
+            yield from (
+                (("trajectories", "categories", i, "groups", j, "counts", k), key)
+                for k, key in enumerate(group["counts"])
+            )
+    baseline = (book.get("trajectories") or {}).get("baseline") or {}
+    yield from (
+        (("trajectories", "baseline", "claims", j), key)
+        for j, key in enumerate(baseline.get("claims", []))
+    )
 
 
 def metadata_rules(book: dict[str, Any], **_) -> list[Problem]:
