@@ -250,19 +250,6 @@ def test_a_missing_mark_where_n_is_not_printed_says_how_few_patients_it_needs():
     assert check.condition.startswith("unmarked only if fewer than ")
 
 
-@pytest.mark.parametrize(("mark", "verdict"), [("*", "consistent"), ("none", "inconsistent")])
-def test_a_claim_of_significance_at_every_time_point(mark, verdict):
-    rule = {"id": "claim", "expects": "all_significant", "cells": ["t3.odi.m03"]}
-    (check,) = audit.check_claims(table3(mark), [rule])
-    assert check.verdict == verdict
-
-
-def test_a_claim_of_no_difference_that_the_table_contradicts():
-    rule = {"id": "claim", "expects": "none_significant", "cells": ["t3.odi.m03"]}
-    (check,) = audit.check_claims(table3("none", a_mean="10.00"), [rule])
-    assert check.verdict == "inconsistent" and check.suspects == ("t3.odi.m03.mark",)
-
-
 def test_policy_separates_new_acknowledged_and_resolved():
     def check(key):
         return audit.Check(f"sum:{key}", "", "", "", "sum", "inconsistent", "", involves=(key,))

@@ -377,17 +377,6 @@ CASES = [
         ],
     ),
     (
-        "published_checks claim expects misspelt",  # was: accepted, the claim never tested
-        REL,
-        "expects: none_significant",
-        "expects: none_signficant",
-        [
-            "data/published_checks.yaml, claims[0] (id function.claim.preop) › expects: "
-            "'none_signficant' is not a choice; use one of: none_significant, all_significant, "
-            "all_significant_favouring_a, p_below. Did you mean 'none_significant'?"
-        ],
-    ),
-    (
         "audit unknown key",  # was: accepted, nothing acknowledged
         "audit",
         "\nacknowledged:\n",

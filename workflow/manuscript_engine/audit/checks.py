@@ -38,6 +38,7 @@ from manuscript_engine.audit.arithmetic import (
     check_repeats,
     check_sums,
 )
+from manuscript_engine.audit.direction import check_direction
 from manuscript_engine.audit.findings import Audit, counts_sentence, group_findings
 from manuscript_engine.audit.granularity import check_granularity
 from manuscript_engine.audit.model import SEVERITIES, AuditFailed, Check, Paper  # noqa: F401
@@ -48,7 +49,8 @@ from manuscript_engine.audit.report import (  # noqa: F401
     audit_numbers,
     checks_frame,
 )
-from manuscript_engine.audit.summary_tests import check_claims, check_marks, check_tests
+from manuscript_engine.audit.summary_tests import check_marks, check_tests
+from manuscript_engine.audit.trajectory import check_trajectories
 from manuscript_engine.core.atomic_files import atomic_output, write_text_atomically
 from manuscript_engine.core.yaml_schemas import load_checked_yaml
 
@@ -65,7 +67,8 @@ def data_free_checks(paper: Paper, relations: dict[str, Any]) -> list[Check]:
         + check_granularity(paper)
         + check_tests(paper, relations.get("tests", []), relations["methods"])
         + check_marks(paper)
-        + check_claims(paper, relations.get("claims", []))
+        + check_direction(paper, relations)
+        + check_trajectories(paper, relations)
     )
 
 

@@ -11,6 +11,7 @@ of the table those words cover, including scores a sentence names only as a grou
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from manuscript_engine.audit.model import SEVERITIES, Check, Paper
@@ -120,7 +121,7 @@ def _score_cell(
     first, second = cells
     alpha = _alpha(paper)
     (m1, s1), (m2, s2) = table.mean_sd(first), table.mean_sd(second)
-    n = group_sizes(paper, section, visit, table.arms[:2])
+    n = group_sizes(paper, visit, table.arms[:2])
     student, welch = t_tests([(m1, s1, n.sizes[0]), (m2, s2, n.sizes[1])])
     pooled = math.sqrt((s1**2 + s2**2) / 2) or 1.0
     labels = [table.label(a) for a in table.arms[:2]]
@@ -138,7 +139,7 @@ def _score_cell(
     reading = ""
     condition = ""
     if claim.get("arm"):
-        lower = lower_better(paper, section, score)
+        lower = lower_better(paper, score)
         if claim.get("direction", "better") == "higher":
             lower = False
         elif claim.get("direction") == "lower":
@@ -307,12 +308,19 @@ def _says(paper: Paper, claim: dict[str, Any]) -> str:
 
 
 def _with_cause(check: Check, irregular: dict[str, tuple[str, ...]]) -> Check:
+    """A check on cells printed unlike the rest of their table shares their cause, and
+    suspects those cells (and its claim), not the other arm's regular ones."""
     for cause, cells in irregular.items():
-        if set(cells) & set(check.suspects):
-            from dataclasses import replace
-
-            return replace(check, cause=cause)
+        odd = set(cells) & set(check.suspects)
+        if odd:
+            keep = tuple(k for k in check.suspects if k in odd or k not in check_cells(check))
+            return replace(check, cause=cause, suspects=keep)
     return check
+
+
+def check_cells(check: Check) -> set[str]:
+    """The table cells (means and SDs) a check reads."""
+    return {k for k in check.involves if ".mean." in k or ".sd." in k}
 
 
 def _rate_check(paper: Paper, claim: dict[str, Any]) -> Check:

@@ -60,7 +60,7 @@ def _grim(paper: Paper, key: str, step: float, size: GroupSize, bounds) -> Check
         involves=(key, size.source),
         suspects=(key,),
         severity=severity,
-        cause=f"grim:{entry['of']['var']}" if severity else "",
+        cause=f"step:{entry['of']['var']}" if severity else "",
         condition=condition,
     )
 
@@ -89,7 +89,7 @@ def _grimmer(paper: Paper, key: str, mean_key: str, step: float, size: GroupSize
         involves=(key, mean_key, size.source),
         suspects=(key,),
         severity=severity,
-        cause=f"grim:{entry['of']['var']}" if severity else "",
+        cause=f"step:{entry['of']['var']}" if severity else "",
         condition=condition,
     )
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from manuscript_engine.audit.model import Paper
 from manuscript_engine.core.errors import ManuscriptError
-from manuscript_engine.data.vocabulary import column_spec, lower_is_better
 
 RELATIONS = "data/published_checks.yaml"
 
@@ -82,40 +80,30 @@ class ScoreTable:
         return [c for v in self.visits if (c := self.cell(score, v, arm))]
 
 
-def codebook_column(paper: Paper, score: str) -> dict[str, Any]:
-    try:
-        return column_spec(paper.codebook, score) if paper.codebook else {}
-    except KeyError:
-        return {}
-
-
-def lower_better(paper: Paper, section: dict[str, Any], score: str) -> bool:
-    """Whether a lower value of ``score`` is better: the codebook, else the relations."""
-    if codebook_column(paper, score).get("better"):
-        return lower_is_better(paper.codebook, score)
-    better = (section.get("better") or {}).get(score)
-    if better not in ("lower", "higher"):
+def lower_better(paper: Paper, score: str) -> bool:
+    """Whether a lower value of ``score`` is better (the codebook, else the relations'
+    ``scales``)."""
+    lower = paper.lower_is_better(score)
+    if lower is None:
         raise ManuscriptError(
-            f"{RELATIONS}: direction has no `better` for the score '{score}' and the codebook "
-            f"gives none; add `better: {{{score}: lower}}` (or higher) under direction."
+            f"{RELATIONS}: the score '{score}' has no `better` in the codebook or under "
+            f"`scales`; add `scales: {{{score}: {{better: lower}}}}` (or higher)."
         )
-    return better == "lower"
+    return lower
 
 
-def scale(paper: Paper, section: dict[str, Any], score: str) -> tuple[float, float] | None:
-    """The range a score can take: the codebook's min and max, else the relations'."""
-    spec = codebook_column(paper, score)
-    if "min" in spec and "max" in spec:
-        return float(spec["min"]), float(spec["max"])
-    pair = (section.get("ranges") or {}).get(score)
-    return (float(pair[0]), float(pair[1])) if pair else None
+def scale(paper: Paper, score: str) -> tuple[float, float] | None:
+    """The range a score can take (the codebook's min and max, else ``scales``)."""
+    spec = paper.scales.get(score)
+    if spec is None or spec.low is None or spec.high is None:
+        return None
+    return spec.low, spec.high
 
 
-def step(paper: Paper, section: dict[str, Any], score: str) -> float | None:
-    """The step a score is recorded in: the codebook's, else the relations'."""
-    spec = codebook_column(paper, score)
-    value = spec.get("step", (section.get("steps") or {}).get(score))
-    return float(value) if value else None
+def step(paper: Paper, score: str) -> float | None:
+    """The step a score is recorded in (the codebook's, else ``scales``)."""
+    spec = paper.scales.get(score)
+    return spec.step if spec is not None else None
 
 
 @dataclass(frozen=True)
@@ -127,25 +115,35 @@ class GroupSizes:
     smallest: int
 
 
-def group_sizes(paper: Paper, section: dict[str, Any], visit: str, arms: list[str]) -> GroupSizes:
-    """How many patients stand behind a visit's cells.
-
-    ``n.ids`` names the printed group size of each arm; at the visits listed in
-    ``n.visits`` (those every patient reached, by the minimum follow-up) that is the n; at
-    later visits it is only an upper bound, and ``n.smallest`` the smallest n per arm the
-    audit still calls plausible.
-    """
-    spec = section.get("n") or {}
-    ids = spec.get("ids") or {}
-    missing = [arm for arm in arms if arm not in ids]
-    if missing:
-        raise ManuscriptError(
-            f"{RELATIONS}: n.ids names no printed group size for the arm(s) "
-            f"{', '.join(missing)}; add the id of each arm's printed n under n.ids."
+def group_sizes(paper: Paper, visit: str, arms: list[str]) -> GroupSizes:
+    """How many patients stand behind a visit's cells, from the study's ``denominators``
+    rules (:meth:`Paper.group_size`): the printed n, or at a visit where the paper never
+    prints it, at most that."""
+    found = []
+    for arm in arms:
+        entry = next(
+            (
+                e
+                for e in paper.entries.values()
+                if e["stat"] == "mean"
+                and (e.get("of") or {}).get("visit") == visit
+                and e["of"].get("arm") == arm
+            ),
+            None,
         )
-    sizes = tuple(int(paper.value(ids[arm])) for arm in arms)
-    printed = visit in (spec.get("visits") or [])
-    return GroupSizes(sizes, printed, int(spec.get("smallest", 2)))
+        size = paper.group_size(entry) if entry is not None else None
+        if size is None:
+            raise ManuscriptError(
+                f"{RELATIONS}: no `denominators` rule gives the n behind the {arm} means at "
+                f"{visit}; add one with `visits: [{visit}]` and the id of the printed n "
+                "(`id`), or of the count it cannot exceed (`at_most`)."
+            )
+        found.append(size)
+    return GroupSizes(
+        tuple(size.ns[-1] for size in found),
+        all(size.exact for size in found),
+        max(size.ns[0] for size in found),
+    )
 
 
 def scaled(sizes: tuple[int, ...], first: int) -> tuple[int, ...]:

@@ -36,7 +36,7 @@ def odd_precision(paper: Paper, table: ScoreTable) -> dict[str, tuple[str, ...]]
         for arm in table.arms:
             odd = tuple(c.mean for c in table.series(score, arm) if paper.decimals(c.mean) != usual)
             if odd:
-                out[f"typed differently:{score}.{arm}"] = odd
+                out[f"typed-differently:{score}.{arm}"] = odd
     return out
 
 
@@ -66,15 +66,14 @@ def check_trajectories(paper: Paper, relations: dict[str, Any]) -> list[Check]:
 def _bounds(paper, section, relations, table: ScoreTable) -> list[Check]:
     """Bhatia–Davis ceiling and, on a stepped scale, the floor of every cell's SD."""
     checks = []
-    sizes_rule = relations.get("direction") or {}
-    for (score, visit, arm), cell in table.cells.items():
-        bounds = scale(paper, section, score)
+    for (score, visit, _arm), cell in table.cells.items():
+        bounds = scale(paper, score)
         if bounds is None:
             continue
         lo, hi = bounds
         mean, sd = table.mean_sd(cell)
-        n, printed = _n_of(paper, sizes_rule, visit, arm)
-        unit = step(paper, section, score)
+        n, printed = _n_of(paper, cell.mean)
+        unit = step(paper, score)
         half = 0.5 * 10 ** -paper.decimals(cell.mean)
         # the printed mean stands for any mean within half a last digit of it
         ceiling = max(
@@ -106,7 +105,7 @@ def _bounds(paper, section, relations, table: ScoreTable) -> list[Check]:
                 f"on a scale recorded in steps of {unit:g}, a mean of {paper.text(cell.mean)} "
                 f"needs an SD of at least {floor:.3g} (n = {n})"
             )
-            severity, cause = "ambiguous", f"scale step:{score}"
+            severity, cause = "ambiguous", f"step:{score}"
             reading = f"{score} was recorded in steps finer than {unit:g}"
         checks.append(
             Check(
@@ -126,6 +125,7 @@ def _bounds(paper, section, relations, table: ScoreTable) -> list[Check]:
                 )
                 + ".",
                 involves=(cell.mean, cell.sd),
+                suspects=(cell.sd,) if cause else (),
                 severity=severity,
                 reading=reading,
                 cause=cause,
@@ -135,15 +135,14 @@ def _bounds(paper, section, relations, table: ScoreTable) -> list[Check]:
     return checks
 
 
-def _n_of(paper: Paper, rule: dict[str, Any], visit: str, arm: str) -> tuple[int, bool]:
-    """The printed n of an arm (direction.n.ids; else 2) and whether it is the n at this
-    visit. At later visits it is an upper bound: the SD floor is then the most lenient,
-    the Bhatia–Davis ceiling the tightest (at n = 2 it is sqrt(2) times higher)."""
-    spec = rule.get("n") or {}
-    ids = spec.get("ids") or {}
-    if arm not in ids:
+def _n_of(paper: Paper, cell_mean: str) -> tuple[int, bool]:
+    """The n behind a cell (the study's ``denominators``; else 2) and whether it is printed.
+    Where it is not, it is an upper bound: the SD floor is then the most lenient, the
+    Bhatia–Davis ceiling the tightest (at n = 2 it is sqrt(2) times higher)."""
+    size = paper.group_size(paper.entries[cell_mean])
+    if size is None:
         return 2, True
-    return int(paper.value(ids[arm])), visit in (spec.get("visits") or [])
+    return size.ns[-1], size.exact
 
 
 def bhatia_davis(mean: float, lo: float, hi: float, n: int) -> float:

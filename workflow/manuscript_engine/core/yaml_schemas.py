@@ -587,12 +587,7 @@ def _referenced_ids(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
         for field in ("counts", "means"):
             for j, row in enumerate(rule.get(field, [])):
                 yield from ((("tests", i, field, j, k), key) for k, key in enumerate(row))
-    for i, rule in enumerate(book["claims"]):
-        yield ("claims", i, "id"), rule["id"]
-        yield from ((("claims", i, "p", j), key) for j, key in enumerate(rule.get("p", [])))
     direction = book.get("direction") or {}
-    for arm, key in ((direction.get("n") or {}).get("ids") or {}).items():
-        yield ("direction", "n", "ids", arm), key
     for i, rule in enumerate(direction.get("claims") or []):
         yield ("direction", "claims", i, "claim"), rule["claim"]
         for field in ("rates", "means"):
