@@ -3,12 +3,12 @@
 Two families of check that need only the published numbers:
 
 * **unit**: a count or percentage must fit the population it names. A paper may count
-  patients, procedures or vertebrae; its tables tell how many of each unit an arm has
-  (``units`` in data/published_checks.yaml: "47 patients with 1 treated vertebra, 12
-  with 2, ..." makes 47·1 + 12·2 + ... vertebrae). Every entry whose ``unit`` is one of
-  those and which states the total (a count of the whole arm) or a percentage of it must
-  agree with that total. When it equals instead a count of the study's default unit
-  (patients), the reading "counts patients, not vertebrae" is named.
+  patients, procedures or lesions; its tables may tell how many of each unit an arm has
+  (``units`` in data/published_checks.yaml: "47 patients with 1 lesion treated, 12 with
+  2, ..." makes 47·1 + 12·2 + ... lesions). Every entry whose ``unit`` is one of those
+  and which states the total (a count of the whole arm) or a percentage of it must agree
+  with that total. When it equals instead a count of the study's default unit
+  (patients), the reading "counts patients, not lesions" is named.
 * **denominator**: a table header's n against the n implied by every percentage printed
   under it (``headers``). A percentage with 0 decimals fits a range of whole-number
   denominators; when the header's n is not among them and every mismatching row of the

@@ -454,7 +454,24 @@ def published_rules(book: dict[str, Any], **_) -> list[Problem]:
                     "interval has two limits.",
                 )
             )
-    return problems + _protocol_range_rules(numbers)
+    return problems + _protocol_range_rules(numbers) + _unit_rules(numbers)
+
+
+COUNTING = ("count", "percent", "ci_lower", "ci_upper")
+"""The kinds of published number that count something, and so have a unit."""
+
+
+def _unit_rules(numbers: list[dict[str, Any]]) -> list[Problem]:
+    """A ``unit`` only on a count, a percentage or its confidence limits."""
+    return [
+        (
+            ("numbers", position, "unit"),
+            f"found a unit on a {entry['stat']}; only a count, a percentage or its confidence "
+            f"limits has a 'unit' (what it counts). Remove 'unit' here.",
+        )
+        for position, entry in enumerate(numbers)
+        if "unit" in entry and entry["stat"] not in COUNTING
+    ]
 
 
 def _protocol_range_rules(numbers: list[dict[str, Any]]) -> list[Problem]:
