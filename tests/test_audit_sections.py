@@ -87,7 +87,7 @@ def vertebra_paper(*extra):
 
 
 def test_a_total_of_vertebrae_equal_to_the_tables_total_is_consistent():
-    paper = vertebra_paper(number("treated.x", "4", unit="vertebrae"))
+    paper = vertebra_paper(number("treated.x", "4", unit="vertebrae", pop="outcome"))
     (check,) = check_units(paper, UNITS)
     assert check.id == "unit:treated.x"
     assert check.verdict == "consistent"
@@ -96,7 +96,7 @@ def test_a_total_of_vertebrae_equal_to_the_tables_total_is_consistent():
 
 
 def test_a_total_of_vertebrae_equal_to_the_patients_reads_as_patients():
-    paper = vertebra_paper(number("treated.x", "3", unit="vertebrae"))
+    paper = vertebra_paper(number("treated.x", "3", unit="vertebrae", pop="outcome"))
     (check,) = check_units(paper, UNITS)
     assert (check.verdict, check.severity) == ("inconsistent", "ambiguous")
     assert check.reading == "counts patients, not vertebrae"
@@ -107,7 +107,7 @@ def test_a_total_of_vertebrae_equal_to_the_patients_reads_as_patients():
 
 
 def test_a_total_that_fits_neither_vertebrae_nor_patients_is_a_likely_error():
-    paper = vertebra_paper(number("treated.x", "5", unit="vertebrae"))
+    paper = vertebra_paper(number("treated.x", "5", unit="vertebrae", pop="outcome"))
     (check,) = check_units(paper, UNITS)
     assert (check.verdict, check.severity, check.reading) == ("inconsistent", "likely error", "")
     assert "fits neither the tables' 4 vertebrae nor any printed count of patients" in (
@@ -144,8 +144,52 @@ def test_a_part_that_outnumbers_the_whole_is_a_contradiction():
     assert (check.verdict, check.severity) == ("inconsistent", "contradiction")
 
 
+@pytest.mark.parametrize(("second_row", "verdict"), [("2", "consistent"), ("3", "inconsistent")])
+def test_two_tables_telling_the_same_units_total_must_agree(second_row, verdict):
+    relations = copy.deepcopy(UNITS)
+    relations["units"]["totals"].append(
+        {"unit": "vertebrae", "source": "Table 4", "weights": {"levels.{arm}": 2}}
+    )
+    paper = vertebra_paper(number("levels.x", second_row, where="Table 4", var="v", is_="2"))
+    (check,) = check_units(paper, relations)
+    assert (check.id, check.verdict) == ("unit:tables:vertebrae:x", verdict)
+    assert check.involves == ("rows.1.x", "rows.2.x", "levels.x")
+    if verdict == "inconsistent":
+        assert check.severity == "likely error"
+        assert "2·1 + 1·2 = 4 (Table 1); 3·2 = 6 (Table 4); they disagree" in check.explanation
+
+
+@pytest.mark.parametrize(
+    ("units", "severity", "reading"),
+    [
+        ((None, "vertebrae"), "ambiguous", "counts patients, not vertebrae"),
+        (("procedures", "vertebrae"), "likely error", ""),
+        (("vertebrae", "vertebrae"), None, None),
+    ],
+)
+def test_one_quantity_printed_twice_names_one_unit(units, severity, reading):
+    of = {"var": "leak", "is": "yes"}
+    paper = Paper(
+        [
+            number("results.leak", "41.4%", stat="percent", unit=units[0], **of),
+            number("discussion.leak", "41.4%", stat="percent", unit=units[1], **of),
+        ]
+    )
+    found = check_units(paper, {"units": {"default": "patients"}})
+    if severity is None:
+        assert found == []
+        return
+    (check,) = found
+    assert (check.id, check.verdict) == ("unit:named:results.leak", "inconsistent")
+    assert (check.severity, check.reading) == (severity, reading)
+    assert check.involves == ("results.leak", "discussion.leak")
+    assert check.suspects == tuple(k for k, u in zip(check.involves, units, strict=True) if u)
+
+
 def test_entries_of_the_default_unit_or_of_a_unit_without_a_total_are_not_checked():
-    paper = vertebra_paper(number("treated.x", "9"), number("leaks.x", "9", unit="leakages"))
+    paper = vertebra_paper(
+        number("treated.x", "9", pop="outcome"), number("leaks.x", "9", unit="leakages", pop="x")
+    )
     assert check_units(paper, UNITS) == []
 
 
@@ -401,6 +445,12 @@ REAL_FINDINGS = {
     "unit:cement.n.pvp": ("ambiguous", "counts patients, not vertebrae"),
     "unit:t2.stability.pct.pvp_itr": ("ambiguous", "counts patients, not vertebrae"),
     "unit:t2.stability.pct.pvp": ("ambiguous", "counts patients, not vertebrae"),
+    # The same leakage counts and rates as vertebral bodies (Results) and as patients
+    # (Table 2 under its "n = 71" header; the Discussion's "41.4% in patients").
+    "unit:named:safety.leakage.n.pvp_itr": ("ambiguous", "counts patients, not vertebrae"),
+    "unit:named:safety.leakage.pct.pvp_itr": ("ambiguous", "counts patients, not vertebrae"),
+    "unit:named:safety.leakage.n.pvp": ("ambiguous", "counts patients, not vertebrae"),
+    "unit:named:safety.leakage.pct.pvp": ("ambiguous", "counts patients, not vertebrae"),
     # Table 2, group A: 66 (94), 29 (41.4), 62 (89), 65 (93) are of 70, not the header's 71.
     "denominator:t2.initial_relief.pct.pvp_itr": (
         "ambiguous",

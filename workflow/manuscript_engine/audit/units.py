@@ -17,6 +17,7 @@ Two families of check that need only the published numbers:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -92,13 +93,13 @@ def _numbers(values: Iterable[float]) -> str:
 
 
 # --------------------------------------------------------------------------- unit
-def unit_totals(paper: Paper, relations: dict[str, Any]) -> dict[tuple[str, str], dict]:
-    """Per (unit, arm): the total the tables imply, how, and the ids it reads.
+def unit_totals(paper: Paper, relations: dict[str, Any]) -> dict[tuple[str, str], list[dict]]:
+    """Per (unit, arm): each total the tables imply, how, and the ids it reads.
 
     Each ``units.totals`` rule weighs the rows of a table: a row counting the patients
-    with k units adds k units per patient.
+    with k units adds k units per patient. Two tables may each tell a unit's total.
     """
-    totals = {}
+    totals: dict[tuple[str, str], list[dict]] = {}
     for rule in (relations.get("units") or {}).get("totals", []) or []:
         for arm in study_arms(paper):
             rows = {for_arm(key, arm): float(weight) for key, weight in rule["weights"].items()}
@@ -106,14 +107,42 @@ def unit_totals(paper: Paper, relations: dict[str, Any]) -> dict[tuple[str, str]
                 continue
             total = sum(paper.value(key) * weight for key, weight in rows.items())
             terms = " + ".join(f"{paper.value(k):g}·{w:g}" for k, w in rows.items())
-            totals[rule["unit"], arm] = {
-                "total": total,
-                "how": f"{terms} = {total:g}",
-                "ids": tuple(rows),
-                "source": rule.get("source", ""),
-                "unit": rule["unit"],
-            }
+            totals.setdefault((rule["unit"], arm), []).append(
+                {
+                    "total": total,
+                    "how": f"{terms} = {total:g}",
+                    "ids": tuple(rows),
+                    "source": rule.get("source", ""),
+                    "unit": rule["unit"],
+                }
+            )
     return totals
+
+
+def _tables_agree(unit: str, arm: str, told: list[dict]) -> Check:
+    """Two or more tables that each tell how many of a unit an arm has."""
+    values = {known["total"] for known in told}
+    shown = "; ".join(f"{known['how']}{_source(known)}" for known in told)
+    same = len(values) == 1
+    return Check(
+        id=f"unit:tables:{unit}:{arm}",
+        location="; ".join(known["source"] or known["ids"][0] for known in told),
+        published=", ".join(f"{known['total']:g}" for known in told),
+        recomputed="",
+        check="unit",
+        verdict="consistent" if same else "inconsistent",
+        explanation=f"The tables tell the number of {unit} in this arm {len(told)} ways: "
+        f"{shown}; "
+        + (
+            "they agree."
+            if same
+            else "they disagree, and an arm has one number of them: one of the tables "
+            "is wrong, or they count different groups without saying so."
+        ),
+        involves=tuple(key for known in told for key in known["ids"]),
+        severity="" if same else "likely error",
+        cause="" if same else f"unit:{unit}",
+    )
 
 
 def default_counts(paper: Paper, relations: dict[str, Any], arm: str) -> dict[float, str]:
@@ -134,15 +163,15 @@ def _states_total(entry: dict[str, Any]) -> bool:
 
 def check_units(paper: Paper, relations: dict[str, Any]) -> list[Check]:
     """Every count or percentage of a unit with a known total against that total."""
-    totals = unit_totals(paper, relations)
+    told = unit_totals(paper, relations)
     default = default_unit(relations)
-    checks = []
+    checks = [_tables_agree(unit, arm, ways) for (unit, arm), ways in told.items() if len(ways) > 1]
     for key, entry in paper.entries.items():
         unit = unit_of(entry, relations)
         arm = (entry.get("of") or {}).get("arm")
-        known = totals.get((unit, arm))
-        if unit == default or known is None:
+        if unit == default or (unit, arm) not in told:
             continue
+        known = told[unit, arm][0]
         if _states_total(entry):
             checks.append(_total_check(paper, relations, key, unit, arm, known))
         elif entry["stat"] == "percent":
@@ -151,6 +180,53 @@ def check_units(paper: Paper, relations: dict[str, Any]) -> list[Check]:
                 checks.append(check)
         elif entry["stat"] == "count":
             checks.append(_part_check(paper, key, unit, known))
+    return checks + check_units_named_alike(paper, relations)
+
+
+def check_units_named_alike(paper: Paper, relations: dict[str, Any]) -> list[Check]:
+    """The same quantity (the same kind of number of the same ``of``) printed in several
+    places must name the same unit: "12% of the treated lesions" in the Results and "12%
+    of the patients" in the Discussion cannot both be right."""
+    default = default_unit(relations)
+    groups: dict[str, list[str]] = {}
+    for key, entry in paper.entries.items():
+        if entry["stat"] in ("count", "percent") and entry.get("of"):
+            same = entry["stat"] + json.dumps(entry["of"], sort_keys=True)
+            groups.setdefault(same, []).append(key)
+    checks = []
+    for keys in groups.values():
+        units = {key: unit_of(paper.entries[key], relations) for key in keys}
+        if len(set(units.values())) < 2:
+            continue
+        named = "; ".join(f"{paper.text(k)} as {units[k]} ({paper.where(k)})" for k in keys)
+        others = sorted({u for u in units.values() if u != default})
+        reading = (
+            f"counts {default}, not {' or '.join(others)}" if default in units.values() else ""
+        )
+        checks.append(
+            Check(
+                id=f"unit:named:{keys[0]}",
+                location=" / ".join(paper.where(k) for k in keys),
+                published=" | ".join(paper.text(k) for k in keys),
+                recomputed="",
+                check="unit",
+                verdict="inconsistent",
+                explanation=f"The same number is printed {len(keys)} times with different "
+                f"units: {named}. A count or share of {default} and one of "
+                f"{' or '.join(others)} differ whenever a patient has more than one; the "
+                "paper uses one number for both."
+                + (
+                    f" Read as {default} everywhere, the places agree."
+                    if reading
+                    else " No place says which it is."
+                ),
+                involves=tuple(keys),
+                suspects=tuple(k for k in keys if units[k] != default),
+                severity="ambiguous" if reading else "likely error",
+                reading=reading,
+                cause=f"unit:{others[0]}",
+            )
+        )
     return checks
 
 
