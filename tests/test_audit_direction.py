@@ -280,7 +280,7 @@ def test_an_sd_below_the_floor_of_a_stepped_scale_names_the_step_as_its_cause():
     entries = sizes() + course("kps", ["87.00", "70.00"], ["3.90", "3.90"])
     found = trajectories(entries)
     floor = found["trajectory:range:kps.v0.mean.pvp"]
-    assert floor.severity == "ambiguous" and floor.cause == "scale step:kps"
+    assert floor.severity == "ambiguous" and floor.cause == "step:kps"
     assert "finer than 10" in floor.reading
     assert found["trajectory:range:kps.v1.mean.pvp"].verdict == "consistent"
 

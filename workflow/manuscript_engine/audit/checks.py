@@ -49,6 +49,7 @@ from manuscript_engine.audit.report import (  # noqa: F401
     audit_numbers,
     checks_frame,
 )
+from manuscript_engine.audit.sections import check_sections
 from manuscript_engine.audit.summary_tests import check_marks, check_tests
 from manuscript_engine.audit.trajectory import check_trajectories
 from manuscript_engine.core.atomic_files import atomic_output, write_text_atomically
@@ -69,6 +70,7 @@ def data_free_checks(paper: Paper, relations: dict[str, Any]) -> list[Check]:
         + check_marks(paper)
         + check_direction(paper, relations)
         + check_trajectories(paper, relations)
+        + check_sections(paper, relations)
     )
 
 

@@ -97,6 +97,15 @@ def suspects_of(check: Check, confirmed: set[str]) -> set[str]:
     return (named - confirmed) or named
 
 
+def _group_keys(check: Check, confirmed: set[str]) -> set[str]:
+    """What joins a check to others: its suspect numbers and its cause. A check with a
+    cause and no suspects (a wrong word, such as a unit, rather than a wrong number) is
+    joined by its cause alone."""
+    if check.cause and not check.suspects:
+        return {f"cause:{check.cause}"}
+    return suspects_of(check, confirmed) | ({f"cause:{check.cause}"} if check.cause else set())
+
+
 def group_findings(
     checks: list[Check], *, order: list[str], derivative: tuple[str, ...] = ()
 ) -> list[Finding]:
@@ -110,7 +119,7 @@ def group_findings(
     groups = _Groups(len(inconsistent))
     first_with: dict[str, int] = {}
     for i, check in enumerate(inconsistent):
-        keys = suspects_of(check, confirmed) | ({f"cause:{check.cause}"} if check.cause else set())
+        keys = _group_keys(check, confirmed)
         for key in keys:
             if key in first_with:
                 groups.join(i, first_with[key])
@@ -131,7 +140,7 @@ def group_findings(
 
 
 def _first_position(finding: Finding, confirmed: set[str], position: dict[str, int]) -> int:
-    keys = set().union(*(suspects_of(c, confirmed) for c in finding.checks))
+    keys = set().union(*(_group_keys(c, confirmed) for c in finding.checks))
     return min((position.get(k, len(position)) for k in keys), default=len(position))
 
 

@@ -454,6 +454,58 @@ def published_rules(book: dict[str, Any], **_) -> list[Problem]:
                     "interval has two limits.",
                 )
             )
+    return problems + _protocol_range_rules(numbers) + _unit_rules(numbers)
+
+
+COUNTING = ("count", "percent", "ci_lower", "ci_upper")
+"""The kinds of published number that count something, and so have a unit."""
+
+
+def _unit_rules(numbers: list[dict[str, Any]]) -> list[Problem]:
+    """A ``unit`` only on a count, a percentage or its confidence limits."""
+    return [
+        (
+            ("numbers", position, "unit"),
+            f"found a unit on a {entry['stat']}; only a count, a percentage or its confidence "
+            f"limits has a 'unit' (what it counts). Remove 'unit' here.",
+        )
+        for position, entry in enumerate(numbers)
+        if "unit" in entry and entry["stat"] not in COUNTING
+    ]
+
+
+def _protocol_range_rules(numbers: list[dict[str, Any]]) -> list[Problem]:
+    """A protocol range tied to a variable (``of: {var, arm}``) prints two numbers and
+    has an observed minimum or maximum of that variable to be held against."""
+    observed = {
+        ((e.get("of") or {}).get("var"), (e.get("of") or {}).get("arm", "both"))
+        for e in numbers
+        if e["stat"] in ("min", "max")
+    }
+    problems: list[Problem] = []
+    for position, entry in enumerate(numbers):
+        of = entry.get("of") or {}
+        if entry["stat"] != "protocol" or "var" not in of:
+            continue
+        text = str(entry.get("printed_value", entry["printed"]))
+        if len(re.findall(r"\d+(?:\.\d+)?", text)) != 2:
+            problems.append(
+                (
+                    ("numbers", position, "printed"),
+                    f"found {found_words(text)}, which is not a range of two numbers; a "
+                    "protocol with 'of' sets a range ('5–10 mL') for the variable it names. "
+                    "Remove 'of', or type the range.",
+                )
+            )
+        if (of["var"], of.get("arm", "both")) not in observed:
+            problems.append(
+                (
+                    ("numbers", position, "of", "var"),
+                    f"no published minimum or maximum of '{of['var']}' in arm "
+                    f"'{of.get('arm', 'both')}'; expected an entry with stat min or max and the "
+                    "same var and arm, the observed range this protocol range is held against.",
+                )
+            )
     return problems
 
 
@@ -467,7 +519,8 @@ def _frozen(value: Any) -> Any:
 
 def relations_rules(book: dict[str, Any], published: list | None = None, **_) -> list[Problem]:
     """Arm keys used once and ranges in order; with the published numbers given, every id
-    the relations name is one of them, and every arm they name is a declared arm.
+    the relations name is one of them (for every arm where written with {arm}), every arm
+    they name is a declared arm, and every section they name is printed.
     """
     problems = _arms_and_scales(book)
     if published is None:
@@ -484,7 +537,12 @@ def relations_rules(book: dict[str, Any], published: list | None = None, **_) ->
                     f"(data/published.yaml).{_close(key, known)}",
                 )
             )
-    return problems + _direction_rules(book, published)
+    return (
+        problems
+        + _arm_template_rules(book, published, ids, known)
+        + _direction_rules(book, published)
+        + _section_rules(book, published)
+    )
 
 
 def _direction_rules(book: dict[str, Any], published: list) -> list[Problem]:
@@ -578,6 +636,67 @@ def _arms_named(book: dict[str, Any], published: list) -> list[Problem]:
     return problems
 
 
+def _arm_template_rules(
+    book: dict[str, Any], published: list, ids: set[str], known: list[str]
+) -> list[Problem]:
+    """Every id written for every arm ('t2.n.{arm}') names a published number for each."""
+    problems: list[Problem] = []
+    arms = list(
+        dict.fromkeys(
+            str((e.get("of") or {}).get("arm"))
+            for e in published
+            if (e.get("of") or {}).get("arm") not in (None, "both")
+        )
+    )
+    for path, template in _arm_templates(book):
+        for arm in arms:
+            key = template.replace("{arm}", arm)
+            if key not in ids:
+                problems.append(
+                    (
+                        path,
+                        f"found '{template}', which for arm '{arm}' is '{key}', not the id of "
+                        f"any published number (data/published.yaml).{_close(key, known)}",
+                    )
+                )
+    return problems
+
+
+def _arm_templates(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
+    """The ids of the relations written for every arm ('t2.n.{arm}')."""
+    units = book.get("units") or {}
+    for i, key in enumerate(units.get("default_counts", []) or []):
+        yield ("units", "default_counts", i), key
+    for i, rule in enumerate(units.get("totals", []) or []):
+        yield from ((("units", "totals", i, "weights", key), key) for key in rule["weights"])
+    for i, rule in enumerate(book.get("headers", []) or []):
+        yield ("headers", i, "n"), rule["n"]
+
+
+def _section_rules(book: dict[str, Any], published: list) -> list[Problem]:
+    """Every section ``facts.must_appear_in`` names is the section of a published entry."""
+    sections = sorted(
+        {str(e.get("section") or e["where"].split(",")[0]).strip() for e in published}
+    )
+    problems: list[Problem] = []
+    required = (book.get("facts") or {}).get("must_appear_in") or {}
+    for source, targets in required.items():
+        for path, name in [
+            (("facts", "must_appear_in", source), source),
+            *((("facts", "must_appear_in", source, j), t) for j, t in enumerate(targets)),
+        ]:
+            if name not in sections:
+                problems.append(
+                    (
+                        path,
+                        f"found '{name}', which is the section of no published number (the "
+                        "'section' of an entry, or its 'where' up to the first comma); "
+                        f"expected one of: {', '.join(sections)}.{_close(name, sections)}",
+                    )
+                )
+    return problems
+
+
 def _referenced_ids(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
     for i, rule in enumerate(book["sums"]):
         yield from (((("sums", i, "parts", j)), part) for j, part in enumerate(rule["parts"]))
@@ -609,6 +728,10 @@ def _referenced_ids(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
         (("trajectories", "baseline", "claims", j), key)
         for j, key in enumerate(baseline.get("claims", []))
     )
+    for i, rule in enumerate((book.get("facts") or {}).get("excludes", []) or []):
+        for field in ("count", "cannot_overlap", "within", "definition"):
+            if field in rule:
+                yield ("facts", "excludes", i, field), rule[field]
 
 
 def metadata_rules(book: dict[str, Any], **_) -> list[Problem]:
