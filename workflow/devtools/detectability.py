@@ -26,8 +26,29 @@ from typing import Any
 NUMBER_WORDS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
 } | {"none": 0}
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -158,9 +179,7 @@ def repeat_relation(keys: list[str]) -> Relation:
     def holds(e):
         readings = [read(e[k]) for k in keys]
         return all(
-            a.value == b.value
-            if a.half == b.half and not (a.below or b.below)
-            else overlap(a, b)
+            a.value == b.value if a.half == b.half and not (a.below or b.below) else overlap(a, b)
             for a in readings
             for b in readings
         )
@@ -427,9 +446,8 @@ def _claim_relations(entries, relations, codebook) -> list[Relation]:
                         f"claim favours {key} {cell}",
                         frozenset([key, *means]),
                         lambda e, m=means, lower=lower: (
-                            read(e[m[0]]).value < read(e[m[1]]).value
-                        )
-                        == lower,
+                            (read(e[m[0]]).value < read(e[m[1]]).value) == lower
+                        ),
                     )
                 )
     return out

@@ -262,9 +262,7 @@ def _interval_errors(entry, roles: Roles) -> Iterator[Variant]:
     from statsmodels.stats.proportion import proportion_confint
 
     of = entry["of"]
-    high = next(
-        e for e in roles.entries if e["stat"] == "ci_upper" and e.get("of") == of
-    )
+    high = next(e for e in roles.entries if e["stat"] == "ci_upper" and e.get("of") == of)
     count, _ = roles.count_and_size(entry)
     if not count:
         return

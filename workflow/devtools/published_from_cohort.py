@@ -100,10 +100,12 @@ class Cohort:
         condition of that count.
         """
         witness = next(
-            (e for e in entries if e["stat"] == "mean" and e["of"].get("var") == compares),
-            None,
-        ) or next(
-            (e for e in entries if e["stat"] == "count" and (e.get("of") or {}).get("var") == compares),
+            (
+                e
+                for stat in ("mean", "count")
+                for e in entries
+                if e["stat"] == stat and (e.get("of") or {}).get("var") == compares
+            ),
             None,
         )
         if witness is None:
