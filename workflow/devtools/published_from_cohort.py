@@ -1,0 +1,282 @@
+"""The paper as the synthetic cohort would print it: every number recomputed, same layout.
+
+Writes a ``published.yaml`` with the ids, ``where``, ``measures`` and ``of`` of
+``data/published.yaml`` but each cohort number recomputed at the entry's printed
+precision, each P value from the test the paper's methods name for its kind of variable,
+each confidence interval by Wilson's score method, each significance mark from the
+recomputed P at the paper's alpha, and only the claims the cohort bears out (the
+manuscript words its claims from its statistics). Protocol and literature entries are
+kept as they are. The audit of this file must find nothing: it measures the audit's
+precision (every inconsistency it reports here is a false alarm).
+
+    python -m devtools.published_from_cohort --out PATH [--relations-out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from manuscript_engine.audit.published import (
+    COHORT_STATS,
+    evaluate,
+    load_published,
+    matches,
+    printed_number,
+    select,
+    with_arm_keys,
+)
+from manuscript_engine.core.formatting import format_decimal
+from manuscript_engine.data.cohort import load_codebook, read_cohort
+from manuscript_engine.data.vocabulary import lower_is_better, study_arms
+from manuscript_engine.stats.comparisons import (
+    compare_categorical,
+    compare_continuous,
+    proportion_interval,
+)
+from vertebroplasty.analysis_dataset import build_patients
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The paper's methods (data/published_checks.yaml `methods`) as the engine's test settings:
+# Mann–Whitney without continuity correction (SPSS's asymptotic P), Pearson's χ² when every
+# expected count reaches 5 and Fisher's exact test otherwise; 95% Wilson intervals.
+PAPER_METHODS = {
+    "continuous_test": "mann_whitney",
+    "mann_whitney_continuity": False,
+    "min_expected_count": 5,
+    "chi2_continuity_correction": False,
+    "fisher_rxc_resamples": 20000,
+    "seed": 20091001,
+    "ci_method": "wilson",
+    "ci_level": 0.95,
+}
+
+
+def cohort_frames(raw_dir: Path, codebook: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The patient frame and enrollment table of the cohort in ``raw_dir``, as the audit
+    reads them (arms still coded; :func:`with_arm_keys` turns them into keys)."""
+    frame = build_patients(raw_dir, codebook)
+    enrollment = read_cohort(raw_dir, codebook)["enrollment"]
+    return frame, enrollment
+
+
+class Cohort:
+    """The cohort's patients, with arms named by key as published.yaml names them."""
+
+    def __init__(self, frame: pd.DataFrame, enrollment: pd.DataFrame, codebook: dict[str, Any]):
+        self.arms = study_arms(codebook)
+        self.codebook = codebook
+        self.frame = with_arm_keys(frame, self.arms)
+        self.enrollment = with_arm_keys(enrollment, self.arms)
+        self.cache: dict = {}
+        # For a claim's direction: the variable each P compares, and the population a
+        # count of that variable is taken over (filled by :func:`from_cohort`).
+        self.p_vars: dict[str, str] = {}
+        self.witness: dict[str, dict[str, Any]] = {}
+
+    def value(self, entry: dict[str, Any]) -> float:
+        return evaluate(entry, self.frame, self.enrollment, self.cache)
+
+    def hits_and_n(self, of: dict[str, Any]) -> tuple[int, int]:
+        rows = select(self.frame, self.enrollment, of, self.cache)
+        return int(matches(rows[of["var"]], of["is"]).sum()), len(rows)
+
+    def values(self, of: dict[str, Any]) -> pd.Series:
+        rows = select(self.frame, self.enrollment, of, self.cache)
+        column = of["var"] if "visit" not in of else f"{of['var']}_{of['visit']}"
+        return rows[column].dropna().astype(float)
+
+    def p_value(self, compares: str, entries: list[dict[str, Any]]) -> float:
+        """P of the paper's test for the variable ``compares``, between the first two arms.
+
+        A variable some entry prints a mean of is continuous (Mann–Whitney); one some entry
+        counts is categorical (χ² or Fisher, by expected counts), over the population and
+        condition of that count.
+        """
+        witness = next(
+            (
+                e
+                for stat in ("mean", "count")
+                for e in entries
+                if e["stat"] == stat and (e.get("of") or {}).get("var") == compares
+            ),
+            None,
+        )
+        if witness is None:
+            raise KeyError(f"no mean or count of {compares!r} to recompute its P value from")
+        keys = [arm.key for arm in list(self.arms)[:2]]
+        if witness["stat"] == "mean":
+            a, b = (self.values({**witness["of"], "arm": k}) for k in keys)
+            return compare_continuous(a, b, PAPER_METHODS, compares).p
+        counts = [self.hits_and_n({**witness["of"], "arm": k}) for k in keys]
+        table = [[hits for hits, _ in counts], [n - hits for hits, n in counts]]
+        return compare_categorical(table, PAPER_METHODS).p
+
+    def cell_p(self, score: str, visit: str) -> tuple[float, bool]:
+        """Mann–Whitney P of a score at a visit, and whether the first arm fares better."""
+        keys = [arm.key for arm in list(self.arms)[:2]]
+        a, b = (
+            self.values({"arm": k, "pop": "outcome", "var": score, "visit": visit}) for k in keys
+        )
+        first_lower = a.mean() < b.mean()
+        return (
+            compare_continuous(a, b, PAPER_METHODS, f"{score} {visit}").p,
+            first_lower == lower_is_better(self.codebook, score),
+        )
+
+
+def print_p(p: float, like: str) -> str:
+    """P as the paper prints it: three decimals, '<0.001' below that, in the entry's style
+    ('0.474', '<0.001', 'P = 0.004', 'P < 0.001')."""
+    with_p = like.strip().upper().startswith("P")
+    if p < 0.001:
+        return "P < 0.001" if with_p else "<0.001"
+    return ("P = " if with_p else "") + format_decimal(p, 3)
+
+
+def print_number(value: float, entry: dict[str, Any]) -> str:
+    """A cohort value at the entry's printed precision: counts as digits, a '%' kept."""
+    _, decimals = printed_number(entry)
+    text = str(entry["printed"]).strip()
+    if entry["stat"] == "count":
+        return str(round(value))
+    return format_decimal(value, decimals) + ("%" if text.endswith("%") else "")
+
+
+def claim_holds(
+    rule: dict[str, Any], entry: dict[str, Any], p_values: dict[str, float], cohort: Cohort, alpha
+) -> bool:
+    """Whether the cohort bears out a claim (its rule in published_checks.yaml ``claims``)."""
+    expects = rule["expects"]
+    if expects == "p_below":
+        words = entry.get("measures", "")
+        direction = "higher" if " higher" in words else "lower" if " lower" in words else None
+        for key in rule["p"]:
+            if not p_values[key] < alpha:
+                return False
+        if direction:
+            return _rates_go(entry, rule, direction, cohort)
+        return True
+    for cell in rule["cells"]:
+        score, visit = cell.split(".")[-2:]
+        p, first_better = cohort.cell_p(score, visit)
+        if expects == "none_significant" and p < alpha:
+            return False
+        if expects.startswith("all_significant") and not p < alpha:
+            return False
+        if expects == "all_significant_favouring_a" and not first_better:
+            return False
+    return True
+
+
+def _rates_go(entry, rule, direction, cohort: Cohort) -> bool:
+    """Whether every compared rate is ``direction`` (higher/lower) in the first arm."""
+    keys = [arm.key for arm in list(cohort.arms)[:2]]
+    for key in rule["p"]:
+        witness = cohort.witness[cohort.p_vars[key]]
+        rates = []
+        for arm in keys:
+            hits, n = cohort.hits_and_n({**witness, "arm": arm})
+            rates.append(hits / n)
+        if (rates[0] > rates[1]) != (direction == "higher"):
+            return False
+    return True
+
+
+def from_cohort(
+    entries: list[dict[str, Any]],
+    relations: dict[str, Any],
+    cohort: Cohort,
+) -> list[dict[str, Any]]:
+    """The entries as the cohort would print them (claims it contradicts left out)."""
+    alpha = float(relations["methods"]["alpha"])
+    out, p_values = [], {}
+    for entry in entries:
+        of = entry.get("of") or {}
+        if entry["stat"] == "count" and "var" in of and of["var"] not in cohort.witness:
+            cohort.witness[of["var"]] = {k: v for k, v in of.items() if k != "arm"}
+    for entry in entries:
+        if entry["stat"] == "p_value":
+            cohort.p_vars[entry["id"]] = entry["of"]["compares"]
+            p_values[entry["id"]] = cohort.p_value(entry["of"]["compares"], entries)
+    rules = {rule["id"]: rule for rule in relations.get("claims", [])}
+    for entry in entries:
+        new = copy.deepcopy(entry)
+        new.pop("printed_value", None)
+        stat, of = entry["stat"], entry.get("of") or {}
+        if stat in COHORT_STATS:
+            new["printed"] = print_number(cohort.value(entry), entry)
+        elif stat == "p_value":
+            new["printed"] = print_p(p_values[entry["id"]], str(entry["printed"]))
+        elif stat in ("ci_lower", "ci_upper"):
+            hits, n = cohort.hits_and_n(of)
+            low, high = proportion_interval(hits, n, PAPER_METHODS)
+            new["printed"] = print_number(low if stat == "ci_lower" else high, entry)
+        elif stat == "significance_mark":
+            p, _ = cohort.cell_p(*of["compares"].split("."))
+            new["printed"] = "*" if p < alpha else "none"
+        elif stat == "claim":
+            rule = rules.get(entry["id"])
+            if rule is not None and not claim_holds(rule, entry, p_values, cohort, alpha):
+                continue
+        out.append(new)
+    return out
+
+
+def relations_for(entries: list[dict[str, Any]], relations: dict[str, Any]) -> dict[str, Any]:
+    """The study's relations without the claims whose entry the cohort's paper leaves out."""
+    present = {e["id"] for e in entries}
+    kept = copy.deepcopy(relations)
+    kept["claims"] = [rule for rule in relations.get("claims", []) if rule["id"] in present]
+    return kept
+
+
+def build(repo: Path = REPO) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """The cohort's published entries, their relations and the codebook."""
+    codebook = load_codebook(repo / "data/codebook.yaml")
+    entries = load_published(repo / "data/published.yaml")
+    relations = yaml.safe_load((repo / "data/published_checks.yaml").read_text(encoding="utf-8"))
+    cohort = Cohort(*cohort_frames(repo / "data/raw", codebook), codebook)
+    mine = from_cohort(entries, relations, cohort)
+    return mine, relations_for(mine, relations), codebook
+
+
+def write_published(entries: list[dict[str, Any]], source: str, path: Path) -> None:
+    text = yaml.safe_dump(
+        {"source": source, "numbers": entries},
+        sort_keys=False,
+        allow_unicode=True,
+        width=120,
+    )
+    Path(path).write_text(
+        "# Generated by devtools.published_from_cohort: the paper as the synthetic cohort\n"
+        "# would print it. Do not edit.\n" + text,
+        encoding="utf-8",
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="the published.yaml to write")
+    parser.add_argument(
+        "--relations-out",
+        type=Path,
+        help="also write published_checks.yaml without the claims the cohort contradicts",
+    )
+    args = parser.parse_args(argv)
+    entries, relations, _ = build()
+    write_published(entries, "Synthetic cohort (data/raw), printed as the paper prints.", args.out)
+    if args.relations_out:
+        args.relations_out.write_text(
+            yaml.safe_dump(relations, sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+
+
+if __name__ == "__main__":
+    main()
