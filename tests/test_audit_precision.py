@@ -12,7 +12,8 @@ from conftest import PUBLISHED, REPO
 
 from devtools.audit_harness import audit_without_data
 from devtools.published_from_cohort import build, cohort_frames, main, print_p
-from manuscript_engine.audit.checks import run_checks
+from manuscript_engine.audit.against_data import Cohort
+from manuscript_engine.audit.checks import run_audit
 from manuscript_engine.audit.published import load_published
 from manuscript_engine.core.yaml_schemas import load_checked_yaml
 
@@ -40,7 +41,10 @@ def test_the_audit_with_the_cohort_finds_nothing_in_the_cohorts_paper(cohort_pap
     entries, relations, codebook = cohort_paper
     frame, enrollment = cohort_frames(REPO / "data/raw", codebook)
     started = time.perf_counter()
-    checks = run_checks(entries, relations, frame, enrollment, {}, codebook, True)
+    cohort = Cohort(frame, enrollment, registry={}, synthetic=True)
+    audit = run_audit(entries, relations, codebook, cohort)
+    checks = audit.checks
+    assert audit.findings == []
     assert time.perf_counter() - started < 20
     found = [c for c in checks if c.verdict == "inconsistent"]
     assert found == [], listing(found)
@@ -81,7 +85,7 @@ def test_a_claim_the_cohort_contradicts_is_left_out(cohort_paper):
     # manuscript could not say that nothing differed before the procedure.
     assert by_id["t3.kps.preop.mark"]["printed"] == "*"
     assert "function.claim.preop" not in by_id
-    assert "function.claim.preop" not in {rule["id"] for rule in relations["claims"]}
+    assert "function.claim.preop" not in {r["claim"] for r in relations["direction"]["claims"]}
     assert "abstract.claim.final_relief" in by_id
 
 

@@ -150,42 +150,55 @@ def print_number(value: float, entry: dict[str, Any]) -> str:
 
 
 def claim_holds(
-    rule: dict[str, Any], entry: dict[str, Any], p_values: dict[str, float], cohort: Cohort, alpha
+    rule: dict[str, Any],
+    section: dict[str, Any],
+    entries: dict[str, dict[str, Any]],
+    p_values: dict[str, float],
+    cohort: Cohort,
+    alpha: float,
 ) -> bool:
-    """Whether the cohort bears out a claim (its rule in published_checks.yaml ``claims``)."""
-    expects = rule["expects"]
-    if expects == "p_below":
-        words = entry.get("measures", "")
-        direction = "higher" if " higher" in words else "lower" if " lower" in words else None
-        for key in rule["p"]:
-            if not p_values[key] < alpha:
+    """Whether the cohort bears out a direction claim (published_checks.yaml ``direction``):
+    which arm fares better, on which scores, rates or means, and whether significantly,
+    judged by the cohort's own values and the paper's tests (not by the audit)."""
+    first = list(cohort.arms)[0].key
+    significant = rule.get("significant")
+    for key in rule.get("p", []):
+        if significant is True and not p_values[key] < alpha:
+            return False
+    groups = section.get("groups") or {}
+    scores = [s for name in rule.get("scores", []) for s in groups.get(name, [name])]
+    for score in scores:
+        table_visits = dict.fromkeys(
+            e["of"]["visit"]
+            for e in entries.values()
+            if e["stat"] == "mean"
+            and (e.get("of") or {}).get("var") == score
+            and "visit" in e["of"]
+        )
+        for visit in rule.get("visits") or table_visits:
+            p, first_better = cohort.cell_p(score, visit)
+            if significant is True and not p < alpha:
                 return False
-        if direction:
-            return _rates_go(entry, rule, direction, cohort)
-        return True
-    for cell in rule["cells"]:
-        score, visit = cell.split(".")[-2:]
-        p, first_better = cohort.cell_p(score, visit)
-        if expects == "none_significant" and p < alpha:
-            return False
-        if expects.startswith("all_significant") and not p < alpha:
-            return False
-        if expects == "all_significant_favouring_a" and not first_better:
-            return False
-    return True
-
-
-def _rates_go(entry, rule, direction, cohort: Cohort) -> bool:
-    """Whether every compared rate is ``direction`` (higher/lower) in the first arm."""
-    keys = [arm.key for arm in list(cohort.arms)[:2]]
-    for key in rule["p"]:
-        witness = cohort.witness[cohort.p_vars[key]]
-        rates = []
-        for arm in keys:
-            hits, n = cohort.hits_and_n({**witness, "arm": arm})
-            rates.append(hits / n)
-        if (rates[0] > rates[1]) != (direction == "higher"):
-            return False
+            if significant is False and p < alpha:
+                return False
+            if "arm" in rule and first_better != (rule["arm"] == first):
+                return False
+    for field in ("rates", "means"):
+        if field not in rule:
+            continue
+        arms = list(rule[field])
+        if field == "rates":
+            values = [
+                cohort.value(entries[rule[field][arm][0]])
+                / cohort.value(entries[rule[field][arm][1]])
+                for arm in arms
+            ]
+        else:
+            values = [cohort.value(entries[rule[field][arm][0]]) for arm in arms]
+        if "arm" in rule and "direction" in rule:
+            mine, other = (values[0], values[1]) if arms[0] == rule["arm"] else values[::-1]
+            if (mine > other) != (rule["direction"] == "higher"):
+                return False
     return True
 
 
@@ -205,7 +218,13 @@ def from_cohort(
         if entry["stat"] == "p_value":
             cohort.p_vars[entry["id"]] = entry["of"]["compares"]
             p_values[entry["id"]] = cohort.p_value(entry["of"]["compares"], entries)
-    rules = {rule["id"]: rule for rule in relations.get("claims", [])}
+    section = relations.get("direction") or {}
+    by_id = {entry["id"]: entry for entry in entries}
+    contradicted = {
+        rule["claim"]
+        for rule in section.get("claims") or []
+        if not claim_holds(rule, section, by_id, p_values, cohort, alpha)
+    }
     for entry in entries:
         new = copy.deepcopy(entry)
         new.pop("printed_value", None)
@@ -221,19 +240,23 @@ def from_cohort(
         elif stat == "significance_mark":
             p, _ = cohort.cell_p(*of["compares"].split("."))
             new["printed"] = "*" if p < alpha else "none"
-        elif stat == "claim":
-            rule = rules.get(entry["id"])
-            if rule is not None and not claim_holds(rule, entry, p_values, cohort, alpha):
-                continue
+        elif stat == "claim" and entry["id"] in contradicted:
+            continue
         out.append(new)
     return out
 
 
 def relations_for(entries: list[dict[str, Any]], relations: dict[str, Any]) -> dict[str, Any]:
-    """The study's relations without the claims whose entry the cohort's paper leaves out."""
+    """The study's relations without the claims whose sentence the cohort's paper leaves
+    out (direction claims, and the baseline claims of the trajectories)."""
     present = {e["id"] for e in entries}
     kept = copy.deepcopy(relations)
-    kept["claims"] = [rule for rule in relations.get("claims", []) if rule["id"] in present]
+    direction = kept.get("direction") or {}
+    if "claims" in direction:
+        direction["claims"] = [r for r in direction["claims"] if r["claim"] in present]
+    baseline = (kept.get("trajectories") or {}).get("baseline") or {}
+    if "claims" in baseline:
+        baseline["claims"] = [key for key in baseline["claims"] if key in present]
     return kept
 
 
