@@ -410,3 +410,44 @@ def test_an_acknowledgement_that_no_longer_applies_does_not_stop_a_strict_audit(
     report = audit_of_the_real_paper(tmp_path, strict=True, drop=None).read_text()
     assert f"- `{STALE_ACKNOWLEDGEMENT}`: was wrong once" in report.split("## Resolved", 1)[1]
     assert "NEW" not in report
+
+
+def test_a_count_larger_than_its_group_is_a_contradiction_not_a_crash():
+    paper = make_paper(
+        [
+            count("m1", "92"),
+            count("n1", "70"),
+            count("m2", "29", arm=B),
+            count("n2", "53", arm=B),
+            entry("p", "p_value", "0.144"),
+        ]
+    )
+    rules = [{"p": "p", "counts": [["m1", "n1"], ["m2", "n2"]]}]
+    (check,) = audit.check_tests(paper, rules, {"categorical": ["chi2"], "continuous": ["t"]})
+    assert (check.verdict, check.severity) == ("inconsistent", "contradiction")
+    assert check.suspects == ("m1", "n1")
+
+
+@pytest.mark.parametrize(
+    ("mean", "sd", "verdict"),
+    [
+        ("58.17", "8.70", "consistent"),
+        ("581.7", "8.70", "inconsistent"),
+        ("40.00", "25.00", "inconsistent"),
+    ],
+)
+def test_a_mean_and_sd_against_the_printed_range(mean, sd, verdict):
+    # Ages 37–76 (n 71): a mean of 40 allows an SD of at most
+    # sqrt((40 - 37)(76 - 40) * 71/70) = 10.45 (Bhatia–Davis), so 25 is impossible.
+    of = {"arm": A, "pop": "included", "var": "age_years"}
+    paper = make_paper(
+        [
+            count("t1.n.pvp_itr", "71", pop="included"),
+            entry("m", "mean", mean, **of),
+            entry("s", "sd", sd, **of),
+            entry("lo", "min", "37", **of),
+            entry("hi", "max", "76", **of),
+        ]
+    )
+    (check,) = audit.check_ranges(paper)
+    assert check.verdict == verdict

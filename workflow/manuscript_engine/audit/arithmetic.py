@@ -194,6 +194,11 @@ def check_intervals(paper: Paper) -> list[Check]:
         else:
             count = paper.value(count_key) if count_key else None
         checkable = count is not None and total_key is not None
+        if checkable and not 0 <= count <= paper.value(total_key):
+            problems.append(
+                f"its count {int(count)} lies outside 0–{int(paper.value(total_key))}, its group"
+            )
+            checkable = False
         if checkable:
             n = paper.value(total_key)
             decimals = paper.decimals(low_key)

@@ -40,9 +40,10 @@ from manuscript_engine.audit.arithmetic import (
 )
 from manuscript_engine.audit.direction import check_direction
 from manuscript_engine.audit.findings import Audit, counts_sentence, group_findings
-from manuscript_engine.audit.granularity import check_granularity
+from manuscript_engine.audit.granularity import check_granularity  # noqa: F401
 from manuscript_engine.audit.model import SEVERITIES, AuditFailed, Check, Paper  # noqa: F401
 from manuscript_engine.audit.published import load_published, with_arm_keys
+from manuscript_engine.audit.ranges import check_ranges
 from manuscript_engine.audit.report import (  # noqa: F401
     apply_policy,
     audit_markdown,
@@ -66,6 +67,7 @@ def data_free_checks(paper: Paper, relations: dict[str, Any]) -> list[Check]:
         + check_intervals(paper)
         + check_repeats(paper)
         + check_granularity(paper)
+        + check_ranges(paper)
         + check_tests(paper, relations.get("tests", []), relations["methods"])
         + check_marks(paper)
         + check_direction(paper, relations)

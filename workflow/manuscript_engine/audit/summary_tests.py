@@ -48,9 +48,38 @@ def _named(methods: list[str]) -> str:
     return " and ".join(METHOD_NAMES.get(m, m) for m in sorted(methods))
 
 
+def _impossible_counts(paper: Paper, rule: dict[str, Any], field: str) -> Check | None:
+    """A count larger than its group (or a group of none) leaves no test to recompute: the
+    counts themselves contradict each other."""
+    bad = [
+        (count, total)
+        for count, total in rule[field]
+        if not 0 <= paper.value(count) <= paper.value(total) or paper.value(total) <= 0
+    ]
+    if not bad:
+        return None
+    count, total = bad[0]
+    return Check(
+        f"test:{rule['p']}",
+        paper.where(rule["p"]),
+        paper.text(rule["p"]),
+        "",
+        "test",
+        "inconsistent",
+        f"{paper.text(count)} ({count}) of {paper.text(total)} ({total}): a count cannot "
+        "exceed its group, so no P can be recomputed.",
+        involves=(rule["p"], count, total),
+        suspects=(count, total),
+        severity="contradiction",
+    )
+
+
 def _check_from_counts(paper: Paper, rule: dict[str, Any], methods: dict) -> Check:
     key = rule["p"]
     printed = paper.text(key)
+    impossible = _impossible_counts(paper, rule, "counts")
+    if impossible is not None:
+        return impossible
     values = [[paper.value(k) for k in pair] for pair in rule["counts"]]
     results = tests_from_counts(values)
     named = set(methods["categorical"])
