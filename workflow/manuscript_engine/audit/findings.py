@@ -21,7 +21,7 @@ from manuscript_engine.audit.model import SEVERITIES, Check
 
 CONFIRMING = ("sum", "percent", "interval", "repeat", "test", "grim", "grimmer", "denominator")
 """Families whose consistent verdict confirms the numbers they read."""
-SUMMARY_LENGTH = 300
+SUMMARY_LENGTH = 200
 
 
 @dataclass(frozen=True)
