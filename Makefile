@@ -34,7 +34,7 @@ numbers: $(STAMP)
 ## OUT=report.md); the relations file is published_checks.yaml beside it.
 PUBLISHED ?= data/published.yaml
 audit: $(STAMP)
-	@$(BIN)/python -m manuscript_engine.cli.audit_paper $(PUBLISHED) $(if $(OUT),--out $(OUT))
+	@$(BIN)/python -m manuscript_engine.cli.audit_paper $(PUBLISHED) $(if $(OUT),--out $(OUT)) $(if $(RELATIONS),--relations $(RELATIONS))
 
 ## Rebuild whenever a template, the config or the data change.
 watch: $(STAMP)

@@ -178,3 +178,12 @@ def test_the_whole_audit_without_data_finds_one_problem(capsys):
     printed = capsys.readouterr().out
     assert "1 distinct finding: 1 contradiction, 0 likely errors" in printed
     assert "186 + 276 = 462, but the paper prints 464" in printed
+
+
+def test_a_paper_without_its_relations_file_is_told_what_to_write(tmp_path, capsys):
+    from manuscript_engine.cli.audit_paper import main
+
+    (tmp_path / "published.yaml").write_text((STUDY / "published.yaml").read_text())
+    assert main([str(tmp_path / "published.yaml")]) == 1
+    error = capsys.readouterr().err
+    assert "no relations file beside" in error and "published_checks.yaml" in error

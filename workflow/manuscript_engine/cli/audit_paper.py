@@ -31,6 +31,15 @@ def main(argv: list[str] | None = None) -> int:
         if path is not None and not path.is_file():
             print(f"ERROR: {path}: no such file.", file=sys.stderr)
             return 1
+    relations = args.relations or args.published.with_name("published_checks.yaml")
+    if not relations.is_file():
+        print(
+            f"ERROR: {relations}: no relations file beside {args.published}. Write one in the "
+            "format of data/published_checks.yaml (README, 'Auditing a paper without its "
+            "data'), or name it with RELATIONS=path (--relations).",
+            file=sys.stderr,
+        )
+        return 1
     try:
         audit = audit_published(args.published, args.relations, args.codebook)
     except ManuscriptError as error:
