@@ -152,11 +152,11 @@ def drop_acknowledgement(workdir: Path, check_id: str) -> None:
 def test_a_new_inconsistency_stops_the_build_unless_audit_strict_is_false(fresh_copy):
     """The gate and its switch; which findings are new or resolved is tested on the audit
     step (test_audit.py)."""
-    drop_acknowledgement(fresh_copy, "sum:asia_last.pvp")
+    drop_acknowledgement(fresh_copy, "finding:asia_last.a.pvp")
     output = failing_build(fresh_copy)
     assert "config/audit.yaml does not acknowledge" in output
-    assert "sum:asia_last.pvp" in output and "22 + 3 + 27 = 52" in output
+    assert "finding:asia_last.a.pvp (contradiction)" in output and "22 + 3 + 27 = 52" in output
     result = run_snakemake(fresh_copy, "--config", "audit_strict=false")
     assert result.returncode == 0, result.stderr
-    assert "WARNING: The audit found 1 inconsistency(ies)" in result.stdout + result.stderr
+    assert "WARNING: The audit found 1 finding(s)" in result.stdout + result.stderr
     assert "- **NEW**: not acknowledged" in (fresh_copy / "results/audit/audit.md").read_text()
