@@ -265,7 +265,7 @@ def check_repeats(paper: Paper) -> list[Check]:
     to stand for one number (their rounding intervals overlap)."""
     groups: dict[str, list[str]] = defaultdict(list)
     for key, entry in paper.entries.items():
-        if entry["stat"] in ("count", "percent", "mean", "sd") and entry.get("of"):
+        if entry["stat"] in ("count", "percent", "mean", "sd", "p_value") and entry.get("of"):
             groups[entry["stat"] + json.dumps(entry["of"], sort_keys=True)].append(key)
     checks = []
     for keys in groups.values():
@@ -273,6 +273,8 @@ def check_repeats(paper: Paper) -> list[Check]:
             continue
         if paper.entries[keys[0]]["stat"] == "count":
             intervals = [(paper.value(k), paper.value(k)) for k in keys]
+        elif paper.entries[keys[0]]["stat"] == "p_value":  # '<0.001' is [0, 0.001)
+            intervals = [rounding.printed_interval(paper.text(k)) for k in keys]
         else:
             intervals = [rounding.printed_interval(_number_text(paper, k)) for k in keys]
         same = max(lo for lo, _ in intervals) <= min(hi for _, hi in intervals)

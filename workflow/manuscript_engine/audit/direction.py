@@ -14,6 +14,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
+from manuscript_engine.audit import proportions
 from manuscript_engine.audit.model import SEVERITIES, Check, Paper
 from manuscript_engine.audit.score_table import (
     RELATIONS,
@@ -54,15 +55,16 @@ def t_tests(groups: list[tuple[float, float, int]]) -> tuple[float, float]:
 
 def count_tests(pairs: list[tuple[float, float]]) -> dict[str, float]:
     """Fisher's exact and the χ² test (with and without Yates) from [events, total] per arm."""
-    from scipy import stats
-
     (a, n1), (b, n2) = pairs
-    grid = [[a, n1 - a], [b, n2 - b]]
-    out = {"Fisher": float(stats.fisher_exact(grid).pvalue)}
-    if min(a + b, n1 + n2 - a - b) > 0:
-        out["χ²"] = float(stats.chi2_contingency(grid, correction=False).pvalue)
-        out["χ² (Yates)"] = float(stats.chi2_contingency(grid, correction=True).pvalue)
-    return out
+    found = proportions.two_by_two_p(int(a), int(n1), int(b), int(n2))
+    return {SHORT_NAMES[name]: p for name, p in found.items()}
+
+
+SHORT_NAMES = {
+    "Fisher's exact test": "Fisher",
+    "χ² test": "χ²",
+    "χ² test with Yates' correction": "χ² (Yates)",
+}
 
 
 def printed_below(paper: Paper, key: str, alpha: float) -> bool:
@@ -328,6 +330,27 @@ def _rate_check(paper: Paper, claim: dict[str, Any]) -> Check:
     alpha = _alpha(paper)
     arms = list(claim["rates"])
     pairs = [(paper.value(claim["rates"][a][0]), paper.value(claim["rates"][a][1])) for a in arms]
+    involves = (
+        claim["claim"],
+        *[k for a in arms for k in claim["rates"][a]],
+        *claim.get("p", []),
+    )
+    bad = [a for a, (e, t) in zip(arms, pairs, strict=True) if not 0 <= e <= t or t <= 0]
+    if bad:
+        count, total = claim["rates"][bad[0]]
+        return Check(
+            f"direction:{claim['id']}",
+            paper.where(claim["claim"]),
+            paper.text(claim["claim"]),
+            "",
+            "direction",
+            "inconsistent",
+            f"{paper.text(count)} of {paper.text(total)} ({_label(paper, bad[0])}): a count "
+            "cannot exceed its group, so the rates the claim compares do not exist.",
+            involves=involves,
+            suspects=(count, total),
+            severity="contradiction",
+        )
     rates = [e / t for e, t in pairs]
     shown = " vs ".join(
         f"{_label(paper, a)} {int(e)}/{int(t)} ({100 * e / t:.1f}%)"
@@ -335,11 +358,6 @@ def _rate_check(paper: Paper, claim: dict[str, Any]) -> Check:
     )
     tests = count_tests(pairs)
     recomputed = ", ".join(f"{k} P = {p:.2g}" for k, p in tests.items())
-    involves = (
-        claim["claim"],
-        *[k for a in arms for k in claim["rates"][a]],
-        *claim.get("p", []),
-    )
     return _quantity_check(paper, claim, rates, arms, tests, shown, recomputed, involves, alpha)
 
 

@@ -239,9 +239,16 @@ def score_cell(paper: Paper, mark_key: str) -> ScoreCell | None:
     least_low, least_high = (full_low, full_high) if exact else p_range(0.0)
     significant_from = None
     if not exact and paper.alpha is not None and full_low < paper.alpha:
-        fractions = [f / 100 for f in range(1, 101)]
-        first = next(f for f in fractions if p_range(f)[0] < paper.alpha)
-        significant_from = _scaled_sizes(sizes, first)
+        # P falls as the share of patients grows: bisect for the smallest share (in
+        # hundredths) at which the difference is significant.
+        low, high = 1, 100
+        while low < high:
+            middle = (low + high) // 2
+            if p_range(middle / 100)[0] < paper.alpha:
+                high = middle
+            else:
+                low = middle + 1
+        significant_from = _scaled_sizes(sizes, low / 100)
     better_lower = paper.lower_is_better(score)
     means = [paper.value(mean) for mean, _ in keys]
     favours_first = None if better_lower is None else (means[0] < means[1]) == better_lower
