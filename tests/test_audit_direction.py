@@ -74,9 +74,31 @@ def paper_of(entries, rel, codebook=BOOK):
     return Paper(entries, arms=arms, codebook=codebook, relations=rel)
 
 
+WORDING = {True: "P < 0.05", False: "no significant differences", None: "an advantage"}
+
+
 def run(entries, claim, codebook=BOOK, **direction):
+    """The direction checks of one claim, its sentence worded as the rule reads it."""
     rel = relations([{"id": "c", "claim": "claim", **claim}], **direction)
+    said = WORDING[claim.get("significant")]
+    entries = [{**e, "printed": said} if e["id"] == "claim" else e for e in entries]
     return audit.check_direction(paper_of(entries, rel, codebook), rel)
+
+
+@pytest.mark.parametrize(
+    ("printed", "measures", "significant", "direction"),
+    [
+        ("P < 0.05", "higher in group A", True, "higher"),
+        ("P > 0.05", "higher in group A", False, "higher"),
+        ("no significant difference", "lower in group A", False, "lower"),
+        ("an advantage", "better in group A", True, "higher"),  # words silent: the rule
+    ],
+)
+def test_a_claim_is_judged_as_its_sentence_words_it(printed, measures, significant, direction):
+    claim = {"id": "c", "claim": "s", "arm": A, "direction": "higher", "significant": True}
+    paper = paper_of([{**entry("s", "claim", printed, compares="x"), "measures": measures}], {})
+    judged = audit.as_printed(paper, claim)
+    assert (judged["significant"], judged["direction"]) == (significant, direction)
 
 
 # --------------------------------------------------------------------------- statistics
@@ -173,6 +195,7 @@ def test_a_claim_checks_every_visit_of_the_table_unless_it_names_some():
 
 def test_without_a_codebook_the_relations_say_which_direction_is_better():
     entries = sizes() + cells("vas", "v1", ("3.00", "1.00"), ("2.00", "1.00"))
+    entries = [{**e, "printed": WORDING[None]} if e["id"] == "claim" else e for e in entries]
     claim = [{"id": "c", "claim": "claim", "arm": A, "scores": ["vas"]}]
     found = {}
     for better in ("higher", "lower"):

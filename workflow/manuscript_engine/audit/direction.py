@@ -84,7 +84,10 @@ def check_direction(paper: Paper, relations: dict[str, Any]) -> list[Check]:
     table = ScoreTable(paper)
     irregular = odd_precision(paper, table)
     checks: list[Check] = []
-    for claim in section.get("claims") or []:
+    for rule in section.get("claims") or []:
+        if rule["claim"] not in paper.entries:
+            continue
+        claim = as_printed(paper, rule)
         if claim.get("scores"):
             for score, named in expand_scores(section, claim):
                 for visit in claim.get("visits") or table.visits:
@@ -96,6 +99,35 @@ def check_direction(paper: Paper, relations: dict[str, Any]) -> list[Check]:
         if claim.get("means"):
             checks.append(_means_check(paper, claim))
     return checks
+
+
+def says_significant(text: str) -> bool | None:
+    """What a sentence's words say of significance: 'no significant', 'not significant'
+    or 'P >' say no; 'P <' or 'significant' say yes; None when they say neither."""
+    squeezed = text.lower().replace(" ", "")
+    if any(word in squeezed for word in ("nosignificant", "notsignificant", "p>", "p≥")):
+        return False
+    if "p<" in squeezed or "significant" in squeezed:
+        return True
+    return None
+
+
+def as_printed(paper: Paper, claim: dict[str, Any]) -> dict[str, Any]:
+    """The claim as its sentence words it. Where the printed words say 'significant' or
+    not, or 'higher' or 'lower', they decide over the relations file, which was written
+    for one wording and cannot vouch for another: a sentence retyped 'P > 0.05' is
+    checked as saying no difference."""
+    entry = paper.entries[claim["claim"]]
+    said = says_significant(str(entry["printed"]))
+    out = dict(claim)
+    if said is not None:
+        out["significant"] = said
+    if claim.get("direction") in ("higher", "lower"):
+        words = f" {str(entry.get('measures', '')).lower()} "
+        found = [w for w in ("higher", "lower") if f" {w} " in words]
+        if len(found) == 1:
+            out["direction"] = found[0]
+    return out
 
 
 def expand_scores(section: dict[str, Any], claim: dict[str, Any]) -> list[tuple[str, bool]]:
