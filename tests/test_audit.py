@@ -101,7 +101,14 @@ def test_confidence_interval_bounds_and_method(low, high, verdict, method):
 
 @pytest.mark.parametrize(
     ("first", "second", "verdict"),
-    [("88.6%", "89", "consistent"), ("42.9%", "42.8%", "inconsistent")],
+    [
+        ("88.6%", "89", "consistent"),
+        ("42.9%", "42.8%", "inconsistent"),
+        # 41.4% and 41.5% share only 41.45, which would have to be rounded down in one
+        # place and up in the other; 41.47 prints as both 41.5% and 41%.
+        ("41.4%", "41.5%", "inconsistent"),
+        ("41.5%", "41", "consistent"),
+    ],
 )
 def test_the_same_quantity_printed_twice(first, second, verdict):
     of = {"arm": B, "pop": "outcome", "var": "relief_final", "is": "yes"}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.audit_recall import markdown, measure, recall_by_kind
+from devtools.audit_harness import audit_without_data
+from devtools.audit_recall import catches, markdown, measure, recall_by_kind
 from devtools.detectability import Oracle, count_tests
 from devtools.planted_errors import KINDS, Change, Variant, planted_errors
 from devtools.published_from_cohort import build
@@ -17,14 +18,17 @@ def cohort_paper():
     return build()
 
 
+PER_KIND = 40  # the sample the suite audits: 368 variants; the README's table audits all
+
+
 @pytest.fixture(scope="module")
 def run(cohort_paper):
-    return measure(*cohort_paper)
+    return measure(*cohort_paper, per_kind=PER_KIND)
 
 
-def test_there_are_at_least_300_labelled_variants_of_every_kind(run):
-    variants = [o.variant for o in run.outcomes]
-    assert len(variants) >= 300
+def test_there_are_over_a_thousand_labelled_variants_of_every_kind(cohort_paper):
+    variants = planted_errors(*cohort_paper)
+    assert len(variants) >= 1000
     assert {v.kind for v in variants} == set(KINDS)
     for v in variants:
         assert v.ids and v.mutation
@@ -36,35 +40,43 @@ def test_the_variants_are_the_same_on_every_run(cohort_paper):
     assert planted_errors(*cohort_paper) == planted_errors(*cohort_paper)
 
 
-def test_every_kind_has_errors_the_published_numbers_reveal(run):
+def test_the_sample_holds_at_least_300_variants_and_every_kind_has_detectable_ones(run):
     rows = recall_by_kind(run.outcomes)
+    assert rows["total"]["variants"] >= 300
     assert all(rows[kind]["detectable"] > 0 for kind in KINDS)
     assert rows["total"]["variants"] == rows["total"]["detectable"] + rows["total"]["undetectable"]
 
 
-def test_generating_and_auditing_every_variant_takes_well_under_a_minute(run):
-    assert run.seconds["generate"] < 2
-    assert sum(run.seconds.values()) < 40
+def test_one_process_and_several_give_the_same_outcomes(cohort_paper):
+    one = measure(*cohort_paper, per_kind=3, workers=1)
+    two = measure(*cohort_paper, per_kind=3, workers=2)
+    assert one.outcomes == two.outcomes and len(one.outcomes) >= 3 * len(KINDS)
+
+
+def test_a_finding_the_unchanged_paper_already_shows_is_not_a_catch(cohort_paper):
+    # Group A's Table 2 percentages are of 70 under a header of 71 in the cohort's paper
+    # too (devtools.published_from_cohort.INHERITED); a variant that changes nothing
+    # about that finding must not count as caught by it.
+    entries, relations, codebook = cohort_paper
+    checks = audit_without_data(entries, relations, codebook)
+    before = {(c.id, c.published, c.recomputed) for c in checks if c.verdict == "inconsistent"}
+    inherited = next(c for c in checks if c.id == "denominator:t2.initial_relief.pct.pvp_itr")
+    assert not catches(inherited, ("t2.initial_relief.pct.pvp_itr",), before)
+    assert catches(inherited, ("t2.initial_relief.pct.pvp_itr",), set())
 
 
 def test_the_report_has_the_table_and_the_missed_variants(run):
     text = markdown(run)
     assert text.startswith("| kind | variants | detectable | caught |")
     assert "| **total** |" in text and "## Missed detectable variants" in text
+    assert "## Missed" not in markdown(run, table_only=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 78.5% of 759 detectable variants caught (sum 97.8, percentage 100, "
-    "interval 100, P value 71.0, GRIM 32.7, repeat 90.4, claim 0, denominator 100, unit "
-    "31.4): the data-free audit has no GRIM/GRIMMER with printed n, no range, claim-word, "
-    "claim-direction or mark-against-claim check, no P repeat, and crashes on a count "
-    "larger than its group; the lead will raise it",
-)
 def test_recall_on_detectable_variants_reaches_the_target(run):
     rows = recall_by_kind(run.outcomes)
     total = rows["total"]
-    assert 100 * total["caught"] / total["detectable"] >= TARGET
+    assert not [o.error for o in run.outcomes if o.error]
+    assert 100 * total["caught"] / total["detectable"] >= TARGET, markdown(run)
 
 
 # --------------------------------------------------------------------------- the oracle
@@ -77,7 +89,24 @@ RELATIONS = {
     "sums": [{"id": "s", "parts": ["x", "y"], "total": "n"}],
     "denominators": [{"pop": "outcome", "id": "n"}],
     "tests": [{"p": "p", "means": [["m", "sd", "k"], ["m", "sd", "k"]]}],
-    "claims": [{"id": "c", "expects": "all_significant", "cells": ["t3.score.m01"]}],
+    "direction": {
+        "claims": [
+            {
+                "id": "c.all",
+                "claim": "c",
+                "significant": True,
+                "scores": ["score"],
+                "visits": ["m01"],
+            },
+            {
+                "id": "c.rate",
+                "claim": "c",
+                "arm": "a",
+                "direction": "higher",
+                "rates": {"a": ["x", "n"], "b": ["xb", "nb"]},
+            },
+        ]
+    },
 }
 
 
@@ -100,7 +129,9 @@ def paper():
         entry("k", "count", "20", arm="a", pop="included"),
         entry("p", "p_value", "0.474", compares="score"),
         entry("t3.score.m01.mark", "significance_mark", "*", compares="score.m01"),
-        entry("c", "claim", "P < 0.05", compares="score"),
+        {**entry("c", "claim", "P < 0.05", compares="score"), "measures": "higher in a"},
+        entry("xb", "count", "20", arm="b", pop="outcome", var="v", is_="yes"),
+        entry("nb", "count", "50", arm="b", pop="outcome"),
     ]
 
 
@@ -127,7 +158,10 @@ def judged(changes):
         ([("sd", "printed", "1.51")], True),
         ([("p", "printed", "0.447")], False),  # Mann-Whitney: not from printed summaries
         ([("t3.score.m01.mark", "printed", "none")], True),  # against "all significant"
-        ([("c", "printed", "P > 0.05")], True),  # the claim's words against its rule
+        ([("c", "printed", "P > 0.05")], True),  # its words against the printed mark
+        ([("c", "measures", "lower in a")], True),  # 40/53 is not lower than 20/50
+        ([("xb", "printed", "38")], True),  # 38/50 = 76% is above 40/53 = 75.5%
+        ([("xb", "printed", "37")], False),  # 74% is still below
     ],
 )
 def test_the_oracle_on_hand_made_errors(changes, detectable):

@@ -361,103 +361,120 @@ def _summary_relations(entries, relations, codebook, same_of) -> list[Relation]:
 
 
 def _claim_relations(entries, relations, codebook) -> list[Relation]:
-    """Claims against the printed marks, P values, rates and means."""
+    """Each direction claim (published_checks.yaml ``direction.claims``) against the
+    printed P values it rests on, the marks and means of the table cells it covers, and
+    the rates and means it compares. The sentence's words decide significance and
+    higher/lower where they say it; the rule decides where they are silent."""
     by_id = {e["id"]: e for e in entries}
     alpha = float(relations["methods"]["alpha"])
     columns = _columns(codebook)
     arms = [g["key"] for g in codebook["arms"]["groups"]][:2]
+    section = relations.get("direction") or {}
+    groups = section.get("groups") or {}
+    marks = {e["of"]["compares"]: e["id"] for e in entries if e["stat"] == "significance_mark"}
+    means: dict[tuple[str, str, str], str] = {}
+    for e in entries:
+        of = e.get("of") or {}
+        if e["stat"] == "mean" and "visit" in of:
+            means[(of["var"], of["visit"], of["arm"])] = e["id"]
     out = []
-    for rule in relations.get("claims", []):
-        key = rule["id"]
+    for rule in section.get("claims") or []:
+        key = rule["claim"]
         if key not in by_id:
             continue
-        expects = rule["expects"]
-        asserts = expects != "none_significant"
-        out.append(
-            Relation(
-                f"claim words {key}",
-                frozenset([key]),
-                lambda e, k=key, a=asserts: says_significant(str(e[k]["printed"])) in (None, a),
-            )
-        )
-        if expects == "p_below":
-            ids = [p for p in rule["p"] if p in by_id]
+
+        def significant(e, key=key, rule=rule):
+            said = says_significant(str(e[key]["printed"]))
+            return rule.get("significant") if said is None else said
+
+        def direction(e, key=key, rule=rule):
+            stated = rule.get("direction", "better")
+            if stated not in ("higher", "lower"):
+                return stated
+            return first_arm_direction(str(e[key].get("measures", ""))) or stated
+
+        ps = [p for p in rule.get("p", []) if p in by_id]
+        if ps:
             out.append(
                 Relation(
-                    f"claim P {key}",
-                    frozenset(ids),
-                    lambda e, ids=ids: all(read(e[p]).low < alpha for p in ids),
+                    f"claim P {rule['id']}",
+                    frozenset([key, *ps]),
+                    lambda e, ps=ps, sig=significant: (
+                        sig(e) is None
+                        or all(
+                            (read(e[p]).low < alpha) if sig(e) else read(e[p]).high >= alpha
+                            for p in ps
+                        )
+                    ),
                 )
             )
-            rates = []
-            for p in ids:
-                var = by_id[p]["of"]["compares"]
-                pct = [
-                    next(
-                        (
-                            x["id"]
-                            for x in entries
-                            if x["stat"] == "percent"
-                            and x["of"].get("var") == var
-                            and x["of"].get("arm") == arm
-                        ),
-                        None,
+        scores = [s for name in rule.get("scores", []) for s in groups.get(name, [name])]
+        for score in dict.fromkeys(scores):
+            visits = rule.get("visits") or list(
+                dict.fromkeys(v for (var, v, _) in means if var == score)
+            )
+            for visit in visits:
+                mark = marks.get(f"{score}.{visit}")
+                if mark:
+                    out.append(
+                        Relation(
+                            f"claim mark {rule['id']} {mark}",
+                            frozenset([key, mark]),
+                            lambda e, m=mark, sig=significant: (
+                                sig(e) is None
+                                or str(e[m]["printed"]).strip() == ("*" if sig(e) else "none")
+                            ),
+                        )
                     )
-                    for arm in arms
-                ]
-                if None not in pct:
-                    rates.append(pct)
-            out += [
+                cell = [means.get((score, visit, arm)) for arm in arms]
+                if "arm" in rule and None not in cell:
+                    lower = columns.get(score, {}).get("better") == "lower"
+                    mine, other = cell if rule["arm"] == arms[0] else cell[::-1]
+                    out.append(
+                        Relation(
+                            f"claim favours {rule['id']} {score}.{visit}",
+                            frozenset([key, *cell]),
+                            lambda e, a=mine, b=other, lower=lower, d=direction: _on_side(
+                                read(e[a]), read(e[b]), d(e), lower
+                            ),
+                        )
+                    )
+        for field in ("rates", "means"):
+            if field not in rule or "arm" not in rule:
+                continue
+            mine = rule[field][rule["arm"]]
+            other = next(v for arm, v in rule[field].items() if arm != rule["arm"])
+            ids = [i for i in (*mine, *other) if i in by_id]
+            out.append(
                 Relation(
-                    f"claim direction {key} {a}",
-                    frozenset([key, a, b]),
-                    lambda e, k=key, a=a, b=b: _goes(e[k]["measures"], read(e[a]), read(e[b])),
+                    f"claim {field} {rule['id']}",
+                    frozenset([key, *ids]),
+                    lambda e, a=mine, b=other, field=field, d=direction: _on_side(
+                        _quantity(e, a, field), _quantity(e, b, field), d(e), False
+                    ),
                 )
-                for a, b in rates
-            ]
-            continue
-        marks = [f"{cell}.mark" for cell in rule["cells"] if f"{cell}.mark" in by_id]
-        want = "*" if asserts else "none"
-        out += [
-            Relation(
-                f"claim mark {key} {m}",
-                frozenset([key, m]),
-                lambda e, m=m, want=want: str(e[m]["printed"]).strip() == want,
             )
-            for m in marks
-        ]
-        if expects == "all_significant_favouring_a":
-            for cell in rule["cells"]:
-                score, visit = cell.split(".")[-2:]
-                means = [
-                    next(
-                        x["id"]
-                        for x in entries
-                        if x["stat"] == "mean"
-                        and x["of"].get("var") == score
-                        and x["of"].get("visit") == visit
-                        and x["of"].get("arm") == arm
-                    )
-                    for arm in arms
-                ]
-                lower = columns[score].get("better") == "lower"
-                out.append(
-                    Relation(
-                        f"claim favours {key} {cell}",
-                        frozenset([key, *means]),
-                        lambda e, m=means, lower=lower: (
-                            (read(e[m[0]]).value < read(e[m[1]]).value) == lower
-                        ),
-                    )
-                )
     return out
 
 
-def _goes(words: str, first: Reading, second: Reading) -> bool:
-    direction = first_arm_direction(words)
-    if direction is None:
-        return True
-    return first.value > second.value if direction == "higher" else first.value < second.value
+def _quantity(e, ids: list[str], field: str) -> Reading:
+    """A rate (events over total) or a mean, with the range its rounding allows."""
+    if field == "means":
+        return read(e[ids[0]])
+    events, total = read(e[ids[0]]), read(e[ids[1]])
+    low = events.low / total.high if total.high else 0.0
+    high = events.high / total.low if total.low else math.inf
+    return Reading((low + high) / 2, (high - low) / 2)
+
+
+def _on_side(mine: Reading, other: Reading, direction: str, lower_better: bool) -> bool:
+    """Whether the claimed arm's value can lie on the side the claim says ('better' by the
+    score's own direction), within the rounding of both."""
+    if direction == "better":
+        direction = "lower" if lower_better else "higher"
+    if direction == "higher":
+        return mine.high > other.low + EPS
+    return mine.low < other.high - EPS
 
 
 # --------------------------------------------------------------------------- the oracle

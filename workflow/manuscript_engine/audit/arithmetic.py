@@ -262,7 +262,7 @@ def _repeat_reading(paper: Paper, odd: list[str], usual: str) -> str:
 
 def check_repeats(paper: Paper) -> list[Check]:
     """The same quantity printed in more than one place: the printed values must be able
-    to stand for one number (their rounding intervals overlap)."""
+    to stand for one number (their rounding intervals overlap in more than a tie)."""
     groups: dict[str, list[str]] = defaultdict(list)
     for key, entry in paper.entries.items():
         if entry["stat"] in ("count", "percent", "mean", "sd", "p_value") and entry.get("of"):
@@ -277,7 +277,11 @@ def check_repeats(paper: Paper) -> list[Check]:
             intervals = [rounding.printed_interval(paper.text(k)) for k in keys]
         else:
             intervals = [rounding.printed_interval(_number_text(paper, k)) for k in keys]
-        same = max(lo for lo, _ in intervals) <= min(hi for _, hi in intervals)
+        # Rounded values that only touch (0.013 and 0.014 at 0.0135) would need one exact
+        # tie rounded two ways in one paper; they count as different.
+        low, high = max(lo for lo, _ in intervals), min(hi for _, hi in intervals)
+        exact = all(lo == hi for lo, hi in intervals)
+        same = low <= high if exact else low < high - 1e-12
         texts = [paper.text(k) for k in keys]
         usual_text = max(set(texts), key=texts.count)
         odd = (
