@@ -265,6 +265,33 @@ def test_a_rise_and_fall_of_many_sds_is_a_spike_reported_without_comment():
     assert spike.suspects == ("odi.v1.mean.pvp",)
 
 
+def test_a_spike_the_text_comments_on_is_reported_not_unexplained():
+    entries = sizes() + course("odi", ["58.00", "70.00", "40.00"], ["4.00", "4.00", "5.00"])
+    note = {**entry("note", "claim", "ODI rose and fell back", compares="odi"), "where": "Note"}
+    rel = relations()
+    rel["trajectories"]["comments"] = [
+        {"claim": "note", "cell": {"score": "odi", "visit": "v1", "arm": B}}
+    ]
+    found = {c.id: c for c in audit.check_trajectories(paper_of([*entries, note], rel), rel)}
+    spike = found["trajectory:spike:odi.pvp.v1"]
+    assert spike.verdict == "consistent" and "note" in spike.involves
+    assert "the text comments on this course (Note: 'ODI rose and fell back')" in (
+        spike.explanation
+    )
+    # A comment on another cell, or one the paper does not print, explains nothing.
+    rel["trajectories"]["comments"][0]["cell"]["visit"] = "v2"
+    found = {c.id: c for c in audit.check_trajectories(paper_of([*entries, note], rel), rel)}
+    assert found["trajectory:spike:odi.pvp.v1"].verdict == "inconsistent"
+
+
+def test_a_baseline_gap_without_a_printed_sentence_of_no_difference_is_not_flagged():
+    entries = sizes() + course("kps", ["60.43", "66.57"], ["4.64", "4.78"], arm=A)
+    entries += course("kps", ["76.23", "86.98"], ["4.89", "4.63"], arm=B)
+    assert "trajectory:baseline:kps.v0" in trajectories(entries)
+    without = [e for e in entries if e["id"] != "claim"]
+    assert "trajectory:baseline:kps.v0" not in trajectories(without)
+
+
 def test_a_steady_fall_after_treatment_is_no_spike():
     entries = sizes() + course("odi", ["58.00", "22.00", "20.00"], ["4.00", "5.00", "6.00"])
     assert not [k for k in trajectories(entries) if k.startswith("trajectory:spike")]

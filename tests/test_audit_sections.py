@@ -250,6 +250,17 @@ def test_rows_that_all_fit_another_n_are_one_finding_with_that_reading():
     assert "9/11 = 81.82%, which prints as 82%, not 90%" in found["denominator:a.pct"].explanation
 
 
+def test_rows_taken_of_the_n_the_tables_note_prints_agree_with_the_table():
+    paper = table("11", [("a", "9", "90"), ("b", "5", "50"), ("c", "11", "100")])
+    note = number("t.note.x", "10", where="Table 2, note")
+    rules = {"headers": [{**HEADERS["headers"][0], "note": "t.note.{arm}"}]}
+    paper = Paper([*paper.entries.values(), note], relations=rules)
+    found = by_id(check_denominators(paper, rules))
+    assert {c.verdict for c in found.values()} == {"consistent"}
+    assert "the table's note n = 10" in found["denominator:a.pct"].explanation
+    assert "t.note.x" in found["denominator:a.pct"].involves
+
+
 def test_rows_that_fit_different_other_ns_are_likely_errors_each():
     paper = table("11", [("a", "9", "90"), ("b", "5", "25")])  # 9/10 and 5/20
     found = by_id(check_denominators(paper, HEADERS))

@@ -216,3 +216,19 @@ def test_a_table_refuses_to_drop_a_category_it_does_not_list():
         "not among the table's categories (A, B, C, D), so its counts would not add up to n. "
         "Add the category to the codebook and to the table's categories, or correct the data."
     )
+
+
+def test_the_scores_table_note_points_out_a_course_that_rises_and_falls_back():
+    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
+    build = TABLES["table_scores"]
+    note = build(frame, CONFIG["statistics"], CONFIG["decimals"], codebook=BOOK).markdown
+    # Group B's KPS: 76.23 ± 4.89, 86.98 ± 4.63, 64.34 ± 5.00 (2.3 and 4.7 pooled SDs).
+    assert (
+        "With PVP, mean KPS rose from 76.23 (before treatment) to 86.98 (1 month) and fell "
+        "to 64.34 (3 months), by more than 2 pooled SDs each way." in note
+    )
+    assert note.count("pooled SDs") == 1
+    stricter = {**CONFIG["statistics"], "reversal_sds": 3}
+    assert "pooled SDs" not in build(frame, stricter, CONFIG["decimals"], codebook=BOOK).markdown
+    silent = {k: v for k, v in CONFIG["statistics"].items() if k != "reversal_sds"}
+    assert "pooled SDs" not in build(frame, silent, CONFIG["decimals"], codebook=BOOK).markdown

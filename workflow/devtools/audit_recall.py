@@ -5,7 +5,7 @@ Plants one error in each copy of the paper as the synthetic cohort prints it
 detectable in principle (devtools.detectability), runs the data-free audit
 (devtools.audit_harness) and counts an error caught when an inconsistency involves the
 changed id (its ``involves`` or ``suspects``, or the check's id names it) and is not one
-the unchanged paper already shows (the findings the cohort inherits).
+the unchanged paper already shows (a paper may have findings before any is planted).
 
 The full run audits every variant (about 1,200, a minute and a half on one core, split
 over the machine's cores); ``--per-kind N`` audits a deterministic sample of at most N

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.data.vocabulary import (
     column_spec,
     lower_is_better,
     plain_number,
     study_arms,
 )
+from manuscript_engine.stats.courses import Point, describe, reversals
 from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
@@ -31,6 +33,7 @@ def table_scores(
     rows, tidy, marks = [], [], TestMarks()
     names = {score: column_spec(codebook, score).get("label", score) for score in scores(codebook)}
     times = codebook["definitions"]["table3_columns"]
+    courses: dict[tuple[str, str], list[Point]] = {}
     for score, name in names.items():
         for time in table3_columns(codebook):
             column = f"{score}_{time}"
@@ -45,6 +48,15 @@ def table_scores(
                 f"{name} at {times[time]['label']}",
             )
             c = s["cells"]
+            for code in arms.codes:
+                courses.setdefault((name, code), []).append(
+                    Point(
+                        _in_sentence(times[time]["label"]),
+                        c[code]["mean"],
+                        c[code]["sd"],
+                        format_decimal(c[code]["mean"], decimals[score]),
+                    )
+                )
             rows.append(
                 [
                     name,
@@ -67,10 +79,32 @@ def table_scores(
         "tbl:scores",
         "Patients with a technically successful procedure; n is the number assessed at each "
         f"time point. {late['label']}: each patient's last visit after month "
-        f"{codebook['definitions']['late_after_months']}. " + scales + ". " + marks.footnote(),
+        f"{codebook['definitions']['late_after_months']}. "
+        + scales
+        + ". "
+        + _reversals(courses, arms, settings)
+        + marks.footnote(),
         align="ll" + "r" * (len(arms) + 1),
     )
     return TableResult("table_scores", pd.DataFrame(tidy), markdown, book.numbers)
+
+
+def _reversals(courses: dict[tuple[str, str], list[Point]], arms, settings: dict) -> str:
+    """The note's sentences on courses that rise and fall back by more than
+    ``statistics.reversal_sds`` pooled SDs (none when the setting is absent)."""
+    k = settings.get("reversal_sds")
+    if k is None:
+        return ""
+    return "".join(
+        describe(found, arms.find(code).label, name, float(k)) + " "
+        for (name, code), course in courses.items()
+        for found in reversals(course, float(k))
+    )
+
+
+def _in_sentence(label: str) -> str:
+    """A column label inside a sentence ('Before treatment' -> 'before treatment')."""
+    return label[:1].lower() + label[1:]
 
 
 def _bounds(codebook: dict, score: str) -> str:

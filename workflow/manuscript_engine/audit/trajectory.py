@@ -49,11 +49,19 @@ def check_trajectories(paper: Paper, relations: dict[str, Any]) -> list[Check]:
     usual = Counter(paper.decimals(c.mean) for c in table.cells.values()).most_common(1)
     checks = [*_bounds(paper, section, relations, table)]
     k = float(section.get("k", 2))
+    comments = {
+        (c["cell"]["score"], c["cell"]["arm"], c["cell"]["visit"]): c["claim"]
+        for c in section.get("comments") or []
+        if c["claim"] in paper.entries
+    }
     for score in table.scores:
         for arm in table.arms:
             series = table.series(score, arm)
             for before, middle, after in zip(series, series[1:], series[2:], strict=False):
                 found = _spike(paper, table, k, before, middle, after, irregular)
+                comment = comments.get((middle.score, middle.arm, middle.visit))
+                if found and comment:
+                    found = _commented(paper, found, comment)
                 if found:
                     checks.append(found)
     checks += _baseline(paper, section, table, k, irregular)
@@ -199,6 +207,22 @@ def _spike(paper, table, k, before: Cell, middle: Cell, after: Cell, irregular) 
         suspects=suspects,
         severity="likely error",
         cause=cause,
+    )
+
+
+def _commented(paper: Paper, spike: Check, comment: str) -> Check:
+    """A rise and fall the text comments on is reported, not left unexplained."""
+    return Check(
+        spike.id,
+        spike.location,
+        spike.published,
+        spike.recomputed,
+        spike.check,
+        "consistent",
+        spike.explanation.split(" With SDs")[0].rstrip(".")
+        + f"; the text comments on this course ({paper.where(comment)}: "
+        f"'{paper.text(comment)}').",
+        involves=(*spike.involves, comment),
     )
 
 

@@ -388,18 +388,24 @@ def check_denominators(paper: Paper, relations: dict[str, Any]) -> list[Check]:
 
     ``headers`` in the relations name, per table, the header's n (``{arm}`` for the
     arm's key) and the ``where`` prefix of the rows it covers: every percentage whose
-    ``where`` starts with it, in the same arm, is taken of that n.
+    ``where`` starts with it, in the same arm, is taken of that n, or of the n the
+    table's ``note`` prints for the rows it names.
     """
     checks = []
     for rule in relations.get("headers", []) or []:
         for arm in study_arms(paper):
             header = for_arm(rule["n"], arm)
+            note = for_arm(rule["note"], arm) if rule.get("note") else None
             if header in paper.entries:
-                checks += _table_denominators(paper, header, rule["covers"], arm)
+                checks += _table_denominators(
+                    paper, header, rule["covers"], arm, note if note in paper.entries else None
+                )
     return checks
 
 
-def _table_denominators(paper: Paper, header: str, covers: str, arm: str) -> list[Check]:
+def _table_denominators(
+    paper: Paper, header: str, covers: str, arm: str, note: str | None = None
+) -> list[Check]:
     n = paper.value(header)
     rows = []
     for key, entry in paper.entries.items():
@@ -413,11 +419,13 @@ def _table_denominators(paper: Paper, header: str, covers: str, arm: str) -> lis
         count, percent, decimals = paper.value(count_key), paper.value(key), paper.decimals(key)
         fits = denominators_for(count, percent, decimals, limit=int(10 * max(n, count)) + 10)
         rows.append((key, count_key, count, percent, decimals, fits))
+    noted = int(paper.value(note)) if note else None
     wrong = [
         row
         for row in rows
         if row[5] is not None
         and int(n) not in row[5]
+        and noted not in row[5]
         and proportions.percent_readings(int(row[2]), int(n), paper.text(row[0])) is None
     ]
     shared = set.intersection(*(set(row[5]) for row in wrong)) if wrong else set()
@@ -454,6 +462,18 @@ def _table_denominators(paper: Paper, header: str, covers: str, arm: str) -> lis
                     verdict="consistent",
                     explanation=f"The header gives n = {n:g} ({paper.where(header)}); {shown}%, "
                     f"as printed.",
+                )
+            )
+            continue
+        if noted in fits:
+            checks.append(
+                Check(
+                    **{**base, "involves": (key, count_key, header, note)},
+                    recomputed=f"n = {noted}",
+                    verdict="consistent",
+                    explanation=f"The header gives n = {n:g} ({paper.where(header)}) and the "
+                    f"table's note n = {noted} for the rows it names ({paper.where(note)}); "
+                    f"{count:g}/{noted} prints as {paper.text(key)}%, as printed.",
                 )
             )
             continue
