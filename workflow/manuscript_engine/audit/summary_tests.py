@@ -158,7 +158,8 @@ def _check_from_means(paper: Paper, rule: dict[str, Any], methods: dict) -> Chec
         # A rank test needs the data; agreement or not with a t-test decides nothing.
         verdict, severity = "not checkable", ""
         tail = f"the methods name {_named(named)}, which needs the patients' values; " + (
-            f"{recomputed} reproduces it within the rounding of the inputs"
+            f"{recomputed} {'reproduce' if len(reached) > 1 else 'reproduces'} it within the "
+            "rounding of the inputs"
             if reached
             else "no t-test reaches it within the rounding of the inputs"
         )
