@@ -377,6 +377,27 @@ CASES = [
         ],
     ),
     (
+        "published_checks table note that is no published number",  # was: silently unused
+        REL,
+        '- {n: "t2.n.{arm}", covers: "Table 2"}',
+        '- {n: "t2.n.{arm}", covers: "Table 2", note: "t2.note.{arm}"}',
+        [
+            "data/published_checks.yaml, headers[1] › note: found 't2.note.{arm}', which for "
+            "arm 'pvp' is 't2.note.pvp', not the id of any published number "
+            "(data/published.yaml). Did you mean 't2.n.pvp'?"
+        ],
+    ),
+    (
+        "published_checks comment that is no published number",  # was: silently unused
+        REL,
+        "\n  k: 2\n",
+        "\n  k: 2\n  comments: [{claim: t3.note.kps, cell: {score: kps, visit: m01, arm: pvp}}]\n",
+        [
+            "data/published_checks.yaml, trajectories › comments[0] › claim: found "
+            "'t3.note.kps', which is not the id of any published number (data/published.yaml)."
+        ],
+    ),
+    (
         "audit unknown key",  # was: accepted, nothing acknowledged
         "audit",
         "\nacknowledged:\n",

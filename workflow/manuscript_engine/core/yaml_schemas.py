@@ -671,6 +671,8 @@ def _arm_templates(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
         yield from ((("units", "totals", i, "weights", key), key) for key in rule["weights"])
     for i, rule in enumerate(book.get("headers", []) or []):
         yield ("headers", i, "n"), rule["n"]
+        if "note" in rule:
+            yield ("headers", i, "note"), rule["note"]
 
 
 def _section_rules(book: dict[str, Any], published: list) -> list[Problem]:
@@ -728,6 +730,8 @@ def _referenced_ids(book: dict[str, Any]) -> Iterable[tuple[tuple, str]]:
         (("trajectories", "baseline", "claims", j), key)
         for j, key in enumerate(baseline.get("claims", []))
     )
+    for i, rule in enumerate((book.get("trajectories") or {}).get("comments") or []):
+        yield ("trajectories", "comments", i, "claim"), rule["claim"]
     for i, rule in enumerate((book.get("facts") or {}).get("excludes", []) or []):
         for field in ("count", "cannot_overlap", "within", "definition"):
             if field in rule:
