@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import jinja2
@@ -47,6 +48,60 @@ def test_sections_render_in_the_order_of_their_prefix(tmp_path):
 def test_a_number_is_quoted_by_key(tmp_path):
     root = templates(tmp_path, **{"01-a": 'We treated {{ num("flow.included.pvp_itr.n") }}.\n'})
     assert "We treated 71." in render(root)
+
+
+COUNTS = NumbersRegistry(
+    [
+        Number(key, value, text, "patients", None, "t")
+        for key, value, text in (
+            ("none.n", 0, "0"),
+            ("one.n", 1, "1"),
+            ("many.n", 13, "13"),
+            ("more.n", 42, "42"),
+            ("huge.n", 124, "124"),
+            ("age.mean", 58.17, "58.17"),
+        )
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "text"),
+    [
+        ('count("none.n", "patient")', "in no patients."),
+        ('count("one.n", "patient")', "in 1 patient."),
+        ('count("many.n", "patient")', "in 13 patients."),
+        ('count("one.n", "vertebral body", "vertebral bodies")', "in 1 vertebral body."),
+        ('count("many.n", "vertebral body", "vertebral bodies")', "in 13 vertebral bodies."),
+    ],
+)
+def test_a_count_takes_its_noun_in_the_right_number(tmp_path, call, text):
+    root = templates(tmp_path, **{"01-a": f"It occurred in {{{{ {call} }}}}.\n"})
+    assert f"It occurred {text}" in render(root, registry=COUNTS)
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [("many.n", "Thirteen patients"), ("more.n", "Forty-two patients"), ("none.n", "No patients")],
+)
+def test_a_count_opening_a_sentence_is_spelt_out(tmp_path, key, text):
+    call = f'count("{key}", "patient", opens_sentence=True)'
+    root = templates(tmp_path, **{"01-a": f"{{{{ {call} }}}} had no MRI.\n"})
+    assert f"{text} had no MRI." in render(root, registry=COUNTS)
+
+
+@pytest.mark.parametrize(
+    ("call", "problem"),
+    [
+        ('count("huge.n", "patient", opens_sentence=True)', "too large to spell out"),
+        ('count("age.mean", "year")', "is 58.17, not a count; use num('age.mean')"),
+        ('count("many.n", "patients 2")', "must be plain words"),
+    ],
+)
+def test_a_count_that_cannot_be_worded_says_what_to_do(tmp_path, call, problem):
+    root = templates(tmp_path, **{"01-a": f"{{{{ {call} }}}} had no MRI.\n"})
+    with pytest.raises(TemplateProblem, match=re.escape(problem)):
+        render(root, registry=COUNTS)
 
 
 def test_a_misspelt_key_names_template_line_text_and_the_closest_key(tmp_path):

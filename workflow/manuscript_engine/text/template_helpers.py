@@ -63,6 +63,29 @@ class Manuscript:
         """The formatted text of a registry entry, as it must appear in the paper."""
         return self.registry[key].text
 
+    def count(
+        self, key: str, noun: str, plural: str | None = None, opens_sentence: bool = False
+    ) -> str:
+        """A count with its noun in the right number ('no patients', '1 patient',
+        '29 patients'); where it opens a sentence, the number in words ('Thirteen
+        patients'), since a sentence does not start with a numeral."""
+        _plain_words("count", noun, *([plural] if plural is not None else []))
+        value = self.registry[key].value
+        if not isinstance(value, (int, float)) or value != int(value) or value < 0:
+            raise TemplateProblem(
+                f"count(): {key} is {self.num(key)}, not a count; use num('{key}')."
+            )
+        n = int(value)
+        words = noun if n == 1 else (plural or f"{noun}s")
+        if not opens_sentence:
+            return f"{'no' if n == 0 else self.num(key)} {words}"
+        if n > 99:
+            raise TemplateProblem(
+                f"count(): {key} is {n}, too large to spell out at the start of a sentence; "
+                "reword the sentence so that it does not open with the number."
+            )
+        return f"{number_words(n).capitalize()} {words}"
+
     def n_pct(self, base: str) -> str:
         """``n (pct%)`` from ``base.n`` and ``base.pct``."""
         return f"{self.num(base + '.n')} ({self.num(base + '.pct')}%)"
@@ -314,8 +337,43 @@ def _plain_words(helper: str, *words: str) -> None:
             )
 
 
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def number_words(n: int) -> str:
+    """0-99 in English words ('no' for none is the caller's choice): 13 -> 'thirteen',
+    42 -> 'forty-two'."""
+    if n < 20:
+        return "no" if n == 0 else _UNITS[n]
+    tens, units = divmod(n, 10)
+    return _TENS[tens - 2] + (f"-{_UNITS[units]}" if units else "")
+
+
 QUOTING_HELPERS = (
     "num",
+    "count",
     "arm",
     "scale_range",
     "category_range",
