@@ -232,3 +232,21 @@ def test_the_scores_table_note_points_out_a_course_that_rises_and_falls_back():
     assert "pooled SDs" not in build(frame, stricter, CONFIG["decimals"], codebook=BOOK).markdown
     silent = {k: v for k, v in CONFIG["statistics"].items() if k != "reversal_sds"}
     assert "pooled SDs" not in build(frame, silent, CONFIG["decimals"], codebook=BOOK).markdown
+
+
+def test_the_leakage_table_puts_the_any_leakage_p_on_its_row_and_the_site_test_apart():
+    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
+    settings, decimals = CONFIG["statistics"], CONFIG["decimals"]
+    sites = TABLES["table_leakage_sites"](frame, settings, decimals, codebook=BOOK)
+    outcomes = TABLES["table_outcomes"](frame, settings, decimals, codebook=BOOK)
+    any_p = next(n.text for n in outcomes.numbers if n.key == "leakage.any.p")
+    site_p = next(n.text for n in sites.numbers if n.key == "leakage.site.p")
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[-2].strip()
+        for line in sites.markdown.splitlines()
+        if line.startswith("|")
+    }
+    # Any leakage, 29/70 against 29/53, is Table 3's comparison (Pearson's χ², 0.144);
+    # the whole distribution of sites is a separate test (0.559).
+    assert rows["Any site"].startswith(any_p) and any_p == "0.144"
+    assert rows["Distribution over the rows below"].startswith(site_p) and site_p != any_p

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from manuscript_engine.core.formatting import format_percent
 from manuscript_engine.data.vocabulary import category_range, category_source, study_arms
 from manuscript_engine.stats.tables import (
     NumberBook,
@@ -109,14 +108,28 @@ def table_leakage_sites(
         settings,
         decimals["percent"],
     )
+    # Any leakage is Table 3's comparison (registered there); its P goes on its own row,
+    # and the test of the whole distribution of sites on the row that heads the sites.
+    any_site = summarise_binary(
+        NumberBook("table_leakage_sites (any site, as in table_outcomes)", arms),
+        "leakage.any",
+        frame,
+        "leakage",
+        settings,
+        decimals["percent"],
+    )
     marks = TestMarks()
-    marks(s["p"], s["test"])
     markdown = markdown_table(
-        _header(frame, arms, "Site of cement leakage, n (%)"),
+        _header(frame, arms, "Cement leakage, n (%)"),
         [
             [
-                "Any site, n (%)",
-                *[_any_site(s, code, decimals["percent"]) for code in arms.codes],
+                "Any site",
+                *[any_site["cells"][code]["n_pct"] for code in arms.codes],
+                marks(any_site["p"], any_site["test"]),
+            ],
+            [
+                "Distribution over the rows below",
+                *["" for _ in arms.codes],
                 marks(s["p"], s["test"]),
             ],
             *_category_rows(s, sites, arms),
@@ -128,14 +141,6 @@ def table_leakage_sites(
     return TableResult(
         "table_leakage_sites", pd.DataFrame(_tidy(s, "leakage_site")), markdown, book.numbers
     )
-
-
-def _any_site(summary: dict, arm: str, decimals: int) -> str:
-    """Patients with leakage at any site: every category but 'none', from the counts."""
-    counts = summary["counts"]
-    leaked = sum(by_arm[arm] for site, by_arm in counts.items() if site != "none")
-    total = sum(by_arm[arm] for by_arm in counts.values())
-    return f"{leaked} ({format_percent(100 * leaked / total, decimals)})"
 
 
 def table_pain_relief(
