@@ -6,6 +6,7 @@ from manuscript_engine.core.formatting import (
     format_mean_sd,
     format_p_value,
     format_percent,
+    number_words,
 )
 
 
@@ -40,3 +41,23 @@ def test_percent_one_decimal_and_mean_sd_same_decimals():
 def test_non_finite_values_are_refused():
     with pytest.raises(ValueError, match="finite"):
         format_decimal(float("nan"), 2)
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (0, "zero"),
+        (8, "eight"),
+        (13, "thirteen"),
+        (20, "twenty"),
+        (42, "forty-two"),
+        (99, "ninety-nine"),
+    ],
+)
+def test_number_words_spell_0_to_99(n, words):
+    assert number_words(n) == words
+
+
+def test_number_words_refuse_what_they_cannot_spell():
+    with pytest.raises(ValueError, match="spells 0-99, not 100"):
+        number_words(100)

@@ -14,38 +14,12 @@ from typing import Any
 
 import pandas as pd
 
+from manuscript_engine.core.formatting import number_words
 from manuscript_engine.core.yaml_schemas import load_checked_yaml
 from manuscript_engine.data.vocabulary import Arms
 
 COHORT_STATS = ("count", "percent", "mean", "sd", "min", "max")
-WORDS = {"none": 0} | {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
+WORDS = {"none": 0} | {number_words(i): i for i in range(100)}
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 

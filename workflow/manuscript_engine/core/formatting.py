@@ -41,3 +41,39 @@ def format_p_value(p: float) -> str:
 def format_mean_sd(mean: float, sd: float, decimals: int) -> str:
     """Mean ± SD with the same number of decimals on both."""
     return f"{format_decimal(mean, decimals)} ± {format_decimal(sd, decimals)}"
+
+
+_SMALL = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def number_words(n: int) -> str:
+    """0-99 in English words: 13 -> 'thirteen', 42 -> 'forty-two' (one table for the text,
+    which spells out a count opening a sentence, and the audit, which reads 'eight')."""
+    if not 0 <= n < 100:
+        raise ValueError(f"number_words() spells 0-99, not {n}")
+    if n < 20:
+        return _SMALL[n]
+    tens, units = divmod(n, 10)
+    return _TENS[tens - 2] + (f"-{_SMALL[units]}" if units else "")

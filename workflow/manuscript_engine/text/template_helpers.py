@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from manuscript_engine.core.errors import TemplateProblem
-from manuscript_engine.core.formatting import format_decimal
+from manuscript_engine.core.formatting import format_decimal, number_words
 from manuscript_engine.core.registry import NumbersRegistry
 from manuscript_engine.data.vocabulary import (
     category_range,
@@ -84,7 +84,7 @@ class Manuscript:
                 f"count(): {key} is {n}, too large to spell out at the start of a sentence; "
                 "reword the sentence so that it does not open with the number."
             )
-        return f"{number_words(n).capitalize()} {words}"
+        return f"{('no' if n == 0 else number_words(n)).capitalize()} {words}"
 
     def n_pct(self, base: str) -> str:
         """``n (pct%)`` from ``base.n`` and ``base.pct``."""
@@ -335,40 +335,6 @@ def _plain_words(helper: str, *words: str) -> None:
                 f"{helper}(): the wording {word!r} must be plain words such as 'higher' or "
                 "'shorter', without numbers or 'significant' (the data choose those)."
             )
-
-
-_UNITS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
-
-def number_words(n: int) -> str:
-    """0-99 in English words ('no' for none is the caller's choice): 13 -> 'thirteen',
-    42 -> 'forty-two'."""
-    if n < 20:
-        return "no" if n == 0 else _UNITS[n]
-    tens, units = divmod(n, 10)
-    return _TENS[tens - 2] + (f"-{_UNITS[units]}" if units else "")
 
 
 QUOTING_HELPERS = (
