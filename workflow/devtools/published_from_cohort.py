@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import re
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +48,7 @@ from manuscript_engine.audit.published import (
     select,
     with_arm_keys,
 )
+from manuscript_engine.audit.sections import numbers_in, section_of
 from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.data.cohort import load_codebook, read_cohort
 from manuscript_engine.data.vocabulary import column_spec, lower_is_better, study_arms
@@ -293,10 +293,6 @@ def from_cohort(
     return out
 
 
-def _section(entry: dict[str, Any]) -> str:
-    return str(entry.get("section") or entry["where"].split(",")[0]).strip()
-
-
 def unstated_facts(entries: list[dict[str, Any]], relations: dict[str, Any]) -> set[str]:
     """Facts a section states that the sections ``facts.must_appear_in`` requires never do
     (the Abstract's radiofrequency ablation, absent from the Methods)."""
@@ -304,10 +300,10 @@ def unstated_facts(entries: list[dict[str, Any]], relations: dict[str, Any]) -> 
     sections: dict[str, set[str]] = {}
     for entry in entries:
         if entry.get("fact"):
-            sections.setdefault(entry["fact"], set()).add(_section(entry))
+            sections.setdefault(entry["fact"], set()).add(section_of(entry))
     left_out = set()
     for entry in entries:
-        targets = required.get(_section(entry)) if entry.get("fact") else None
+        targets = required.get(section_of(entry)) if entry.get("fact") else None
         if targets is None:
             continue
         targets = [targets] if isinstance(targets, str) else targets
@@ -323,7 +319,7 @@ def ranges_left(entries: list[dict[str, Any]], cohort: Cohort) -> set[str]:
         of = entry.get("of") or {}
         if entry["stat"] != "protocol" or "var" not in of:
             continue
-        bounds = sorted(float(x) for x in re.findall(r"\d+(?:\.\d+)?", str(entry["printed"])))
+        bounds = sorted(numbers_in(str(entry["printed"])))
         if len(bounds) != 2:
             continue
         arms = [of["arm"]] if "arm" in of else [arm.key for arm in cohort.arms]

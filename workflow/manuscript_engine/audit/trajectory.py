@@ -22,6 +22,7 @@ from typing import Any
 from manuscript_engine.audit.model import Check, Paper
 from manuscript_engine.audit.score_table import RELATIONS, Cell, ScoreTable, scale, step
 from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.stats.courses import pooled_sd
 
 
 def odd_precision(paper: Paper, table: ScoreTable) -> dict[str, tuple[str, ...]]:
@@ -179,8 +180,8 @@ def step_floor(mean: float, half: float, lo: float, unit: float, n: int) -> floa
 
 def _spike(paper, table, k, before: Cell, middle: Cell, after: Cell, irregular) -> Check | None:
     (m0, s0), (m1, s1), (m2, s2) = (table.mean_sd(c) for c in (before, middle, after))
-    up = math.sqrt((s0**2 + s1**2) / 2) or 1.0
-    down = math.sqrt((s1**2 + s2**2) / 2) or 1.0
+    up = pooled_sd(s0, s1) or 1.0
+    down = pooled_sd(s1, s2) or 1.0
     d1, d2 = m1 - m0, m2 - m1
     if not (abs(d1) > k * up and abs(d2) > k * down and d1 * d2 < 0):
         return None
