@@ -126,12 +126,27 @@ def test_a_zero_cell_is_handled_and_an_empty_category_is_dropped():
     assert with_empty.p == pytest.approx(without.p)
 
 
-def test_fisher_freeman_halton_is_reproducible_for_larger_tables():
+def test_tables_beyond_2x2_get_the_exact_fisher_freeman_halton_test_by_default():
+    # R: fisher.test(Job) on the 4×4 table of its help page  ->  p-value = 0.7827
+    job = np.array([1, 2, 1, 0, 3, 3, 6, 1, 10, 10, 14, 9, 6, 7, 12, 11]).reshape(4, 4).T
+    result = compare_categorical(job, SETTINGS)
+    assert result.test == "fisher_freeman_halton"
+    assert result.label == "Fisher–Freeman–Halton exact test"
+    assert result.p == pytest.approx(0.7827, abs=5e-5)
+
+
+def test_the_monte_carlo_option_names_its_draws_seed_and_standard_error():
     table = [[43, 29], [4, 5], [5, 1], [7, 3], [0, 1]]
-    first = compare_categorical(table, SETTINGS)
-    assert first.test == "fisher_freeman_halton"
-    assert compare_categorical(table, SETTINGS).p == first.p
-    assert 0 < first.p <= 1
+    settings = SETTINGS | {"fisher_rxc": "monte_carlo"}
+    first = compare_categorical(table, settings)
+    assert first.test == "fisher_freeman_halton_monte_carlo"
+    assert compare_categorical(table, settings).p == first.p  # seeded: reproducible
+    assert first.label == (
+        "Fisher–Freeman–Halton test by Monte Carlo "
+        "(20,000 draws, seed 1; standard error of P at most 0.0035)"
+    )
+    exact = compare_categorical(table, SETTINGS).p
+    assert abs(first.p - exact) < 4 * math.sqrt(exact * (1 - exact) / 20000)
 
 
 def wilson_by_hand(x, n, z=1.959963984540054):

@@ -20,11 +20,9 @@ TABLES = {name: load_step(spec) for name, spec in study_layout("vertebroplasty")
 
 CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
 SOURCES = {
-    "scores_over_time": "table_scores",
-    "pain_relief": "table_pain_relief",
-    "asia_shift": "table_asia_transitions",
-    "leakage_sites": "table_leakage_sites",
+    name: spec["table"] for name, spec in FIGURES.items() if spec["table"] != "patient_flow"
 }
+"""Each figure drawn from a study table, and that table (from the study's layout)."""
 
 
 @pytest.fixture(scope="module")

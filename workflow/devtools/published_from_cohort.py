@@ -70,6 +70,7 @@ PAPER_METHODS = {
     "mann_whitney_continuity": False,
     "min_expected_count": 5,
     "chi2_continuity_correction": False,
+    "fisher_rxc": "exact",
     "fisher_rxc_resamples": 20000,
     "seed": 20091001,
     "ci_method": "wilson",

@@ -25,6 +25,9 @@ TABLES = {
     "table_asia_grades": "vertebroplasty.secondary_tables:table_asia_grades",
     "table_paraplegia": "vertebroplasty.secondary_tables:table_paraplegia",
     "table_asia_transitions": "vertebroplasty.secondary_tables:table_asia_transitions",
+    "table_effects": "vertebroplasty.secondary_analyses:table_effects",
+    "table_change": "vertebroplasty.secondary_analyses:table_change",
+    "table_longitudinal": "vertebroplasty.secondary_analyses:table_longitudinal",
 }
 """Each table and the function that builds it from the analysis dataset."""
 
@@ -48,6 +51,10 @@ FIGURES = {
     "leakage_sites": {
         "draw": "vertebroplasty.figures:figure_leakage",
         "table": "table_leakage_sites",
+    },
+    "adjusted_differences": {
+        "draw": "vertebroplasty.figures:figure_adjusted_differences",
+        "table": "table_longitudinal",
     },
 }
 """Each figure, the function that draws it, and the table (results/tables/) it is drawn from."""

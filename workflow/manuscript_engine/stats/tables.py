@@ -28,6 +28,12 @@ from manuscript_engine.stats.comparisons import (
     compare_continuous,
     proportion_interval,
 )
+from manuscript_engine.stats.effects import (
+    Estimate,
+    hodges_lehmann,
+    mean_difference,
+    risk_difference,
+)
 
 
 @dataclass
@@ -77,6 +83,15 @@ class NumberBook:
             )
         return self.add(f"{key}.p", float(result.p), format_p_value(result.p), "", n)
 
+    def effect(self, key: str, estimate: Estimate, decimals: int, unit: str, n: int) -> str:
+        """Register an effect estimate and its interval: ``key``, ``key.low``, ``key.high``,
+        ``key.method`` and ``key.ci`` (the estimate with its interval, as tables print it)."""
+        self.add(key, estimate.value, format_decimal(estimate.value, decimals), unit, n)
+        self.add(f"{key}.low", estimate.low, format_decimal(estimate.low, decimals), unit, n)
+        self.add(f"{key}.high", estimate.high, format_decimal(estimate.high, decimals), unit, n)
+        self.add(f"{key}.method", estimate.method, estimate.method, "", n)
+        return self.add(f"{key}.ci", estimate.value, estimate.text(decimals), unit, n)
+
 
 @dataclass(frozen=True)
 class TableResult:
@@ -119,11 +134,32 @@ def compare_first_two(
     unit: str,
     what: str,
 ) -> tuple[str, str]:
-    """Compare the first two arms with the configured test and register it: (P text, test)."""
+    """Compare the first two arms with the configured test and register it: (P text, test).
+
+    Beside the P value: the difference in means with its t interval and, beside a
+    Mann–Whitney test, the Hodges–Lehmann shift with Moses' interval (first − second).
+    """
     first, second = (values[code] for code in book.arms.codes[:2])
     result = compare_continuous(first, second, settings, what)
     n = sum(len(v) for v in values.values())
+    for name, estimate in continuous_effects(first, second, settings).items():
+        book.effect(f"{key}.{name}", estimate, decimals, unit, n)
     return book.comparison(key, result, difference, decimals, n, unit), result.label
+
+
+def continuous_effects(first, second, settings: dict) -> dict[str, Estimate]:
+    """The effects a continuous comparison reports, by registry name (empty below 2 + 2)."""
+    if len(first) < 2 or len(second) < 2:
+        return {}
+    level = float(settings["ci_level"])
+    effects = {
+        "mean_difference": mean_difference(
+            first, second, level, settings["continuous_test"] == "student_t"
+        )
+    }
+    if settings["continuous_test"] == "mann_whitney":
+        effects["hodges_lehmann"] = hodges_lehmann(first, second, level)
+    return effects
 
 
 def summarise_continuous(
@@ -308,13 +344,19 @@ def summarise_binary(
         counts[1].append(total - n)
         differences.append(pct)
     result = compare_categorical(counts, settings)
+    n = sum(c["total"] for c in cells.values())
     p = book.comparison(
-        key,
-        result,
-        differences[0] - differences[1],
+        key, result, differences[0] - differences[1], decimals, n, "percentage points"
+    )
+    first, second = (cells[code] for code in book.arms.codes[:2])
+    book.effect(
+        f"{key}.risk_difference",
+        risk_difference(
+            (first["n"], second["n"]), (first["total"], second["total"]), settings["ci_level"]
+        ),
         decimals,
-        sum(c["total"] for c in cells.values()),
         "percentage points",
+        n,
     )
     return {"cells": cells, "p": p, "test": result.label}
 
@@ -345,7 +387,15 @@ def markdown_table(
 ) -> str:
     """A pandoc pipe table with a caption and label, and a footnote paragraph below it."""
     align = align or "l" + "r" * (len(header) - 1)
-    rule = ["---:" if a == "r" else ":---" for a in align]
+    # Pandoc sizes the columns of a table wider than its line length by the dashes under
+    # each header; dashes as long as the column's longest cell keep a wide table's cells
+    # from wrapping in the PDF (a wrapped cell reads out of order there).
+    # Each column also gets room for its cell padding (four characters' worth).
+    widths = [4 + max(3, *(len(row[i] or "") for row in rows)) for i in range(len(header))]
+    rule = [
+        "-" * width + ":" if a == "r" else ":" + "-" * width
+        for a, width in zip(align, widths, strict=True)
+    ]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
     lines += ["| " + " | ".join(cell or "" for cell in row) + " |" for row in rows]
     lines += ["", f"Table: {caption} {{#{label}}}", "", f"::: {{.table-note}}\n{footnote}\n:::"]

@@ -24,6 +24,7 @@ from manuscript_engine.data.vocabulary import (
     plain_number,
     study_arms,
 )
+from manuscript_engine.stats.comparisons import monte_carlo_detail
 from manuscript_engine.text.template_lint import SIGNIFICANCE, Quoted, Verdict, issued
 
 CLAIMS = (
@@ -216,18 +217,85 @@ class Manuscript:
         return "lies below" if value < low else "lies above" if value > high else "lies within"
 
     def tests_used(self) -> str:
-        """The methods' description of the tests, from the statistics config."""
+        """The methods' description of every test and its variant, from the statistics
+        config: the Mann–Whitney variant, Yates or not, exact or Monte Carlo Fisher."""
+        settings = self.statistics
+        continuity = "with" if settings["mann_whitney_continuity"] else "without"
         continuous = {
-            "mann_whitney": "the Mann–Whitney U test",
-            "welch_t": "Welch's t-test",
-            "student_t": "Student's t-test",
-        }[self.statistics["continuous_test"]]
-        yates = " with Yates' correction" if self.statistics["chi2_continuity_correction"] else ""
-        minimum = format_decimal(float(self.statistics["min_expected_count"]), 0)
+            "mann_whitney": "the Mann–Whitney U test (two-sided, normal approximation with "
+            f"the correction for ties, {continuity} continuity correction)",
+            "welch_t": "Welch's t-test (unequal variances)",
+            "student_t": "Student's t-test (pooled variance)",
+        }[settings["continuous_test"]]
+        yates = "with" if settings["chi2_continuity_correction"] else "without"
+        minimum = format_decimal(float(settings["min_expected_count"]), 0)
+        if settings.get("fisher_rxc", "exact") == "exact":
+            larger = "its Freeman–Halton extension, also exact, for larger tables"
+        else:
+            larger = (
+                "its Freeman–Halton extension for larger tables, estimated by Monte Carlo ("
+                + monte_carlo_detail(int(settings["fisher_rxc_resamples"]), int(settings["seed"]))
+                + ")"
+            )
         return (
-            f"{continuous} for continuous variables, and with Pearson's χ² test{yates} or, "
-            f"when an expected count fell below {minimum}, Fisher's exact test for "
-            "categorical variables"
+            f"{continuous} for continuous variables, and with Pearson's χ² test ({yates} "
+            f"Yates' correction) or, when an expected count fell below {minimum}, Fisher's "
+            f"exact test for 2 × 2 tables and {larger} for categorical variables"
+        )
+
+    def effects_used(self) -> str:
+        """The Methods' description of the effect estimates, from the statistics config."""
+        settings = self.statistics
+        interval = "Student's" if settings["continuous_test"] == "student_t" else "Welch's"
+        shift = (
+            " and, beside each Mann–Whitney comparison, the Hodges–Lehmann shift (the median "
+            "of all between-arm differences) with Moses' interval"
+            if settings["continuous_test"] == "mann_whitney"
+            else ""
+        )
+        return (
+            "risk differences with Newcombe's hybrid score interval for proportions, and "
+            f"differences in means with {interval} t interval{shift} for continuous variables"
+        )
+
+    def software_used(self) -> str:
+        """The software that computed the results, with the versions the build ran
+        (the same function writes them into the manifest)."""
+        from manuscript_engine.core.software import software_versions
+
+        versions = software_versions()
+        python = ".".join(versions["python"].split(".")[:2])
+        named = [
+            ("pandas", "pandas"),
+            ("numpy", "NumPy"),
+            ("scipy", "SciPy"),
+            ("statsmodels", "statsmodels"),
+            ("lifelines", "lifelines"),
+        ]
+        listed = ", ".join(f"{name} {versions[package]}" for package, name in named)
+        return f"Python {python} with {listed}"
+
+    def estimate(self, base: str, effect: str = "") -> str:
+        """An effect with its interval, for a sentence that names it: '20.0 percentage
+        points (95% CI 5.2 to 33.4)'. ``effect`` is risk_difference, mean_difference or
+        hodges_lehmann; by default the risk difference of a proportion, else the
+        Hodges–Lehmann shift beside a Mann–Whitney test, else the difference in means."""
+        if not effect:
+            effect = next(
+                (
+                    name
+                    for name in ("risk_difference", "hodges_lehmann", "mean_difference")
+                    if f"{base}.{name}" in self.registry
+                ),
+                "",
+            )
+        key = f"{base}.{effect}" if effect else base
+        number = self.registry[key]
+        level = format_decimal(100 * float(self.statistics["ci_level"]), 0)
+        unit = f" {number.unit}" if number.unit else ""
+        return (
+            f"{self.num(key)}{unit} ({level}% CI {self.num(key + '.low')} to "
+            f"{self.num(key + '.high')})"
         )
 
     def interval_method(self) -> str:
@@ -351,6 +419,9 @@ QUOTING_HELPERS = (
     "table_ref",
     "figure_ref",
     "tests_used",
+    "software_used",
+    "effects_used",
+    "estimate",
     "interval_method",
 )
 """Helpers whose text holds numbers from the data or the facts."""
