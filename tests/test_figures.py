@@ -19,9 +19,7 @@ BOOK = load_codebook(CODEBOOK)
 TABLES = {name: load_step(spec) for name, spec in study_layout("vertebroplasty").TABLES.items()}
 
 CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
-SOURCES = {
-    name: spec["table"] for name, spec in FIGURES.items() if spec["table"] != "patient_flow"
-}
+SOURCES = {name: spec["table"] for name, spec in FIGURES.items() if spec["table"] != "patient_flow"}
 """Each figure drawn from a study table, and that table (from the study's layout)."""
 
 

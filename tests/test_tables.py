@@ -250,3 +250,44 @@ def test_the_leakage_table_puts_the_any_leakage_p_on_its_row_and_the_site_test_a
     # the whole distribution of sites is a separate test (0.559).
     assert rows["Any site"].startswith(any_p) and any_p == "0.144"
     assert rows["Distribution over the rows below"].startswith(site_p) and site_p != any_p
+
+
+def test_table_1_has_smds_missing_rows_only_when_missing_and_an_optional_p_column(registry):
+    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
+    build = TABLES["table_baseline"]
+    plain = build(frame, CONFIG["statistics"], CONFIG["decimals"], codebook=BOOK).markdown
+    assert "| SMD |" in plain and "Missing, n" not in plain
+    # Age's SMD, recomputed: |mean difference| / sqrt of the mean of the two variances
+    ages = [values(PATIENTS, arm, "age_years", outcome_only=False) for arm in ARMS]
+    pooled = ((statistics.variance(ages[0]) + statistics.variance(ages[1])) / 2) ** 0.5
+    close(
+        registry,
+        "baseline.age_years.smd",
+        abs(statistics.mean(ages[0]) - statistics.mean(ages[1])) / pooled,
+    )
+    gappy = frame.copy()
+    gappy.loc[gappy.index[:3], "symptom_weeks"] = float("nan")
+    with_gap = build(gappy, CONFIG["statistics"], CONFIG["decimals"], codebook=BOOK).markdown
+    missing = [line for line in with_gap.splitlines() if "Missing, n" in line]
+    assert len(missing) == 1
+    first_arm = gappy.loc[gappy.index[:3], "arm"]
+    assert missing[0].split("|")[2].strip() == str(int((first_arm == "PVP+ITR").sum()))
+    no_p = build(
+        frame,
+        CONFIG["statistics"] | {"baseline_p_values": False},
+        CONFIG["decimals"],
+        codebook=BOOK,
+    ).markdown
+    assert "| P |" not in no_p and "| SMD |" in no_p and "^a^" not in no_p
+
+
+def test_imbalances_above_the_threshold_are_listed_for_the_limitations(registry):
+    listed = registry["baseline.imbalance.list"].text
+    above = [k for k, n in registry.items() if k.endswith(".smd") and (n.value or 0) > 0.1]
+    assert registry["baseline.imbalance.n"].value == len(above) == listed.count("(SMD ")
+    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
+    strict = TABLES["table_baseline"](
+        frame, CONFIG["statistics"] | {"smd_threshold": 5}, CONFIG["decimals"], codebook=BOOK
+    )
+    text = {n.key: n.text for n in strict.numbers}
+    assert text["baseline.imbalance.list"] == "none"

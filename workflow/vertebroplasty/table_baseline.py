@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.data.vocabulary import study_arms
+from manuscript_engine.stats.balance import smd_categorical, smd_continuous
 from manuscript_engine.stats.tables import (
     NumberBook,
     TableResult,
@@ -41,6 +44,7 @@ def table_baseline(
     for arm in arms:
         book.count(f"baseline.n.{arm.key}", counts[arm.code])
     rows, tidy, marks = [], [], TestMarks()
+    balance = Balance(book, float(settings.get("smd_threshold", 0.1)))
 
     for column, label, unit in (
         ("age_years", "Age (years)", "years"),
@@ -57,13 +61,19 @@ def table_baseline(
             label.lower(),
         )
         c = s["cells"]
+        first, second = (
+            patients.loc[patients[arms.column] == code, column] for code in arms.codes[:2]
+        )
+        smd = balance.add(f"baseline.{column}", label, smd_continuous(first, second))
         rows.append(
             [
                 f"{label}, mean ± SD (range)",
                 *(f"{c[code]['mean_sd']} ({c[code]['range']})" for code in arms.codes),
                 marks(s["p"], s["test"]),
+                smd,
             ]
         )
+        rows += _missing_row(patients, column, arms)
         tidy += tidy_rows(s, variable=column, category="")
 
     sexes = codebook_categories(columns["sex"], patients["sex"])
@@ -79,8 +89,10 @@ def table_baseline(
                 for arm in arms.keys
             ],
             marks(sex["p"], sex["test"]),
+            balance.add("baseline.sex", "sex", _categorical_smd(sex, sexes, arms)),
         ]
     )
+    rows += _missing_row(patients, "sex", arms)
     _tidy_categories(tidy, "sex", sex)
 
     for key, column, label in (
@@ -91,25 +103,97 @@ def table_baseline(
         names = columns[column].get("labels", {})
         shown = codebook_categories(columns[column], patients[column])
         s = summarise_categories(book, f"baseline.{key}", patients, column, shown, settings, pct)
-        rows.append([label, *("" for _ in arms), marks(s["p"], s["test"])])
+        smd = balance.add(f"baseline.{key}", label.split(",")[0], _categorical_smd(s, shown, arms))
+        rows.append([label, *("" for _ in arms), marks(s["p"], s["test"]), smd])
         for category in shown:
             name = names.get(category, str(category))
-            rows.append([f"  {name}", *(s["cells"][category][code] for code in arms.codes), ""])
+            rows.append([f"  {name}", *(s["cells"][category][code] for code in arms.codes), "", ""])
+        rows += _missing_row(patients, column, arms)
         _tidy_categories(tidy, column, s)
 
+    balance.register()
     header = [
         "Characteristic",
         *(f"{arm.label} (n = {counts[arm.code]})" for arm in arms),
         "P",
+        "SMD",
     ]
+    if not settings.get("baseline_p_values", True):
+        header, rows = _without_column(header, rows, len(arms) + 1)
+    threshold = format_decimal(balance.threshold, 2)
     markdown = markdown_table(
         header,
         rows,
         "Baseline characteristics of the included patients, by treatment.",
         "tbl:baseline",
-        "Percentages are of all included patients in the arm. " + marks.footnote(),
+        "Percentages are of all included patients in the arm. SMD: standardized mean "
+        "difference between the first two arms (for a categorical variable, over all its "
+        f"categories); above {threshold} is commonly read as an imbalance. "
+        + (marks.footnote() if settings.get("baseline_p_values", True) else ""),
     )
     return TableResult("table_baseline", pd.DataFrame(tidy), markdown, book.numbers)
+
+
+class Balance:
+    """Each variable's SMD, registered, and the list of those above the threshold."""
+
+    def __init__(self, book: NumberBook, threshold: float) -> None:
+        self.book, self.threshold, self.above = book, threshold, []
+
+    def add(self, key: str, label: str, smd: float) -> str:
+        if not np.isfinite(smd):
+            return self.book.add(f"{key}.smd", None, "—", "", None)
+        text = self.book.add(f"{key}.smd", smd, format_decimal(smd, 2), "", None)
+        if smd > self.threshold:
+            self.above.append(f"{_in_sentence(label.split(' (')[0])} (SMD {text})")
+        return text
+
+    def register(self) -> None:
+        self.book.count("baseline.imbalance.n", len(self.above))
+        listed = (
+            ", ".join(self.above[:-1]) + " and " + self.above[-1]
+            if len(self.above) > 1
+            else (self.above[0] if self.above else "none")
+        )
+        self.book.add("baseline.imbalance.list", len(self.above), listed, "", None)
+        self.book.add(
+            "baseline.imbalance.threshold",
+            self.threshold,
+            format_decimal(self.threshold, 2),
+            "",
+            None,
+        )
+
+
+def _in_sentence(label: str) -> str:
+    """'Primary tumour' -> 'primary tumour'; 'ASIA impairment grade' keeps its acronym."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _categorical_smd(summary: dict, categories: list, arms) -> float:
+    first, second = arms.codes[:2]
+    counts = summary["counts"]
+    return smd_categorical(
+        [counts[c][first] for c in categories], [counts[c][second] for c in categories]
+    )
+
+
+def _missing_row(patients: pd.DataFrame, column: str, arms) -> list[list[str]]:
+    """A "Missing, n" row under a variable when any arm has a missing value, else none."""
+    missing = {
+        code: int(patients.loc[patients[arms.column] == code, column].isna().sum())
+        for code in arms.codes
+    }
+    if not any(missing.values()):
+        return []
+    return [["  Missing, n", *(str(missing[code]) for code in arms.codes), "", ""]]
+
+
+def _without_column(header: list[str], rows: list[list[str]], index: int):
+    return (
+        header[:index] + header[index + 1 :],
+        [row[:index] + row[index + 1 :] for row in rows],
+    )
 
 
 def _tidy_categories(tidy: list, variable: str, summary: dict) -> None:
