@@ -17,6 +17,8 @@ import subprocess
 import pytest
 from conftest import REPO
 
+from vertebroplasty.layout import FIGURES
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
     "--headless",
@@ -98,7 +100,7 @@ def probe(built_repo, tmp_path_factory):
 
 
 def test_every_figure_loads_with_a_size(probe):
-    assert len(probe["figures"]) == 5
+    assert len(probe["figures"]) == len(FIGURES)
     for figure in probe["figures"]:
         assert figure["w"] > 0 and figure["h"] > 0 and figure["natural"] != 0
 

@@ -16,6 +16,7 @@ from conftest import REPO, copy_repository, run_snakemake
 from pypdf import PdfReader
 
 from manuscript_engine.text.rendering import SYNTHETIC_SUBTITLE
+from vertebroplasty.layout import FIGURES, TABLES
 
 OUTPUTS = ("manuscript.md", "manuscript.html", "manuscript.docx", "manuscript.pdf")
 
@@ -158,7 +159,7 @@ def test_the_pdf_shows_the_title_every_table_and_every_figure(built_repo):
     # Every figure is drawn (as vector paths: a page of text or a table has a few at most)
     # on the page that carries its caption.
     figures = re.findall(r"^!\[(Figure \d+)\. ", markdown, flags=re.MULTILINE)
-    assert len(figures) == 5
+    assert len(figures) == len(FIGURES)
     document = pypdfium2.PdfDocument(pdf)
     for label in figures:
         (number,) = [i for i, text in enumerate(pages) if f"{label}. " in text]
@@ -192,8 +193,9 @@ def test_the_docx_opens_in_python_docx_with_every_table_and_figure(built_repo):
     assert document.core_properties.title == metadata["title"]
     assert "synthetic" in text.lower()
     captions = re.findall(r"^Table: (Table \d+)\.", markdown, re.M)
-    assert len(document.tables) == len(captions) == 10
-    assert len(document.inline_shapes) == markdown.count("![Figure ") == 5
+    # every study table and the patient-flow table; every figure of the layout
+    assert len(document.tables) == len(captions) == len(TABLES) + 1
+    assert len(document.inline_shapes) == markdown.count("![Figure ") == len(FIGURES)
     # Table 1's header cells carry the arms' labels and sizes, as the Markdown does.
     header = [cell.text for cell in document.tables[1].rows[0].cells]
     assert any("PVP+ITR (n = 71)" in cell for cell in header), header
