@@ -125,6 +125,21 @@ def not_utf8(tmp):
     return message_of(lambda: render(root))
 
 
+SLIPS = NumbersRegistry(
+    [
+        Number("flow.excluded_no_followup_mri.total.n", 13, "13", "patients", None, "t"),
+        Number("leakage.site.spinal_canal.pvp.n", 1, "1", "patients", None, "t"),
+        Number("paraplegia.unchanged.pvp.n", 1, "1", "patients", None, "t"),
+    ]
+)
+
+
+def slip(tmp, line: int, text: str) -> str:
+    """The message for ``text`` at ``line`` of 04-results (the lines before it read well)."""
+    body = "Text.\n" * (line - 1) + text + "\n"
+    return message_of(lambda: render(templates(tmp, **{"04-results": body}), registry=SLIPS))
+
+
 TRIGGERS = {
     "A number typed into the prose": typed_number,
     '"Significant" typed by hand': lambda tmp: message_of(
@@ -132,6 +147,18 @@ TRIGGERS = {
     ),
     "A number made by the template": lambda tmp: message_of(
         lambda: render(templates(tmp, **{"04-results": "a\nb\nWe treated {{ 40 + 2 }}.\n"}))
+    ),
+    "A sentence that opens with a number": lambda tmp: slip(
+        tmp,
+        6,
+        '{{ num("flow.excluded_no_followup_mri.total.n") }} patients had no follow-up MRI.',
+    ),
+    "A count that disagrees with its noun or its verb": lambda tmp: slip(
+        tmp,
+        22,
+        "Leakage into the spinal canal occurred in "
+        '{{ num("leakage.site.spinal_canal.pvp.n") }} patients.\n'
+        'Of them, {{ num("paraplegia.unchanged.pvp.n") }} were unchanged.',
     ),
     "HTML, scripts or files from outside in the text": smuggled_html,
     "A template that cannot be read": not_utf8,

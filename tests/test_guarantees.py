@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import run_make_paper, run_snakemake
 
+from manuscript_engine.core.atomic_files import PARTIAL
+
 pytestmark = pytest.mark.e2e
 
 RESULTS = ("results/manuscript", "results/tables", "results/figures", "results/numbers")
@@ -52,6 +54,46 @@ def test_a_misspelt_key_stops_make_paper_at_its_template_and_line(fresh_copy):
     )
     assert "Details: results/logs/render_markdown.log" in shown
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_count_that_reads_wrongly_stops_make_paper_and_leaves_no_manuscript(fresh_copy):
+    """Prose a journal would not print, through the whole build: each slip is named at its
+    template line, nothing half-written is left under results/, and the fixed template
+    builds again."""
+    template = fresh_copy / "templates/sections/04-results.md.j2"
+    original = template.read_text(encoding="utf-8")
+    opening = 'num("flow.excluded_no_followup_mri.total.n") }} patients'
+    noun = 'num("leakage.site.spinal_canal.pvp.n") }} patients'
+    edit(
+        template,
+        'count("flow.excluded_no_followup_mri.total.n", "patient", opens_sentence=True) }}',
+        opening,
+    )
+    edit(template, 'count("leakage.site.spinal_canal.pvp.n", "patient") }}', noun)
+    lines = template.read_text(encoding="utf-8").splitlines()
+    result = run_make_paper(fresh_copy)
+    assert result.returncode == 1
+    shown = result.stderr
+    for words, slip in (
+        (opening, "the sentence opens with the number 13 ("),
+        (noun, "'1 patients': the count and its noun disagree (1 patient, 2 patients)."),
+    ):
+        (number,) = [i for i, line in enumerate(lines, start=1) if words in line]
+        assert f"templates/sections/04-results.md.j2 line {number}: {lines[number - 1]}" in shown
+        assert slip in shown
+    assert "Traceback" not in result.stdout + shown
+    # The render step wrote nothing, not even under a hidden name, and no manifest vouches
+    # for the manuscript files of the last good build.
+    results = fresh_copy / "results"
+    assert not (results / "manuscript/manuscript.md").exists()
+    assert not (results / "pandoc/sections.json").exists()
+    assert not (results / "manuscript/manifest.json").exists()
+    assert not list(results.rglob(f"{PARTIAL}*"))
+    template.write_text(original, encoding="utf-8")
+    assert run_make_paper(fresh_copy).returncode == 0
+    assert "Thirteen patients had no follow-up MRI" in (
+        results / "manuscript/manuscript.md"
+    ).read_text(encoding="utf-8")
 
 
 def test_a_misspelt_setting_stops_make_paper_naming_the_key(fresh_copy):

@@ -11,10 +11,16 @@ out of it is refused) and passes the typed-number check; every value printed wit
 ``{{ }}`` is checked as it is printed, and the rendered text once more (see
 :mod:`manuscript_engine.text.template_lint`), so a digit or a significance word that does not
 come from the data fails the build however it was produced.
+
+Each section's rendered text is then read as prose
+(:mod:`manuscript_engine.text.prose_lint`): a sentence that opens with a numeral, or a
+count that disagrees with its noun or verb, fails the build at the template line that
+printed the number (each sealed value records it as it is printed).
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import traceback
@@ -28,9 +34,11 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from manuscript_engine.core.errors import TemplateProblem
 from manuscript_engine.core.text_files import decode_utf8
+from manuscript_engine.text.prose_lint import Nouns, ProseSlip, nouns_of_templates, prose_slips
 from manuscript_engine.text.template_helpers import Manuscript, placement_order
 from manuscript_engine.text.template_lint import (
     PRINTED,
+    Printed,
     Seals,
     is_issued,
     lint_source,
@@ -99,7 +107,8 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
 
     def finalize(value):
         if is_issued(value):
-            return seals.seal(value)
+            path, line = _printing_place()
+            return seals.seal(value, Printed(path, line, value.call))
         text = str(value)
         problems = rendered_problems(text, seals, "", PRINTED)
         if problems:
@@ -121,6 +130,21 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
     )
 
 
+def _printing_place() -> tuple[str | None, int | None]:
+    """The template file and line whose ``{{ }}`` is being printed (Jinja's own tracebacks
+    find them the same way: the compiled template's frame and its line map)."""
+    frame = inspect.currentframe()
+    while frame is not None:
+        template = frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            return (
+                template.filename or template.name,
+                template.get_corresponding_lineno(frame.f_lineno),
+            )
+        frame = frame.f_back
+    return None, None
+
+
 def section_templates(template_dir: Path) -> list[str]:
     """Section templates in the order of their numeric prefix (``01-``, ``02-``, ...)."""
     return sorted(
@@ -137,11 +161,16 @@ def template_location(exc: BaseException, template_dir: Path) -> str:
         filename, lineno = frames[-1].filename, frames[-1].lineno
     if not filename:
         return "a template"
+    return _line_of(filename, lineno, template_dir)
+
+
+def _line_of(filename: str, lineno: int | None, template_dir: Path) -> str:
+    """``templates/x.md.j2 line N: <text of the line>`` (without the text if unreadable)."""
     path = _template_file(filename, template_dir)
     shown = _display_path(path, template_dir)
     try:
-        line = path.read_text(encoding="utf-8").splitlines()[lineno - 1].strip()
-    except (OSError, IndexError, TypeError):
+        line = path.read_text(encoding="utf-8-sig").splitlines()[lineno - 1].strip()
+    except (OSError, IndexError, TypeError, UnicodeDecodeError):
         return f"{shown} line {lineno}"
     return f"{shown} line {lineno}: {line}"
 
@@ -167,6 +196,16 @@ def _display_path(path: Path, template_dir: Path) -> str:
         return (base.name / path.resolve().relative_to(base)).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _slip_message(slip: ProseSlip, section: str, template_dir: Path) -> str:
+    """One slip for the author: the template line behind it, then what to do."""
+    printed = slip.printed
+    if printed is not None and printed.path and printed.line:
+        where = _line_of(printed.path, printed.line, template_dir)
+    else:
+        where = f"{section} (line {slip.rendered_line} of its rendered text)"
+    return f"  - {where}\n    {slip.rule}"
 
 
 SYNTHETIC_SUBTITLE = "Built from a SYNTHETIC cohort, not the study's patient records"
@@ -218,7 +257,8 @@ def render_manuscript(
     ------
     TemplateProblem
         With template, line and text, for a typed number, an unknown key, a syntax
-        error or a claim the data do not support.
+        error, a claim the data do not support, or prose a journal would not print
+        (every slip of every section at once).
     """
     names = section_templates(template_dir)
     if not names:
@@ -248,6 +288,8 @@ def render_manuscript(
     if problems:
         raise TemplateProblem("\n".join(map(str, problems)))
     manuscript.order = placement_order(texts)
+    nouns = Nouns(tuple(nouns_of_templates(texts).items()))
+    slips: list[str] = []
     seals = Seals()
     env = build_environment(template_dir, seals)
     env.globals.update(
@@ -299,8 +341,20 @@ def render_manuscript(
                 f"{len(problems)} problem(s) in the rendered text of {shown}:\n"
                 + "\n".join(map(str, problems))
             )
-        parts.append(seals.unseal(rendered))
+        plain, spans = seals.spans(rendered)
+        slips += [
+            _slip_message(slip, shown, template_dir) for slip in prose_slips(plain, spans, nouns)
+        ]
+        parts.append(plain)
         origins.append(f"{Path(template_dir).as_posix()}/{name}")
+    if slips:
+        raise TemplateProblem(
+            f"The text has {len(slips)} slip(s) of wording that a journal would not print:\n"
+            + "\n".join(slips)
+            + "\nThe numbers come from the data, so write the words around them to suit any "
+            "number: count() gives a count with its noun ('1 patient', 'no patients', "
+            "'Thirteen patients' at the start of a sentence)."
+        )
     parts = [part.rstrip("\n") + "\n" for part in parts]
     if sources is not None:
         first = 1

@@ -25,7 +25,13 @@ from manuscript_engine.data.vocabulary import (
     study_arms,
 )
 from manuscript_engine.stats.comparisons import monte_carlo_detail
-from manuscript_engine.text.template_lint import SIGNIFICANCE, Quoted, Verdict, issued
+from manuscript_engine.text.template_lint import (
+    SIGNIFICANCE,
+    HelperCall,
+    Quoted,
+    Verdict,
+    issued,
+)
 
 CLAIMS = (
     "significantly higher",
@@ -440,7 +446,8 @@ VERDICT_HELPERS = (
 def _marking(helper: Callable[..., str], kind: type[Quoted]) -> Callable[..., Quoted]:
     @functools.wraps(helper)
     def marked(*args: Any, **kwargs: Any) -> Quoted:
-        return issued(helper(*args, **kwargs), kind)
+        call = HelperCall(helper.__name__, args, tuple(kwargs.items()))
+        return issued(helper(*args, **kwargs), kind, call)
 
     return marked
 

@@ -8,19 +8,21 @@ targets are not prose and are not checked.
 Checking the source is not enough: ``{{ "77.7" }}``, ``{{ 40 + 2 }}`` or an include
 also put digits into the prose. So every value a helper returns is *marked*
 (:class:`Quoted`, :class:`Verdict`), and each marked value reaches the rendered text
-inside a seal (:class:`Seals`): invisible delimiters and a keyed digest of its text
-that a template cannot forge. The rendered text is then checked with the sealed
+inside a seal (:class:`Seals`): invisible delimiters and a random token, recorded
+with its text, that a template cannot forge. The rendered text is then checked with the sealed
 values taken out (:meth:`Seals.prose`); whatever else carries a digit, or a
 significance word, was typed or computed by the template and fails the build.
+
+Each seal also records where its value was printed (:class:`Printed`: the template,
+the line of its ``{{ }}`` and the helper call), so that a later check of the rendered
+text (:mod:`manuscript_engine.text.prose_lint`) can name the line behind any number.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MARKDOWN_STRUCTURE = (
     r"@[\w:-]+"  # citation keys (unknown keys fail the document check); not their text
@@ -118,19 +120,22 @@ class Quoted(str):
 
     Only text made by :func:`issued` counts: a copy the template derives from it keeps
     the type (the sandbox's ``.format()`` does) but not the mark, and is checked.
+    ``call`` is the helper call that made it (None for metadata), for messages.
     """
 
     issued_by: object = None
+    call: HelperCall | None = None
 
 
 ISSUER = object()
 """Private to the engine; the sandbox lets no template set an attribute to it."""
 
 
-def issued(value: str, kind: type[Quoted] | None = None) -> Quoted:
+def issued(value: str, kind: type[Quoted] | None = None, call: HelperCall | None = None) -> Quoted:
     """``value`` as engine-made text of ``kind`` (:class:`Quoted` by default)."""
     text = (kind or Quoted)(value)
     text.issued_by = ISSUER
+    text.call = call
     return text
 
 
@@ -153,28 +158,73 @@ def quoted(value):
     return value
 
 
+@dataclass(frozen=True)
+class HelperCall:
+    """A helper call as a template wrote it: ``num('flow.included.total.n')``."""
+
+    helper: str
+    args: tuple = ()
+    kwargs: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def key(self) -> str | None:
+        """The first argument, when it is a string (the registry key of most helpers)."""
+        return self.args[0] if self.args and isinstance(self.args[0], str) else None
+
+    def __str__(self) -> str:
+        shown = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs]
+        return f"{self.helper}({', '.join(shown)})"
+
+
+@dataclass(frozen=True)
+class Printed:
+    """Where a sealed value reached the text: the template file (``path``, as Jinja
+    loaded it) and the line of the ``{{ }}`` that printed it, and the helper call
+    behind it (None for metadata). Unknown parts are None."""
+
+    path: str | None = None
+    line: int | None = None
+    call: HelperCall | None = None
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sealed value's place in the text as the reader gets it (``start:end``)."""
+
+    start: int
+    end: int
+    printed: Printed = field(default_factory=Printed)
+
+
 OPEN, SEP, CLOSE = "\ue000", "\ue001", "\ue002"
 SEALED = re.compile(f"{OPEN}([nv]){SEP}([^{OPEN}{SEP}{CLOSE}]*){SEP}([0-9a-f]{{16}}){CLOSE}")
 DELIMITERS = re.compile(f"[{OPEN}{SEP}{CLOSE}]")
 
 
 class Seals:
-    """Seals for one rendering, under a key that lives only as long as it does."""
+    """Seals for one rendering.
+
+    Each seal carries a random token that this object records with the sealed kind,
+    text and place (:class:`Printed`); a token it did not issue, or one glued to other
+    text, is no seal. The tokens live only as long as the object does.
+    """
 
     def __init__(self) -> None:
-        self._key = secrets.token_bytes(32)
+        self._issued: dict[str, tuple[str, str, Printed]] = {}
 
-    def _digest(self, kind: str, text: str) -> str:
-        return hmac.new(self._key, (kind + text).encode(), hashlib.sha256).hexdigest()[:16]
-
-    def seal(self, value: Quoted) -> str:
+    def seal(self, value: Quoted, printed: Printed | None = None) -> str:
         kind = "v" if isinstance(value, Verdict) else "n"
         text = DELIMITERS.sub("", str(value))
-        return f"{OPEN}{kind}{SEP}{text}{SEP}{self._digest(kind, text)}{CLOSE}"
+        token = secrets.token_hex(8)
+        while token in self._issued:
+            token = secrets.token_hex(8)
+        self._issued[token] = (kind, text, printed or Printed(call=value.call))
+        return f"{OPEN}{kind}{SEP}{text}{SEP}{token}{CLOSE}"
 
     def _genuine(self, match: re.Match) -> bool:
-        kind, text, digest = match.groups()
-        return hmac.compare_digest(digest, self._digest(kind, text))
+        kind, text, token = match.groups()
+        record = self._issued.get(token)
+        return record is not None and record[:2] == (kind, text)
 
     def prose(self, text: str) -> str:
         """``text`` as the checks see it: same length and lines, sealed values blanked.
@@ -195,6 +245,23 @@ class Seals:
     def unseal(self, text: str) -> str:
         """The rendered text as the reader gets it: seals removed, values kept."""
         return DELIMITERS.sub("", SEALED.sub(lambda m: m.group(2), text))
+
+    def spans(self, text: str) -> tuple[str, list[Span]]:
+        """:meth:`unseal`'s text, and where in it each genuinely sealed value lies."""
+        parts: list[str] = []
+        spans: list[Span] = []
+        length = position = 0
+        for match in SEALED.finditer(text):
+            before = DELIMITERS.sub("", text[position : match.start()])
+            inner = match.group(2)
+            parts += [before, inner]
+            length += len(before)
+            if self._genuine(match):
+                spans.append(Span(length, length + len(inner), self._issued[match.group(3)][2]))
+            length += len(inner)
+            position = match.end()
+        parts.append(DELIMITERS.sub("", text[position:]))
+        return "".join(parts), spans
 
 
 def rendered_problems(
