@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 from conftest import CODEBOOK, REPO
+from independent_cohort import rows
 
 from manuscript_engine.core.step_runner import load_step, study_layout
 from manuscript_engine.data.cohort import load_codebook, read_table
@@ -31,7 +32,7 @@ def tables(tmp_path_factory):
         TABLES[table](
             patients, CONFIG["statistics"], CONFIG["decimals"], codebook=BOOK
         ).tidy.to_csv(folder / f"{table}.csv", index=False)
-    flow = summarise_patient_flow(read_table(REPO / "data/raw/enrollment.csv"), BOOK)
+    flow = summarise_patient_flow(read_table(REPO / "data/raw/enrollment.csv"), BOOK, patients)
     flow.to_csv(folder / "patient_flow.csv", index=False)
     return folder
 
@@ -82,3 +83,21 @@ def test_alt_text_quotes_the_data_it_was_drawn_from(tables, tmp_path):
         "figures.patient_flow.alt"
     ]["text"]
     assert "145 patients enrolled" in flow_alt
+    # Deaths among the analysed patients, read from the CSVs with the csv module.
+    arm = {r["patient_id"]: r["arm"] for r in rows("enrollment")}
+    for label in ("PVP+ITR", "PVP"):
+        died = sum(r["died"] == "yes" for r in rows("followup") if arm[r["patient_id"]] == label)
+        assert f"{label}: " in flow_alt
+        segment = flow_alt.split(f"{label}: ")[1].split(";")[0]
+        assert f"of whom {died} died during follow-up" in segment
+
+
+def test_the_flow_figure_draws_the_follow_up_only_when_the_table_has_it(tables, tmp_path):
+    flow = pd.read_csv(tables / "patient_flow.csv")
+    short = tmp_path / "short"
+    short.mkdir()
+    flow[~flow["stage"].isin(["died", "alive"])].to_csv(short / "patient_flow.csv", index=False)
+    full = json.loads(draw("patient_flow", tables, tmp_path)[2].read_text())
+    brief = json.loads(draw("patient_flow", short, short)[2].read_text())
+    assert "died during follow-up" in full["figures.patient_flow.alt"]["text"]
+    assert "died" not in brief["figures.patient_flow.alt"]["text"]

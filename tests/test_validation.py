@@ -57,6 +57,12 @@ EXPECTED = {
     "visit_after_death": "visits.csv line 27, column visit: m36 is after the patient's death at "
     "32.92 months",
     "discharge_visit_missing": "visits.csv, column visit: patient P0002 was treated",
+    "fracture_time_missing": "followup.csv line 4, column new_fracture_months: new_fracture is "
+    "yes but no time is recorded",
+    "fracture_time_without_fracture": "followup.csv line 2, column new_fracture_months: 5.25 "
+    "months is recorded but new_fracture is no",
+    "fracture_after_followup": "followup.csv line 4, column new_fracture_months: the new "
+    "fracture, at 40.5 months, is later than the end of follow-up, 32.92 months",
 }
 
 

@@ -33,6 +33,7 @@ from manuscript_engine.data.cohort import write_table
 from manuscript_engine.data.vocabulary import study_arms
 
 SEED = 20091001
+FRACTURE_SEED = SEED + 16  # a stream of its own: the times leave every other draw as it was
 FOLLOWUP_BOUNDS = (3.0, 60.0)  # inclusion needs >= 3 months; the study ran about six years
 HOSPITAL_BOUNDS = (3, 12)
 FOLLOWUP_DRAWS = 300
@@ -341,6 +342,32 @@ def build_followup(arm: Arm, pub: Published) -> None:
     fractures = pub.count(f"stability.new_fracture.{k}")
     frail = f.loc[treated, "frailty"].to_numpy() + rng.normal(0, 1.0, len(treated))
     f.loc[treated[np.argsort(-frail, kind="stable")[:fractures]], "new_fracture"] = True
+    f["new_fracture_months"] = fracture_months(arm)
+
+
+def fracture_months(arm: Arm) -> pd.Series:
+    """When each new fracture happened: months after the procedure, within follow-up.
+
+    The paper gives no times, so they are this reconstruction's choice: a share of each
+    patient's follow-up drawn from Beta(1.3, 2.5) (most fractures in the first months),
+    on the 0.01-month step, never on a day when a patient of the same arm died (the
+    Aalen–Johansen estimator then has no tie between a fracture and a death to break).
+    Drawn from a stream of their own, so every other value of the cohort is unchanged.
+    """
+    f = arm.frame
+    rng = np.random.default_rng([FRACTURE_SEED, len(arm.label)])
+    fractured = f.index[f["new_fracture"]]
+    share = rng.beta(1.3, 2.5, len(fractured))
+    end = f.loc[fractured, "followup_months"].to_numpy()
+    months = np.clip(np.round(share * end, 2), 0.01, end)
+    deaths = set(np.round(f.loc[f["died"], "followup_months"].to_numpy(), 2))
+    for i, value in enumerate(months):
+        while value in deaths and value - 0.01 > 0:
+            value = round(value - 0.01, 2)
+        months[i] = value
+    times = pd.Series(np.nan, index=f.index)
+    times[fractured] = months
+    return times
 
 
 # --------------------------------------------------------------------------- pain
@@ -570,7 +597,16 @@ def reconstruct(entries: list[dict[str, Any]], codebook: dict[str, Any]) -> dict
             frame[["patient_id", "technical_success", "cement_ml", "leakage_site", "hospital_days"]]
         )
         tables["followup"].append(
-            frame[["patient_id", "followup_months", "asia_last", "new_fracture", "died"]]
+            frame[
+                [
+                    "patient_id",
+                    "followup_months",
+                    "asia_last",
+                    "new_fracture",
+                    "new_fracture_months",
+                    "died",
+                ]
+            ]
         )
     result = {"enrollment": enrollment}
     order = {"preop": -2, "discharge": -1}

@@ -15,12 +15,14 @@ rule analysis_dataset:
         run_step("analysis_dataset", input, output, params, wildcards, log)
 
 
-# The flow from enrolment to analysis, for a study whose layout has that step.
+# The flow from enrolment to analysis and through follow-up (from the analysis
+# dataset), for a study whose layout has that step.
 if HAS_PATIENT_FLOW:
 
     rule patient_flow:
         input:
             enrollment=rules.validate_cohort.output.enrollment,
+            patients=rules.analysis_dataset.output.patients,
             codebook=CODEBOOK,
             code=step_code("patient_flow"),
         output:

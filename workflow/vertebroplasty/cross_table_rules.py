@@ -96,6 +96,7 @@ def check_across_tables(
             )
     check_procedure(tables, files, problems)
     check_visits(tables, files, problems, visit_months(codebook))
+    check_fracture_times(tables, files, problems)
 
 
 def check_procedure(tables, files, problems) -> None:
@@ -188,3 +189,48 @@ def check_visits(tables, files, problems, months: dict[str, int]) -> None:
                 "has no discharge visit. Add it: initial pain relief is measured there.",
             )
         )
+
+
+def check_fracture_times(tables, files, problems) -> None:
+    """A new fracture has its time, within follow-up; a patient without one has no time.
+
+    That the time is after the procedure is the codebook's rule (its minimum, 0.01).
+    """
+    followup = tables["followup"]
+    fractured = followup["new_fracture"] == "yes"
+    months, end = followup["new_fracture_months"], followup["followup_months"]
+    rules = (
+        (
+            fractured & months.isna(),
+            lambda line: (
+                "new_fracture is yes but no time is recorded. Write the months from "
+                "the procedure to the new fracture."
+            ),
+        ),
+        (
+            ~fractured & months.notna(),
+            lambda line: (
+                f"{shown_value(months[line])} months is recorded but new_fracture is "
+                "no. Empty the cell or correct new_fracture."
+            ),
+        ),
+        (
+            fractured & (months > end),
+            lambda line: (
+                f"the new fracture, at {shown_value(months[line])} months, is later than "
+                f"the end of follow-up, {shown_value(end[line])} months. Correct the time or the "
+                "follow-up length."
+            ),
+        ),
+    )
+    for broken, rule in rules:
+        for line, value in months[broken].items():
+            problems.append(
+                Problem(
+                    files["followup"],
+                    int(line),
+                    "new_fracture_months",
+                    "" if pd.isna(value) else shown_value(value),
+                    rule(line),
+                )
+            )

@@ -45,31 +45,43 @@ def _pyplot():
 
 # --------------------------------------------------------------------------- flow
 def figure_patient_flow(flow: pd.DataFrame, codebook: dict):
-    """Boxes and arrows from enrolment to analysis, per arm, drawn from the flow table."""
-    from vertebroplasty.patient_flow import exclusion_reasons
+    """Boxes and arrows from enrolment to analysis and to the end of follow-up, per arm,
+    drawn from the flow table (the follow-up box only where the table has its stages)."""
+    from vertebroplasty.patient_flow import FOLLOW_UP_STAGES, exclusion_reasons
 
     arms = study_arms(codebook)
     reasons = exclusion_reasons(codebook)
     plt = _pyplot()
     n = flow.set_index(["stage", "arm"])["n"]
-    fig, ax = plt.subplots(figsize=(WIDTH, 2.6))
+    followed = set(FOLLOW_UP_STAGES) <= set(flow["stage"])
+    # Box centres from the top: enrolled, arm, excluded, analysed (and follow-up).
+    levels = [0.93, 0.72, 0.51, 0.30, 0.09] if followed else [0.92, 0.64, 0.38, 0.10]
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.4 if followed else 2.6))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     total = int(n.xs("enrolled", level="stage").sum())
     box = {"boxstyle": "round,pad=0.35", "facecolor": "white", "edgecolor": "0.3"}
+    arrow = {"arrowstyle": "->", "color": "0.3"}
+    box_z = {"zorder": 3}  # boxes over the arrows that pass behind them
     ax.text(
-        0.5, 0.92, f"Consecutive patients enrolled\nn = {total}", ha="center", va="center", bbox=box
+        0.5,
+        levels[0],
+        f"Consecutive patients enrolled\nn = {total}",
+        ha="center",
+        va="center",
+        bbox=box,
     )
+    gap = 0.07  # from a box's centre to where an arrow starts or ends
     for position, group in enumerate(arms):
         x, arm = (position + 0.5) / len(arms), group.code
         arm_box = box | {"edgecolor": group.colour, "linewidth": 1.2}
         ax.annotate(
-            "", xy=(x, 0.70), xytext=(0.5, 0.85), arrowprops={"arrowstyle": "->", "color": "0.3"}
+            "", xy=(x, levels[1] + gap), xytext=(0.5, levels[0] - gap), arrowprops=arrow, zorder=1
         )
         ax.text(
             x,
-            0.64,
+            levels[1],
             f"{group.label}\nn = {n['enrolled', arm]}",
             ha="center",
             va="center",
@@ -78,13 +90,26 @@ def figure_patient_flow(flow: pd.DataFrame, codebook: dict):
         excluded = "Excluded:\n" + "\n".join(
             f"{label}, n = {n[f'excluded_{reason}', arm]}" for reason, label in reasons.items()
         )
-        ax.text(x, 0.38, excluded, ha="center", va="center", bbox=box, fontsize=6)
+        ax.text(x, levels[2], excluded, ha="center", va="center", bbox=box, fontsize=6, **box_z)
         ax.annotate(
-            "", xy=(x, 0.17), xytext=(x, 0.56), arrowprops={"arrowstyle": "->", "color": "0.3"}
+            "", xy=(x, levels[3] + gap), xytext=(x, levels[1] - gap), arrowprops=arrow, zorder=1
         )
         ax.text(
-            x, 0.10, f"Analysed\nn = {n['included', arm]}", ha="center", va="center", bbox=arm_box
+            x,
+            levels[3],
+            f"Analysed\nn = {n['included', arm]}",
+            ha="center",
+            va="center",
+            bbox=arm_box,
         )
+        if followed:
+            ax.annotate(
+                "", xy=(x, levels[4] + gap), xytext=(x, levels[3] - gap), arrowprops=arrow, zorder=1
+            )
+            ended = "\n".join(
+                f"{label}, n = {n[stage, arm]}" for stage, label in FOLLOW_UP_STAGES.items()
+            )
+            ax.text(x, levels[4], ended, ha="center", va="center", bbox=box, fontsize=6)
 
     def excluded_as(arm: str) -> str:
         return " and ".join(
@@ -92,12 +117,21 @@ def figure_patient_flow(flow: pd.DataFrame, codebook: dict):
             for reason, label in reasons.items()
         )
 
+    def ended_as(arm: str) -> str:
+        if not followed:
+            return ""
+        return (
+            f", of whom {n['died', arm]} died during follow-up and {n['alive', arm]} were "
+            "alive at the last contact"
+        )
+
     text = FigureText(
-        "Flow of patients through the study.",
+        "Flow of patients through the study"
+        + (", from enrolment to the end of follow-up." if followed else "."),
         f"Flow diagram: {total} patients enrolled; "
         + "; ".join(
             f"{arm.label}: {n['enrolled', arm.code]} enrolled, {excluded_as(arm.code)} "
-            f"excluded, {int(n['included', arm.code])} analysed"
+            f"excluded, {int(n['included', arm.code])} analysed{ended_as(arm.code)}"
             for arm in arms
         )
         + ".",

@@ -28,6 +28,8 @@ TABLES = {
     "table_effects": "vertebroplasty.secondary_analyses:table_effects",
     "table_change": "vertebroplasty.secondary_analyses:table_change",
     "table_longitudinal": "vertebroplasty.secondary_analyses:table_longitudinal",
+    "table_attrition": "vertebroplasty.follow_up:table_attrition",
+    "table_fracture_incidence": "vertebroplasty.follow_up:table_fracture_incidence",
 }
 """Each table and the function that builds it from the analysis dataset."""
 

@@ -26,6 +26,7 @@ def analysis_dataset(input, output, params, wildcards) -> None:
 
 def patient_flow(input, output, params, wildcards) -> None:
     from manuscript_engine.core.registry import NumbersRegistry
+    from manuscript_engine.data.analysis_dataset import read_patients
     from manuscript_engine.data.cohort import load_codebook, read_table
     from vertebroplasty.patient_flow import (
         patient_flow_markdown,
@@ -34,7 +35,9 @@ def patient_flow(input, output, params, wildcards) -> None:
     )
 
     book = load_codebook(Path(input.codebook))
-    flow = summarise_patient_flow(read_table(Path(input.enrollment)), book)
+    flow = summarise_patient_flow(
+        read_table(Path(input.enrollment)), book, read_patients(Path(input.patients))
+    )
     with atomic_output(output.table) as partial:
         flow.to_csv(partial, index=False, lineterminator="\n")
     write_text_atomically(output.markdown, patient_flow_markdown(flow, book))
