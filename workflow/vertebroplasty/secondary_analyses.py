@@ -280,7 +280,8 @@ def table_longitudinal(
             "",
             model.observations,
         )
-        notes.append(f"{name}, arm × time interaction P = {interaction}")
+        shown = interaction if interaction.startswith("<") else f"= {interaction}"
+        notes.append(f"{name}, arm × time interaction P {shown}")
         book.count(f"mixed.{score}.patients.n", model.patients)
         book.count(f"mixed.{score}.observations.n", model.observations)
         for time in followup:

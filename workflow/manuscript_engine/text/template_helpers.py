@@ -298,7 +298,7 @@ class Manuscript:
         key = f"{base}.{effect}" if effect else base
         number = self.registry[key]
         level = format_decimal(100 * float(self.statistics["ci_level"]), 0)
-        unit = f" {number.unit}" if number.unit else ""
+        unit = "" if not number.unit else number.unit if number.unit == "%" else f" {number.unit}"
         return (
             f"{self.num(key)}{unit} ({level}% CI {self.num(key + '.low')} to "
             f"{self.num(key + '.high')})"
