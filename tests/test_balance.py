@@ -1,7 +1,7 @@
 """Standardized mean differences against their definitions.
 
-Printed reference: tableone's introduction vignette (pbc trial) for a binary and a
-continuous SMD. No printed multi-category value was found, so that form is checked
+Printed references: tableone's README and introduction vignette (the pbc trial) for
+multi-category, binary and continuous SMDs; besides, the multi-category form is checked
 against Yang & Dalton's expression evaluated independently with an explicit inverse,
 and its two-category case against Austin's (2009) binary formula by hand.
 """
@@ -64,3 +64,11 @@ def test_tableone_vignette_smds_for_the_pbc_trial():
     # from the printed (rounded) means and SDs the SMD is 0.2705; their rounding alone
     # moves it by up to 0.001
     assert smd_continuous(*ages) == pytest.approx(0.270, abs=1.5e-3)
+
+
+def test_tableone_readme_multi_category_smds_for_the_pbc_trial():
+    # kaz-yos/tableone README.md: CreateTableOne(vars, strata = "trt", data = pbc,
+    # factorVars = c("status", "edema", "stage")), printed with smd = TRUE
+    assert smd_categorical([83, 10, 65], [85, 9, 60]) == pytest.approx(0.054, abs=5e-4)
+    assert smd_categorical([132, 16, 10], [131, 13, 10]) == pytest.approx(0.058, abs=5e-4)
+    assert smd_categorical([12, 35, 56, 55], [4, 32, 64, 54]) == pytest.approx(0.246, abs=5e-4)

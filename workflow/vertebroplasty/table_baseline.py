@@ -149,7 +149,8 @@ class Balance:
         return text
 
     def register(self) -> None:
-        self.book.count("baseline.imbalance.n", len(self.above))
+        n = len(self.above)
+        self.book.add("baseline.imbalance.n", n, str(n), "variables", None)
         listed = (
             ", ".join(self.above[:-1]) + " and " + self.above[-1]
             if len(self.above) > 1
