@@ -94,3 +94,10 @@ def test_estimate_text_joins_bounds_with_to():
     assert estimate.text(1) == "20.0 (5.2 to 33.4)"
     assert mean_difference(SLEEP_1, SLEEP_2, 0.95).text(2) == "-1.58 (-3.37 to 0.21)"
     assert np.isfinite(estimate.low)
+
+
+def test_a_missing_p_value_or_an_empty_arm_is_refused():
+    with pytest.raises(ValueError, match="missing"):
+        holm([0.01, math.nan, 0.02])
+    with pytest.raises(Exception, match="both arms"):
+        risk_difference((0, 3), (0, 10), 0.95)

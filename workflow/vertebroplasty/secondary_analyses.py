@@ -80,7 +80,7 @@ def table_effects(
             [
                 label.split(",")[0],
                 "",
-                effects["mean_difference"].text(decimals[column]),
+                _mean_text(effects, decimals[column]),
                 _hl_text(effects, decimals[column]),
                 format_p_value(p),
                 "",
@@ -101,7 +101,7 @@ def table_effects(
             row = [
                 name,
                 times[time]["short"],
-                effects["mean_difference"].text(decimals[score]),
+                _mean_text(effects, decimals[score]),
                 _hl_text(effects, decimals[score]),
                 format_p_value(p),
                 "",
@@ -121,7 +121,9 @@ def table_effects(
 
     hl_note = (
         " HL shift: the Hodges–Lehmann shift, the median of all between-arm differences, "
-        "with Moses' interval."
+        "with Moses' interval; on a scale with few distinct values (KPS moves in steps of "
+        "ten, hospital stay in whole days) the shift and its bounds can only take those "
+        "values, so an interval may have no width or end at zero while P is small."
         if settings["continuous_test"] == "mann_whitney"
         else ""
     )
@@ -161,6 +163,15 @@ def _register_family(book, family, adjusted, stricter, alpha, codebook) -> None:
     book.count("multiplicity.per_visit.significant.n", sum(raw))
     book.count("multiplicity.per_visit.holm.significant.n", sum(p < alpha for p in adjusted))
     book.count("multiplicity.per_visit.bonferroni.significant.n", sum(p < alpha for p in stricter))
+    # Per score too: a claim about one score ("lower at every time point") rests on its
+    # own tests, judged after the adjustment for the whole family.
+    for score in names:
+        mine = [i for i, (key, _p, _row) in enumerate(family) if key.split(".")[1] == score]
+        book.count(f"multiplicity.per_visit.{score}.n", len(mine))
+        book.count(
+            f"multiplicity.per_visit.{score}.holm.significant.n",
+            sum(adjusted[i] < alpha for i in mine),
+        )
     lost = [
         f"{names[key.split('.')[1]]} at {times[key.split('.')[2]]['label']}"
         for (key, _p, _row), below, p_holm in zip(family, raw, adjusted, strict=True)
@@ -178,6 +189,10 @@ def _register_family(book, family, adjusted, stricter, alpha, codebook) -> None:
 def _level(settings: dict) -> str:
     """The confidence level as headers print it: '95%'."""
     return f"{format_decimal(100 * float(settings['ci_level']), 0)}%"
+
+
+def _mean_text(effects: dict, decimals: int) -> str:
+    return effects["mean_difference"].text(decimals) if "mean_difference" in effects else "—"
 
 
 def _hl_text(effects: dict, decimals: int) -> str:
@@ -249,7 +264,8 @@ def table_longitudinal(
     arms = study_arms(codebook)
     first = arms.codes[0]
     book = NumberBook("table_longitudinal (secondary, outcome population)", arms)
-    outcome = patients[patients["outcome"]]
+    # The first two arms only: with a third, "first" against "the rest" would pool it.
+    outcome = patients[patients["outcome"] & patients[arms.column].isin(arms.codes[:2])]
     baseline_time = table3_columns(codebook)[0]
     followup = _followup_times(codebook)
     times = codebook["definitions"]["table3_columns"]

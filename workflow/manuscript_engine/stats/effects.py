@@ -26,7 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from manuscript_engine.core.errors import ManuscriptError
 from manuscript_engine.core.formatting import format_decimal
+
+
+class TooFewPatients(ManuscriptError):
+    """An effect needs patients in both arms."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ def risk_difference(events: tuple[int, int], totals: tuple[int, int], level: flo
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     (x1, x2), (n1, n2) = events, totals
+    if n1 < 1 or n2 < 1:
+        raise TooFewPatients(
+            f"a risk difference needs patients in both arms; the arms have {n1} and {n2}"
+        )
     low, high = confint_proportions_2indep(
         x1, n1, x2, n2, method="newcomb", compare="diff", alpha=1 - level
     )
@@ -133,8 +142,12 @@ def paired_change(before, after, level: float) -> tuple[Estimate, int]:
 
 
 def holm(p_values: list[float]) -> list[float]:
-    """Holm-adjusted P values, in the order given."""
+    """Holm-adjusted P values, in the order given. A missing P is refused: statsmodels
+    would leave it out and so quietly shrink the family."""
     from statsmodels.stats.multitest import multipletests
+
+    if any(not math.isfinite(p) for p in p_values):
+        raise ValueError("Holm's adjustment needs every P value of the family; one is missing")
 
     return [float(p) for p in multipletests(p_values, method="holm")[1]]
 
