@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from manuscript_engine.core.errors import ManuscriptError
-from manuscript_engine.core.formatting import format_count
+from manuscript_engine.core.formatting import format_count, format_level
 from manuscript_engine.data.vocabulary import Arms, column_spec, study_arms, visit_month
 from manuscript_engine.data.vocabulary import visit_months as named_visit_months
 from manuscript_engine.stats.competing_risks import (
@@ -204,7 +204,7 @@ def table_fracture_incidence(
     arms = study_arms(codebook)
     book = NumberBook("table_fracture_incidence (secondary)", arms)
     spec = codebook["definitions"]["cumulative_incidence"][FRACTURE]
-    level = f"{100 * float(settings['ci_level']):g}%"
+    level = format_level(settings["ci_level"])
     frame = _population(patients, spec["population"])
     key = f"cuminc.{FRACTURE}"
     status = competing_status(

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from manuscript_engine.core.formatting import format_count, format_decimal, format_p_value
+from manuscript_engine.core.formatting import (
+    format_count,
+    format_level,
+    format_p_value,
+)
 from manuscript_engine.data.vocabulary import column_spec, study_arms
 from manuscript_engine.stats.comparisons import compare_categorical, compare_continuous
 from manuscript_engine.stats.effects import bonferroni, holm, paired_change, risk_difference
@@ -188,7 +192,7 @@ def _register_family(book, family, adjusted, stricter, alpha, codebook) -> None:
 
 def _level(settings: dict) -> str:
     """The confidence level as headers print it: '95%'."""
-    return f"{format_decimal(100 * float(settings['ci_level']), 0)}%"
+    return format_level(settings["ci_level"])
 
 
 def _mean_text(effects: dict, decimals: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from manuscript_engine.core.formatting import format_decimal
+from manuscript_engine.core.formatting import format_decimal, in_sentence
 from manuscript_engine.data.vocabulary import study_arms
 from manuscript_engine.stats.balance import smd_categorical, smd_continuous
 from manuscript_engine.stats.tables import (
@@ -145,7 +145,7 @@ class Balance:
             return self.book.add(f"{key}.smd", None, "—", "", None)
         text = self.book.add(f"{key}.smd", smd, format_decimal(smd, 2), "", None)
         if smd > self.threshold:
-            self.above.append(f"{_in_sentence(label.split(' (')[0])} (SMD {text})")
+            self.above.append(f"{in_sentence(label.split(' (')[0])} (SMD {text})")
         return text
 
     def register(self) -> None:
@@ -164,11 +164,6 @@ class Balance:
             "",
             None,
         )
-
-
-def _in_sentence(label: str) -> str:
-    """'Primary tumour' -> 'primary tumour'; 'ASIA impairment grade' keeps its acronym."""
-    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
 
 
 def _categorical_smd(summary: dict, categories: list, arms) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from manuscript_engine.core.formatting import format_decimal
+from manuscript_engine.core.formatting import format_decimal, in_sentence
 from manuscript_engine.data.vocabulary import (
     column_spec,
     lower_is_better,
@@ -51,7 +51,7 @@ def table_scores(
             for code in arms.codes:
                 courses.setdefault((name, code), []).append(
                     Point(
-                        _in_sentence(times[time]["label"]),
+                        in_sentence(times[time]["label"]),
                         c[code]["mean"],
                         c[code]["sd"],
                         format_decimal(c[code]["mean"], decimals[score]),
@@ -100,11 +100,6 @@ def _reversals(courses: dict[tuple[str, str], list[Point]], arms, settings: dict
         for (name, code), course in courses.items()
         for found in reversals(course, float(k))
     )
-
-
-def _in_sentence(label: str) -> str:
-    """A column label inside a sentence ('Before treatment' -> 'before treatment')."""
-    return label[:1].lower() + label[1:]
 
 
 def _bounds(codebook: dict, score: str) -> str:

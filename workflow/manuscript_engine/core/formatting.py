@@ -38,6 +38,17 @@ def format_p_value(p: float) -> str:
     return format_decimal(p, 3)
 
 
+def format_level(level: float) -> str:
+    """A confidence level as printed: 0.95 -> '95%' (one place for tables and text)."""
+    return f"{format_decimal(100 * float(level), 0)}%"
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: 'Before treatment' -> 'before treatment', while an
+    acronym keeps its capitals ('ASIA impairment grade')."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
 def format_mean_sd(mean: float, sd: float, decimals: int) -> str:
     """Mean ± SD with the same number of decimals on both."""
     return f"{format_decimal(mean, decimals)} ± {format_decimal(sd, decimals)}"

@@ -24,11 +24,12 @@ import math
 
 import numpy as np
 
+from manuscript_engine.stats.comparisons import without_missing
+
 
 def smd_continuous(first, second) -> float:
     """Absolute SMD of a continuous variable (missing values dropped); NaN without spread."""
-    x, y = (np.asarray(v, dtype=float) for v in (first, second))
-    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    x, y = without_missing(first), without_missing(second)
     spread = math.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
     if spread == 0:
         return 0.0 if x.mean() == y.mean() else math.nan

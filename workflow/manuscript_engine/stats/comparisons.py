@@ -77,7 +77,7 @@ def compare_continuous(a, b, settings: dict[str, Any], what: str = "this variabl
     """
     from scipy import stats
 
-    x, y = _clean(a), _clean(b)
+    x, y = without_missing(a), without_missing(b)
     if len(x) < 2 or len(y) < 2:
         raise TooFewPatients(
             f"{what} cannot be compared between the arms: it has {len(x)} and {len(y)} "
@@ -170,6 +170,7 @@ def proportion_interval(count: int, n: int, settings: dict[str, Any]) -> tuple[f
     return low, high
 
 
-def _clean(values) -> np.ndarray:
+def without_missing(values) -> np.ndarray:
+    """The values as floats, missing ones dropped."""
     array = np.asarray(values, dtype=float)
     return array[~np.isnan(array)]

@@ -26,12 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from manuscript_engine.core.errors import ManuscriptError
 from manuscript_engine.core.formatting import format_decimal
-
-
-class TooFewPatients(ManuscriptError):
-    """An effect needs patients in both arms."""
+from manuscript_engine.stats.comparisons import TooFewPatients, without_missing
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ def mean_difference(first, second, level: float, equal_variances: bool = False) 
     """Mean of the first arm minus the second's, with the t interval (Welch's by default)."""
     from scipy import stats
 
-    x, y = _present(first), _present(second)
+    x, y = without_missing(first), without_missing(second)
     result = stats.ttest_ind(x, y, equal_var=equal_variances)
     interval = result.confidence_interval(confidence_level=level)
     return Estimate(
@@ -98,7 +94,7 @@ def hodges_lehmann(first, second, level: float) -> Estimate:
     """
     from scipy import stats
 
-    x, y = _present(first), _present(second)
+    x, y = without_missing(first), without_missing(second)
     differences = np.sort(np.subtract.outer(x, y).ravel())
     m, n = len(x), len(y)
     z = float(stats.norm.ppf(1 - (1 - level) / 2))
@@ -155,8 +151,3 @@ def holm(p_values: list[float]) -> list[float]:
 def bonferroni(p_values: list[float]) -> list[float]:
     """Bonferroni-adjusted P values (each times the family's size, at most 1)."""
     return [min(1.0, p * len(p_values)) for p in p_values]
-
-
-def _present(values) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    return array[~np.isnan(array)]

@@ -85,13 +85,10 @@ def fisher_freeman_halton(table) -> float:
         p += settled
         following: dict[tuple[int, ...], dict[float, int]] = {}
         for node, pasts in frontier.items():
-            remaining = np.asarray(node, dtype=np.int64)
-            choices = bounded_compositions(remaining, int(columns[stage]))
-            enumerated += len(choices) * len(pasts)
+            children, costs = futures.steps(stage, node)
+            enumerated += len(children) * len(pasts)
             _refuse_beyond_limit(enumerated, counts.shape)
-            cost = -gammaln(choices + 1).sum(axis=1)
-            children = np.sort(remaining - choices, axis=1)
-            for child, step in zip(map(tuple, children.tolist()), cost.tolist(), strict=True):
+            for child, step in zip(children, costs, strict=True):
                 merged = following.setdefault(child, {})
                 for past, times in pasts.items():
                     key = round(past + step, 10)
@@ -126,6 +123,7 @@ class _Futures:
     def __init__(self, columns: np.ndarray) -> None:
         self.columns = columns
         self.bounds: dict[tuple[int, tuple[int, ...]], tuple[float, float]] = {}
+        self.step_cache: dict[tuple[int, tuple[int, ...]], tuple[list, list[float]]] = {}
 
     def total(self, stage: int, node: tuple[int, ...]) -> float:
         """log Σ over completions of Π 1/x! = log(M! / (Π R! Π c!)) for the columns left."""
@@ -135,6 +133,19 @@ class _Futures:
             - gammaln(remaining + 1).sum()
             - gammaln(self.columns[stage:] + 1).sum()
         )
+
+    def steps(self, stage: int, node: tuple[int, ...]) -> tuple[list, list[float]]:
+        """Every way to fill column ``stage`` from ``node``: the node each leaves (row
+        totals sorted) and its log weight. Cached: the bounds and the enumeration both
+        walk the same nodes."""
+        key = (stage, node)
+        if key not in self.step_cache:
+            remaining = np.asarray(node, dtype=np.int64)
+            choices = bounded_compositions(remaining, int(self.columns[stage]))
+            children = np.sort(remaining - choices, axis=1)
+            costs = -gammaln(choices + 1).sum(axis=1)
+            self.step_cache[key] = (list(map(tuple, children.tolist())), costs.tolist())
+        return self.step_cache[key]
 
     def last_two(self, node: tuple[int, ...]) -> np.ndarray:
         """Log weights of every way to fill the last two columns from ``node``."""
@@ -151,13 +162,10 @@ class _Futures:
                 ways = self.last_two(node)
                 self.bounds[key] = (float(ways.max()), float(ways.min()))
             else:
-                remaining = np.asarray(node, dtype=np.int64)
-                choices = bounded_compositions(remaining, int(self.columns[stage]))
-                cost = -gammaln(choices + 1).sum(axis=1)
-                children = np.sort(remaining - choices, axis=1)
-                ends = [self.extremes(stage + 1, child) for child in map(tuple, children.tolist())]
-                highs = cost + np.array([high for high, _ in ends])
-                lows = cost + np.array([low for _, low in ends])
+                children, costs = self.steps(stage, node)
+                ends = [self.extremes(stage + 1, child) for child in children]
+                highs = np.array(costs) + np.array([high for high, _ in ends])
+                lows = np.array(costs) + np.array([low for _, low in ends])
                 self.bounds[key] = (float(highs.max()), float(lows.min()))
         return self.bounds[key]
 

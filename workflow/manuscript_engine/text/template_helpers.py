@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from manuscript_engine.core.errors import TemplateProblem
-from manuscript_engine.core.formatting import format_decimal, number_words
+from manuscript_engine.core.formatting import format_decimal, format_level, number_words
 from manuscript_engine.core.registry import NumbersRegistry
 from manuscript_engine.data.vocabulary import (
     category_range,
@@ -107,10 +107,10 @@ class Manuscript:
 
     def ci(self, base: str) -> str:
         """``95% CI 81.0–94.1%`` for a stored proportion, ``95% CI 0.54–0.89`` for a ratio."""
-        level = format_decimal(100 * float(self.statistics["ci_level"]), 0)
+        level = format_level(self.statistics["ci_level"])
         # A percentage's interval is printed with its sign; a ratio's or a time's without.
         sign = "%" if self.registry[base + ".ci_low"].unit == "%" else ""
-        return f"{level}% CI {self.num(base + '.ci_low')}–{self.num(base + '.ci_high')}{sign}"
+        return f"{level} CI {self.num(base + '.ci_low')}–{self.num(base + '.ci_high')}{sign}"
 
     def fact(self, name: str) -> str:
         """A protocol fact from config/study_facts.yaml."""
@@ -297,10 +297,10 @@ class Manuscript:
             )
         key = f"{base}.{effect}" if effect else base
         number = self.registry[key]
-        level = format_decimal(100 * float(self.statistics["ci_level"]), 0)
+        level = format_level(self.statistics["ci_level"])
         unit = "" if not number.unit else number.unit if number.unit == "%" else f" {number.unit}"
         return (
-            f"{self.num(key)}{unit} ({level}% CI {self.num(key + '.low')} to "
+            f"{self.num(key)}{unit} ({level} CI {self.num(key + '.low')} to "
             f"{self.num(key + '.high')})"
         )
 
