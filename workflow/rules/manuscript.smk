@@ -29,7 +29,7 @@ rule document_tree:
         sources=rules.render_markdown.output.sources,
         defaults=pandoc_file("tree.yaml"),
         lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
-        bibliography=f"{TEMPLATE_DIR}/references.bib",
+        bibliography=BIBLIOGRAPHY,
         figures=rules.render_markdown.input.figures,
         code=step_code("document_tree"),
     output:

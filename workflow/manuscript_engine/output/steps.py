@@ -21,7 +21,7 @@ def document_tree(input, output, params, wildcards) -> None:
         Path(input.markdown),
         Path(output.tree),
         defaults=Path(input.defaults),
-        bibliography=Path(input.bibliography),
+        bibliography=[Path(f) for f in input.bibliography],
         sections=Path(input.sources),
         figures=[Path(f) for f in input.figures],
     )
