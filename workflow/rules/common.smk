@@ -54,6 +54,7 @@ ENGINE_STEPS = {
     "document_tree": "manuscript_engine.output.steps:document_tree",
     "convert_document": "manuscript_engine.output.steps:convert_document",
     "compile_pdf": "manuscript_engine.output.steps:compile_pdf",
+    "write_jats": "manuscript_engine.output.steps:write_jats",
     "reference_docx": "manuscript_engine.output.steps:reference_docx",
     "check_formats": "manuscript_engine.output.steps:check_formats",
     "manifest": "manuscript_engine.output.steps:manifest",
