@@ -66,10 +66,10 @@ include: "rules/manuscript.smk"
 MANUSCRIPT_TARGETS = [
     rules.render_markdown.output.markdown,
     rules.to_html.output.html,
-    rules.to_docx.output.docx,
-    rules.compile_pdf.output.pdf,
+    *DOCUMENT_OUTPUTS,
     rules.to_jats.output.jats,
     rules.check_formats.output.report,
+    *JOURNAL_OUTPUTS,
     rules.manifest.output.manifest,
     *AUDIT_OUTPUTS,
 ]

@@ -42,6 +42,21 @@ if AUDITED and "audit_strict" not in config:
         "so the build audits the paper; add `audit_strict: true` (stop on an "
         "unacknowledged inconsistency) or `audit_strict: false` (warn)."
     )
+# The journal the manuscript is for (config `journal`): its profile is an input of the
+# steps it changes; with one, the build checks its limits and writes a masked copy.
+if "journal" in config:
+    from manuscript_engine.core.journals import journal_profile_file, load_journal
+
+    JOURNAL_PROFILE = [journal_profile_file(config["journal"])]
+    load_journal(JOURNAL_PROFILE[0])  # a misspelt key stops the build before any job
+else:
+    JOURNAL_PROFILE = []
+DOCUMENTS = ["manuscript", "masked"] if JOURNAL_PROFILE else ["manuscript"]
+DOCUMENT_NAMES = "|".join(DOCUMENTS)
+DOCUMENT_OUTPUTS = expand(
+    "results/manuscript/{document}.{ext}", document=DOCUMENTS, ext=["docx", "pdf"]
+)
+JOURNAL_OUTPUTS = ["results/checks/journal.txt"] if JOURNAL_PROFILE else []
 ENGINE_STEPS = {
     "write_setting": "manuscript_engine.core.steps:write_setting",
     "numbers_registry": "manuscript_engine.core.steps:numbers_registry",
@@ -57,6 +72,8 @@ ENGINE_STEPS = {
     "write_jats": "manuscript_engine.output.steps:write_jats",
     "reference_docx": "manuscript_engine.output.steps:reference_docx",
     "check_formats": "manuscript_engine.output.steps:check_formats",
+    "check_journal": "manuscript_engine.output.steps:check_journal",
+    "mask_document": "manuscript_engine.output.steps:mask_document",
     "manifest": "manuscript_engine.output.steps:manifest",
 }
 if set(STUDY.STEPS) & set(ENGINE_STEPS):
@@ -172,6 +189,7 @@ def manifest_sources(wildcards=None):
         CODEBOOK,
         f"{TEMPLATE_DIR}/metadata.yaml",
         *BIBLIOGRAPHY,
+        *JOURNAL_PROFILE,
     ] + (
         ["config/audit.yaml", "data/published.yaml", "data/published_checks.yaml"]
         if AUDITED

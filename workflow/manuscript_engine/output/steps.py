@@ -15,8 +15,24 @@ from manuscript_engine.core.settings import read_settings
 log = logging.getLogger("manuscript")
 
 
+def journal_profile(input) -> dict | None:
+    """The chosen journal's profile (a rule's input ``journal``), or None without one."""
+    from manuscript_engine.core.journals import load_journal
+
+    path = journal_file(input)
+    return load_journal(path) if path else None
+
+
+def journal_file(input) -> str | None:
+    files = input.get("journal") or []
+    # Snakemake gives a named input of one file as that file, not as a list
+    return files if isinstance(files, str) else (files[0] if files else None)
+
+
 def document_tree(input, output, params, wildcards) -> None:
-    from manuscript_engine.output.conversion import build_document_tree
+    from manuscript_engine.output.conversion import DEFAULT_CITATION_STYLE, build_document_tree
+
+    profile = journal_profile(input)
 
     build_document_tree(
         Path(input.markdown),
@@ -25,6 +41,7 @@ def document_tree(input, output, params, wildcards) -> None:
         bibliography=[Path(f) for f in input.bibliography],
         sections=Path(input.sources),
         figures=[Path(f) for f in input.figures],
+        citation_style=profile["citation_style"] if profile else DEFAULT_CITATION_STYLE,
     )
 
 
@@ -32,6 +49,7 @@ def convert_document(input, output, params, wildcards) -> None:
     from manuscript_engine.output.conversion import convert_document as convert
 
     (fmt,) = output.keys()  # the rule names its one output after the format
+    profile = journal_profile(input)
     convert(
         Path(input.tree),
         Path(output[0]),
@@ -41,6 +59,7 @@ def convert_document(input, output, params, wildcards) -> None:
         reference_doc=input.get("reference"),
         figures=[Path(f) for f in input.get("figures", [])],
         stylesheet=input.get("css"),
+        line_numbers=bool(profile and profile["line_numbers"]),
     )
 
 
@@ -62,7 +81,49 @@ def compile_pdf(input, output, params, wildcards) -> None:
 def reference_docx(input, output, params, wildcards) -> None:
     from manuscript_engine.output.reference_docx import write_reference_docx
 
-    write_reference_docx(Path(output.reference))
+    profile = journal_profile(input)
+    # Without a journal, lines are numbered, as most journals ask of a submission.
+    write_reference_docx(
+        Path(output.reference), line_numbers=profile is None or profile["line_numbers"]
+    )
+
+
+def check_journal(input, output, params, wildcards) -> None:
+    from manuscript_engine.core.yaml_schemas import load_checked_yaml
+    from manuscript_engine.output.journal_check import check_journal as check
+
+    counts = check(
+        Path(input.tree),
+        journal_profile(input),
+        journal_file(input),
+        load_checked_yaml(input.metadata, "metadata"),
+        Path(input.sources),
+        Path(input.markdown),
+        Path(output.report),
+    )
+    log.info(
+        "Abstract %d words, main text %d words, %d tables, %d figures, %d references.",
+        counts.abstract_words,
+        counts.main_text_words,
+        counts.tables,
+        counts.figures,
+        counts.references,
+    )
+
+
+def mask_document(input, output, params, wildcards) -> None:
+    from manuscript_engine.core.yaml_schemas import load_checked_yaml
+    from manuscript_engine.output.masking import write_masked_tree
+
+    cited = write_masked_tree(
+        Path(input.tree),
+        Path(output.tree),
+        metadata=load_checked_yaml(input.metadata, "metadata"),
+        bibliography=[Path(f) for f in input.bibliography],
+        markdown=Path(input.markdown),
+        sections=Path(input.sources),
+    )
+    log.info("Masked for blind review: %s.", ", ".join(sorted(cited)) or "no self-citation")
 
 
 def check_formats(input, output, params, wildcards) -> None:
