@@ -10,9 +10,10 @@ CORES ?= 4
 
 .PHONY: paper test cohort lint clean numbers watch report bench verify audit refs
 
-## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output.
+## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output;
+## JOURNAL=<name> builds for the profile config/journals/<name>.yaml instead of config's.
 paper: $(STAMP)
-	$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES) $(if $(VERBOSE),--verbose)
+	$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES) $(if $(VERBOSE),--verbose) $(if $(JOURNAL),--config journal=$(JOURNAL))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -6,6 +6,9 @@ What goes, and how:
   authors) goes; its boxed notices (the synthetic-data notice) stay. The metadata keeps
   only the title, subtitle, date and language, so the DOCX's and the PDF's document
   properties name no author.
+- **Phrases and blocks marked in a template** go: ``[Shanghai Sixth People's
+  Hospital]{.identifying}`` prints as usual in the manuscript and as "[withheld for
+  blind review]" in the masked copy; a ``::: {.identifying}`` block is left out.
 - **Sections that name people or funders** go: a top-level section whose heading has
   the class ``identifying`` (``# Funding {.unnumbered .identifying}``) or whose id is a
   usual back-matter name (:data:`IDENTIFYING_SECTIONS`: acknowledgement, funding,
@@ -59,6 +62,8 @@ FIRST_PERSON = re.compile(
     r"\b(?:[Ww]e|[Oo]urs?|us|[Mm]y|I|[Tt]he authors|[Tt]hese authors|[Pp]resent authors)\b"
 )
 MASKED_ENTRY = "Anonymous. Details withheld for blind review"
+WITHHELD = "[withheld for blind review]"
+"""What replaces a phrase marked ``[...]{.identifying}`` in a template."""
 
 
 class MaskingRefused(ManuscriptError):
@@ -172,9 +177,26 @@ def mask_tree(tree: dict, cited: dict[str, str]) -> dict:
                 key = entry["c"][0][0].removeprefix("ref-")
                 if entry.get("t") == "Div" and key in cited:
                     entry["c"][1] = [_masked_entry(entry["c"][1], cited[key])]
-    masked["blocks"] = kept
+    masked["blocks"] = withhold_marked(kept)
     masked["meta"] = {k: v for k, v in masked.get("meta", {}).items() if k in KEPT_META}
     return masked
+
+
+def withhold_marked(node: Any) -> Any:
+    """The fragment with each ``.identifying`` phrase replaced and each such block left out."""
+    if isinstance(node, list):
+        return [withhold_marked(item) for item in node if not _marked_block(item)]
+    if not isinstance(node, dict):
+        return node
+    if node.get("t") == "Span" and IDENTIFYING_CLASS in node["c"][0][1]:
+        return {"t": "Str", "c": WITHHELD}
+    return {**node, "c": withhold_marked(node["c"])} if "c" in node else node
+
+
+def _marked_block(node: Any) -> bool:
+    return (
+        isinstance(node, dict) and node.get("t") == "Div" and IDENTIFYING_CLASS in node["c"][0][1]
+    )
 
 
 def _masked_entry(blocks: list[dict], year: str) -> dict:
