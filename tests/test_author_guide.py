@@ -140,6 +140,60 @@ def slip(tmp, line: int, text: str) -> str:
     return message_of(lambda: render(templates(tmp, **{"04-results": body}), registry=SLIPS))
 
 
+def journal_limit(tmp):
+    from test_journals import METADATA, write_build
+
+    from manuscript_engine.core.journals import load_journal
+    from manuscript_engine.output.journal_check import check_journal
+
+    files = write_build(tmp, "# Abstract {#sec:abstract}\n\n" + "word " * 294 + "\n")
+    profile = "config/journals/insights_into_imaging.yaml"
+    return message_of(
+        lambda: check_journal(
+            files["tree"],
+            load_journal(REPO / profile),
+            profile,
+            METADATA,
+            files["sections"],
+            files["markdown"],
+            files["report"],
+        )
+    )
+
+
+def unknown_journal(tmp):
+    from manuscript_engine.core.journals import journal_profile_file
+
+    here = Path.cwd()
+    os.chdir(REPO)
+    try:
+        return message_of(lambda: journal_profile_file("insights_into_imagng"))
+    finally:
+        os.chdir(here)
+
+
+def first_person_self_citation(tmp):
+    import json
+
+    from test_journals import METADATA, csl_entries, write_build
+
+    from manuscript_engine.output.masking import write_masked_tree
+
+    files = write_build(tmp, "# Introduction\n\nWe described it before [@gu2014].\n")
+    bibliography = tmp / "references.json"
+    bibliography.write_text(json.dumps(csl_entries()), encoding="utf-8")
+    return message_of(
+        lambda: write_masked_tree(
+            files["tree"],
+            tmp / "masked.json",
+            metadata=METADATA,
+            bibliography=[bibliography],
+            markdown=files["markdown"],
+            sections=files["sections"],
+        )
+    )
+
+
 TRIGGERS = {
     "A number typed into the prose": typed_number,
     '"Significant" typed by hand': lambda tmp: message_of(
@@ -186,6 +240,9 @@ TRIGGERS = {
     "A problem in the cohort data": bad_cohort,
     "A setting that does not exist or has the wrong type": bad_setting,
     "A number that differs between the formats": formats,
+    "A journal limit exceeded": journal_limit,
+    "A journal that has no profile": unknown_journal,
+    "A masked copy that would identify the authors": first_person_self_citation,
     "A new inconsistency in the published paper": audit,
     "Too few patients to compare": lambda tmp: message_of(
         lambda: compare_continuous(

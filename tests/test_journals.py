@@ -372,3 +372,12 @@ def test_a_name_left_in_the_text_stops_the_masked_copy(tmp_path):
         )
     assert "'Yi-Feng Gu' in the section 'Conclusion'" in str(refused.value)
     assert not (tmp_path / "masked.json").exists()
+
+
+def test_the_authors_guide_example_counts_as_it_says():
+    guide = (REPO / "templates/README.md").read_text(encoding="utf-8")
+    example = (
+        '"Relief was more frequent with PVP+ITR (62 of 70; P < 0.001) [@gu2014]."\nis 11 words.'
+    )
+    assert example in guide
+    assert words_in(tree_of(example.split('"')[1])["blocks"][0]) == 11
