@@ -141,24 +141,13 @@ def slip(tmp, line: int, text: str) -> str:
 
 
 def journal_limit(tmp):
-    from test_journals import METADATA, write_build
+    from test_journals import check, write_build
 
     from manuscript_engine.core.journals import load_journal
-    from manuscript_engine.output.journal_check import check_journal
 
     files = write_build(tmp, "# Abstract {#sec:abstract}\n\n" + "word " * 294 + "\n")
     profile = "config/journals/insights_into_imaging.yaml"
-    return message_of(
-        lambda: check_journal(
-            files["tree"],
-            load_journal(REPO / profile),
-            profile,
-            METADATA,
-            files["sections"],
-            files["markdown"],
-            files["report"],
-        )
-    )
+    return message_of(lambda: check(files, load_journal(REPO / profile), profile))
 
 
 def unknown_journal(tmp):
@@ -173,25 +162,10 @@ def unknown_journal(tmp):
 
 
 def first_person_self_citation(tmp):
-    import json
-
-    from test_journals import METADATA, csl_entries, write_build
-
-    from manuscript_engine.output.masking import write_masked_tree
+    from test_journals import mask, write_build
 
     files = write_build(tmp, "# Introduction\n\nWe described it before [@gu2014].\n")
-    bibliography = tmp / "references.json"
-    bibliography.write_text(json.dumps(csl_entries()), encoding="utf-8")
-    return message_of(
-        lambda: write_masked_tree(
-            files["tree"],
-            tmp / "masked.json",
-            metadata=METADATA,
-            bibliography=[bibliography],
-            markdown=files["markdown"],
-            sections=files["sections"],
-        )
-    )
+    return message_of(lambda: mask(files, tmp))
 
 
 TRIGGERS = {

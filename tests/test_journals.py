@@ -253,20 +253,39 @@ def write_build(tmp_path: Path, markdown: str) -> dict[str, Path]:
     return files
 
 
+def check(files: dict[str, Path], profile: dict, shown_as: str = "config/journals/x.yaml"):
+    """The journal check of a build written by :func:`write_build`."""
+    return check_journal(
+        files["tree"],
+        profile,
+        shown_as,
+        METADATA,
+        files["sections"],
+        files["markdown"],
+        files["report"],
+    )
+
+
+def mask(files: dict[str, Path], folder: Path) -> dict[str, str]:
+    """The masked copy of a build written by :func:`write_build`, with REFERENCES."""
+    bibliography = folder / "references.json"
+    bibliography.write_text(json.dumps(csl_entries()), encoding="utf-8")
+    return write_masked_tree(
+        files["tree"],
+        folder / "masked.json",
+        metadata=METADATA,
+        bibliography=[bibliography],
+        markdown=files["markdown"],
+        sections=files["sections"],
+    )
+
+
 def test_an_exceeded_limit_stops_the_build_with_the_counts(tmp_path):
     files = write_build(tmp_path, MANUSCRIPT)
     profile = load_journal(JOURNALS / "insights_into_imaging.yaml")
     profile["limits"] = {"abstract_words": 5, "main_text_words": 1000, "tables": 0}
     with pytest.raises(JournalLimitExceeded) as refused:
-        check_journal(
-            files["tree"],
-            profile,
-            "config/journals/x.yaml",
-            METADATA,
-            files["sections"],
-            files["markdown"],
-            files["report"],
-        )
+        check(files, profile)
     message = str(refused.value)
     template = (tmp_path / "templates/sections/01-abstract.md.j2").as_posix()
     assert (
@@ -283,16 +302,7 @@ def test_an_exceeded_limit_stops_the_build_with_the_counts(tmp_path):
 
 def test_within_the_limits_the_report_lists_each_count(tmp_path):
     files = write_build(tmp_path, MANUSCRIPT)
-    profile = load_journal(JOURNALS / "insights_into_imaging.yaml")
-    check_journal(
-        files["tree"],
-        profile,
-        "config/journals/x.yaml",
-        METADATA,
-        files["sections"],
-        files["markdown"],
-        files["report"],
-    )
+    check(files, load_journal(JOURNALS / "insights_into_imaging.yaml"))
     report = files["report"].read_text(encoding="utf-8")
     assert "Abstract: 6 words (limit 250)" in report
     assert f"Main text: {WORKED_EXAMPLE_WORDS + 3} words (limit 3000)" in report
@@ -358,18 +368,8 @@ def test_the_masked_tree_keeps_no_name_affiliation_or_address():
 
 def test_a_name_left_in_the_text_stops_the_masked_copy(tmp_path):
     markdown = MANUSCRIPT.replace("Three more words.", "Yi-Feng Gu measured every vertebra.")
-    files = write_build(tmp_path, markdown)
-    bibliography = tmp_path / "references.json"
-    bibliography.write_text(json.dumps(csl_entries()), encoding="utf-8")
     with pytest.raises(MaskingRefused) as refused:
-        write_masked_tree(
-            files["tree"],
-            tmp_path / "masked.json",
-            metadata=METADATA,
-            bibliography=[bibliography],
-            markdown=files["markdown"],
-            sections=files["sections"],
-        )
+        mask(write_build(tmp_path, markdown), tmp_path)
     assert "'Yi-Feng Gu' in the section 'Conclusion'" in str(refused.value)
     assert not (tmp_path / "masked.json").exists()
 
