@@ -27,6 +27,7 @@ SHIPPED = {
     "audit": "config/audit.yaml",
     "study_facts": "config/study_facts.yaml",
     "metadata": "templates/metadata.yaml",
+    "journal": "config/journals/journal_of_pain_research.yaml",
 }
 """Each file format (schema name) and the project's file in it."""
 
@@ -100,6 +101,12 @@ def render(workdir: Path) -> None:
     )
 
 
+def read_journal(workdir: Path) -> None:
+    from manuscript_engine.core.journals import load_journal
+
+    load_journal(Path(SHIPPED["journal"]))
+
+
 READERS = {
     "codebook": read_codebook,
     "published": read_published,
@@ -107,6 +114,7 @@ READERS = {
     "audit": run_audit,
     "study_facts": render,
     "metadata": render,
+    "journal": read_journal,
 }
 """Where the build reads each file."""
 
@@ -151,6 +159,16 @@ TITLE = (REPO / SHIPPED["metadata"]).read_text(encoding="utf-8").split("authors:
 
 CASES = [
     # (case, file format, text replaced (None: the whole file), replacement, expected parts)
+    (
+        "journal profile with abstract_word for abstract_words",
+        "journal",
+        "  abstract_words: 300",
+        "  abstract_word: 300",
+        [
+            "config/journals/journal_of_pain_research.yaml, limits › abstract_word: "
+            "'abstract_word' is not a known key. Did you mean 'abstract_words'?"
+        ],
+    ),
     (
         "codebook column with typ: for type",  # was: KeyError: 'type' in validation
         CB,

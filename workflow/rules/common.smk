@@ -44,11 +44,12 @@ if AUDITED and "audit_strict" not in config:
     )
 # The journal the manuscript is for (config `journal`): its profile is an input of the
 # steps it changes; with one, the build checks its limits and writes a masked copy.
+# (An unknown name stops the build here; the profile's keys are checked by the first
+# step that reads it, so that reading the workflow stays fast.)
 if "journal" in config:
-    from manuscript_engine.core.journals import journal_profile_file, load_journal
+    from manuscript_engine.core.journals import journal_profile_file
 
     JOURNAL_PROFILE = [journal_profile_file(config["journal"])]
-    load_journal(JOURNAL_PROFILE[0])  # a misspelt key stops the build before any job
 else:
     JOURNAL_PROFILE = []
 DOCUMENTS = ["manuscript", "masked"] if JOURNAL_PROFILE else ["manuscript"]

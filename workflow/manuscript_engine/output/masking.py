@@ -59,7 +59,7 @@ IDENTIFYING_SECTIONS = {
 KEPT_META = ("title", "subtitle", "date", "lang", "link-citations")
 """Metadata the masked copy keeps: nothing that names a person."""
 FIRST_PERSON = re.compile(
-    r"\b(?:[Ww]e|[Oo]urs?|us|[Mm]y|I|[Tt]he authors|[Tt]hese authors|[Pp]resent authors)\b"
+    r"\b(?:[Ww]e|[Oo]urs?|us|[Mm]y|[Tt]he authors|[Tt]hese authors|[Pp]resent authors)\b"
 )
 MASKED_ENTRY = "Anonymous. Details withheld for blind review"
 WITHHELD = "[withheld for blind review]"

@@ -4,7 +4,7 @@ tables, figures and references, read from pandoc's document tree (citations reso
 The rule, written for authors in templates/README.md:
 
 - **A word** is a run of characters between spaces that holds at least one letter or
-  digit. "PVP+ITR", "14", "0.001", "(88.6%)" and "follow-up" are one word each; a
+  digit. "A+B", "14", "0.001", "(88.6%)" and "follow-up" are one word each; a
   lone "<", "±" or "–" is none. This is the rule of the word-count filter in pandoc's
   Lua filter manual ("Counting words in a document": every text element with a
   character that is not punctuation), which word processors follow for ordinary text.
