@@ -25,6 +25,7 @@ from manuscript_engine.stats.tables import (
     summarise_categories,
     summarise_continuous,
     tidy_rows,
+    with_n,
 )
 
 
@@ -68,7 +69,10 @@ def table_baseline(
         rows.append(
             [
                 f"{label}, mean ± SD (range)",
-                *(f"{c[code]['mean_sd']} ({c[code]['range']})" for code in arms.codes),
+                *(
+                    with_n(f"{c[code]['mean_sd']} ({c[code]['range']})", c[code]["n"], counts[code])
+                    for code in arms.codes
+                ),
                 marks(s["p"], s["test"]),
                 smd,
             ]
@@ -126,7 +130,8 @@ def table_baseline(
         rows,
         "Baseline characteristics of the included patients, by treatment.",
         "tbl:baseline",
-        "Percentages are of all included patients in the arm. SMD: standardized mean "
+        _denominators(any("Missing, n" in row[0] for row in rows))
+        + " SMD: standardized mean "
         "difference between the first two arms (for a categorical variable, over all its "
         f"categories); above {threshold} is commonly read as an imbalance. "
         + (marks.footnote() if settings.get("baseline_p_values", True) else ""),
@@ -183,6 +188,16 @@ def _missing_row(patients: pd.DataFrame, column: str, arms) -> list[list[str]]:
     if not any(missing.values()):
         return []
     return [["  Missing, n", *(str(missing[code]) for code in arms.codes), "", ""]]
+
+
+def _denominators(gaps: bool) -> str:
+    """What the percentages are of: every patient, or those with a known value."""
+    if not gaps:
+        return "Percentages are of all included patients in the arm."
+    return (
+        "Percentages are of the patients in the arm with a known value; Missing rows count "
+        "the others, and a mean's n is given where it is not the arm's."
+    )
 
 
 def _without_column(header: list[str], rows: list[list[str]], index: int):

@@ -18,6 +18,7 @@ from manuscript_engine.stats.tables import (
     summarise_binary,
     summarise_continuous,
     tidy_rows,
+    with_n,
 )
 
 BINARY_ROWS = (
@@ -71,11 +72,16 @@ def table_outcomes(
         for arm in arms:
             n = int((rows[arms.column] == arm.code).sum())
             book.count(f"population.{label}.{arm.key}.n", n)
+    sizes = {
+        label: {arm.code: int((rows[arms.column] == arm.code).sum()) for arm in arms}
+        for label, rows in population.items()
+    }
     built, tidy, marks = {}, [], TestMarks()
     for key, column, label, pop in BINARY_ROWS:
         s = summarise_binary(book, key, population[pop], column, settings, decimals["percent"])
         c = s["cells"]
-        built[key] = [label, *(c[code]["n_pct"] for code in arms.codes), marks(s["p"], s["test"])]
+        shown = {code: with_n(c[code]["n_pct"], c[code]["total"], sizes[pop][code]) for code in c}
+        built[key] = [label, *(shown[code] for code in arms.codes), marks(s["p"], s["test"])]
         for arm, cell in c.items():
             tidy.append(
                 {
@@ -103,7 +109,12 @@ def table_outcomes(
         )
         c = s["cells"]
         cell = {
-            arm: c[arm]["mean_sd"] + (f" ({c[arm]['range']})" if with_range else "") for arm in c
+            arm: with_n(
+                c[arm]["mean_sd"] + (f" ({c[arm]['range']})" if with_range else ""),
+                c[arm]["n"],
+                sizes[pop][arm],
+            )
+            for arm in c
         }
         built[key] = [label, *(cell[code] for code in arms.codes), marks(s["p"], s["test"])]
         tidy += tidy_rows(s, row=key, population=pop)
