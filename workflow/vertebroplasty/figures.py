@@ -183,6 +183,8 @@ def figure_scores(scores: pd.DataFrame, codebook: dict):
     ]
     if not shared:  # a score left blank at some visits: each panel gets its own n row
         for ax, score in zip(axes, names, strict=True):
+            low, high = ax.get_ylim()
+            ax.set_ylim(low - 0.15 * (high - low), high)  # room for the n row
             for i, time in enumerate(times):
                 ax.annotate(
                     counts[score][time],
@@ -212,7 +214,7 @@ def figure_scores(scores: pd.DataFrame, codebook: dict):
     text = FigureText(
         f"{', '.join(shown[:-1])} and {shown[-1]} before treatment and during follow-up "
         "(mean ± SD), by treatment. "
-        (
+        + (
             "The numbers under each time point are the patients assessed in each arm."
             if shared
             else "The numbers at the foot of each panel are the patients assessed with that "
