@@ -108,7 +108,9 @@ def test_table_1_without_gaps_has_no_missing_rows_and_the_usual_note(patients):
 def test_the_shipped_cohort_has_no_gaps_and_the_methods_claim_none(patients):
     visits = pd.read_csv(REPO / "data/raw/visits.csv", dtype=str, keep_default_na=False)
     assert not (visits[SCORES] == "").any().any()  # nothing blank, independently
-    numbers = {n.key: n for n in table_attrition(patients, SETTINGS, DECIMALS, codebook=BOOK).numbers}
+    numbers = {
+        n.key: n for n in table_attrition(patients, SETTINGS, DECIMALS, codebook=BOOK).numbers
+    }
     assert numbers["missing.observed"].text == (
         "No baseline characteristic was missing; every patient alive and still followed "
         "was assessed at each time point, and no score was left blank at an assessment."
@@ -147,7 +149,9 @@ def independent(data) -> dict:
     enrollment = read["enrollment"][read["enrollment"]["included"] == "yes"]
     arm = enrollment.set_index("patient_id")["arm"]
     baseline = read["baseline"].set_index("patient_id")
-    weeks = pd.to_numeric(baseline["symptom_weeks"].where(~baseline["symptom_weeks"].isin(CODES | {""})))
+    weeks = pd.to_numeric(
+        baseline["symptom_weeks"].where(~baseline["symptom_weeks"].isin(CODES | {""}))
+    )
     success = read["procedure"].set_index("patient_id")["technical_success"] == "yes"
     outcome = success[success].index
     visits = read["visits"].copy()
@@ -167,7 +171,9 @@ def independent(data) -> dict:
     for time, month in DUE.items():
         scored = at[time].reindex(outcome).notna().any(axis=1)
         due = follow.reindex(outcome) >= month
-        missed[time] = {a: int((due & ~scored)[arm[outcome] == a].sum()) for a in ("PVP+ITR", "PVP")}
+        missed[time] = {
+            a: int((due & ~scored)[arm[outcome] == a].sum()) for a in ("PVP+ITR", "PVP")
+        }
         missed[time, "due"] = {a: int(due[arm[outcome] == a].sum()) for a in ("PVP+ITR", "PVP")}
     blank = sum(
         int(at[t].reindex(outcome)[at[t].reindex(outcome).notna().any(axis=1)].isna().sum().sum())
@@ -212,7 +218,10 @@ def test_a_cohort_with_gaps_builds_and_reports_them_as_recomputed_independently(
 
     # Table 1: the missing symptom durations, by arm, and the n of the mean
     baseline = (results / "tables/table_baseline.md").read_text(encoding="utf-8")
-    lacking = {code: int(truth["weeks"][arm[arm == code].index].isna().sum()) for code in ("PVP+ITR", "PVP")}
+    lacking = {
+        code: int(truth["weeks"][arm[arm == code].index].isna().sum())
+        for code in ("PVP+ITR", "PVP")
+    }
     assert sum(lacking.values()) > 0
     assert f"|   Missing, n | {lacking['PVP+ITR']} | {lacking['PVP']} |  |  |" in baseline
     for code, total in (("PVP+ITR", 71), ("PVP", 53)):

@@ -53,13 +53,17 @@ def gappy_cohort(
     month = visits["visit"].map(lambda v: visit_month(v, named)).astype(float)
     after_discharge = ~visits["visit"].isin(list(named))
 
-    alive = followup.index[(followup["died"] == "no") & (followup["followup_months"].astype(float) > 14)]
+    alive = followup.index[
+        (followup["died"] == "no") & (followup["followup_months"].astype(float) > 14)
+    ]
     chosen = rng.choice(alive, size=withdrawals + deaths, replace=False)
     for position, row in enumerate(chosen):
         dies = position >= withdrawals
         end = rng.uniform(4.0, 5.9) if dies else rng.uniform(7.0, 11.5)
         _end_follow_up(followup, row, end, dies)
-    ends = visits["patient_id"].map(followup.set_index("patient_id")["followup_months"].astype(float))
+    ends = visits["patient_id"].map(
+        followup.set_index("patient_id")["followup_months"].astype(float)
+    )
     visits = visits[month <= ends]
     month, after_discharge = month[visits.index], after_discharge[visits.index]
 

@@ -178,9 +178,7 @@ def figure_scores(scores: pd.DataFrame, codebook: dict):
     first = next(iter(names))
     counts = {score: _assessed(scores, score, times, arms.codes) for score in names}
     shared = all(counts[score] == counts[first] for score in names)
-    ticks = [
-        f"{short[time]}\n{counts[first][time]}" if shared else short[time] for time in times
-    ]
+    ticks = [f"{short[time]}\n{counts[first][time]}" if shared else short[time] for time in times]
     if not shared:  # a score left blank at some visits: each panel gets its own n row
         for ax, score in zip(axes, names, strict=True):
             low, high = ax.get_ylim()

@@ -135,4 +135,7 @@ def missed_clause(missed: int, due: int) -> str:
     if not missed:
         return ""
     verb = "was" if missed == 1 else "were"
-    return f", and {format_count(missed)} of the {format_count(due)} still followed {verb} not assessed"
+    return (
+        f", and {format_count(missed)} of the {format_count(due)} still followed {verb} "
+        "not assessed"
+    )

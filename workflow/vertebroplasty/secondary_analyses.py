@@ -157,8 +157,7 @@ def table_effects(
         + hl_note
         + f" P: the test of the main tables. Holm P: adjusted for the {len(family)} "
         "comparisons of scores after treatment, the family the text's 'at every time point' "
-        "rests on. Populations as in the main tables."
-        + (" " + TOO_FEW_NOTE if too_few else ""),
+        "rests on. Populations as in the main tables." + (" " + TOO_FEW_NOTE if too_few else ""),
         align="llrrrr",
     )
     return TableResult("table_effects", pd.DataFrame(tidy), markdown, book.numbers)

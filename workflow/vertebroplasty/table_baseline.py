@@ -130,8 +130,7 @@ def table_baseline(
         rows,
         "Baseline characteristics of the included patients, by treatment.",
         "tbl:baseline",
-        _denominators(any("Missing, n" in row[0] for row in rows))
-        + " SMD: standardized mean "
+        _denominators(any("Missing, n" in row[0] for row in rows)) + " SMD: standardized mean "
         "difference between the first two arms (for a categorical variable, over all its "
         f"categories); above {threshold} is commonly read as an imbalance. "
         + (marks.footnote() if settings.get("baseline_p_values", True) else ""),

@@ -229,8 +229,7 @@ NO_SUMMARY = "—"
 """What a cell prints where fewer than two patients have a value."""
 
 TOO_FEW_NOTE = (
-    f"{NO_SUMMARY}: fewer than two patients with a value in the arm, so no SD and no "
-    "comparison."
+    f"{NO_SUMMARY}: fewer than two patients with a value in the arm, so no SD and no comparison."
 )
 """The note under a table that prints :data:`NO_SUMMARY`."""
 
