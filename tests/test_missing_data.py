@@ -180,6 +180,7 @@ def independent(data) -> dict:
         for t in at
     )
     return {
+        "discharge": visits[visits["visit"] == "discharge"].set_index("patient_id")["vas"],
         "arm": arm,
         "weeks": weeks,
         "outcome": outcome,
@@ -228,6 +229,13 @@ def test_a_cohort_with_gaps_builds_and_reports_them_as_recomputed_independently(
         known = truth["weeks"][arm[arm == code].index].dropna()
         shown = f"{cell(known)} ({known.min():g}–{known.max():g})"
         assert (shown + (f" (n = {len(known)})" if len(known) < total else "")) in baseline
+
+    # pain relief at discharge: the patients without a VAS value there
+    discharge = truth["discharge"].reindex(outcome)
+    no_vas = [int(discharge[arm[outcome] == code].isna().sum()) for code in ("PVP+ITR", "PVP")]
+    assert sum(no_vas) > 0
+    relief = (results / "tables/table_pain_relief.md").read_text(encoding="utf-8")
+    assert f"|   No VAS value, n | {no_vas[0]} | {no_vas[1]} |  |" in relief
 
     # Methods: what was missing
     missed = sum(truth["missed"][t][a] for t in DUE for a in ("PVP+ITR", "PVP"))

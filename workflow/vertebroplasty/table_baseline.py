@@ -22,6 +22,7 @@ from manuscript_engine.stats.tables import (
     category_key,
     codebook_categories,
     markdown_table,
+    missing_row,
     summarise_categories,
     summarise_continuous,
     tidy_rows,
@@ -77,7 +78,7 @@ def table_baseline(
                 smd,
             ]
         )
-        rows += _missing_row(patients, column, arms)
+        rows += missing_row(patients, column, arms, 2)
         tidy += tidy_rows(s, variable=column, category="")
 
     sexes = codebook_categories(columns["sex"], patients["sex"])
@@ -96,7 +97,7 @@ def table_baseline(
             balance.add("baseline.sex", "sex", _categorical_smd(sex, sexes, arms)),
         ]
     )
-    rows += _missing_row(patients, "sex", arms)
+    rows += missing_row(patients, "sex", arms, 2)
     _tidy_categories(tidy, "sex", sex)
 
     for key, column, label in (
@@ -112,7 +113,7 @@ def table_baseline(
         for category in shown:
             name = names.get(category, str(category))
             rows.append([f"  {name}", *(s["cells"][category][code] for code in arms.codes), "", ""])
-        rows += _missing_row(patients, column, arms)
+        rows += missing_row(patients, column, arms, 2)
         _tidy_categories(tidy, column, s)
 
     balance.register()
@@ -176,17 +177,6 @@ def _categorical_smd(summary: dict, categories: list, arms) -> float:
     return smd_categorical(
         [counts[c][first] for c in categories], [counts[c][second] for c in categories]
     )
-
-
-def _missing_row(patients: pd.DataFrame, column: str, arms) -> list[list[str]]:
-    """A "Missing, n" row under a variable when any arm has a missing value, else none."""
-    missing = {
-        code: int(patients.loc[patients[arms.column] == code, column].isna().sum())
-        for code in arms.codes
-    }
-    if not any(missing.values()):
-        return []
-    return [["  Missing, n", *(str(missing[code]) for code in arms.codes), "", ""]]
 
 
 def _denominators(gaps: bool) -> str:

@@ -424,6 +424,17 @@ def tidy_rows(summary: dict[str, Any], **labels: Any) -> list[dict[str, Any]]:
     ]
 
 
+def missing_row(
+    frame: pd.DataFrame, column: str, arms: Arms, trailing: int, label: str = "  Missing, n"
+) -> list[list[str]]:
+    """A "Missing, n" row (with ``trailing`` empty cells) under a variable when any arm
+    lacks a value, else none: a table's counts then still add up to each arm's n."""
+    missing = {code: int(v.isna().sum()) for code, v in arm_values(frame, column, arms).items()}
+    if not any(missing.values()):
+        return []
+    return [[label, *(str(missing[code]) for code in arms.codes), *[""] * trailing]]
+
+
 def markdown_table(
     header: list[str],
     rows: list[list[str]],
