@@ -63,3 +63,29 @@ def test_an_undeclared_code_is_still_an_ordinary_bad_value(tmp_path):
     with pytest.raises(CohortInvalid) as excinfo:
         validate_cohort(folder, load_codebook(CODEBOOK), check_across_tables)
     assert "column vas: -7 is below the minimum 0" in str(excinfo.value)
+
+
+def test_the_validation_step_logs_missing_cells_per_column_and_code(tmp_path, monkeypatch, caplog):
+    from test_validation import Files
+
+    from manuscript_engine.core.settings import settings_file, write_setting
+    from manuscript_engine.data.steps import validate_cohort as step
+
+    folder = cohort_with(tmp_path, "visits", "P0001,m01,3.0,23,60", "P0001,m01,-9,,60")
+    project = tmp_path / "project"
+    (project / "results/settings").mkdir(parents=True)
+    monkeypatch.chdir(project)
+    config = {"data_dir": folder.as_posix(), "study_package": "vertebroplasty"}
+    settings = [settings_file("results/settings", key, config[key]) for key in config]
+    for key, setting in zip(config, settings, strict=True):
+        write_setting(config, key, setting)
+    book = load_codebook(CODEBOOK)
+    (project / "results/validated").mkdir()
+    outputs = Files(**{name: f"results/validated/{name}.csv" for name in book["tables"]})
+    with caplog.at_level("INFO", logger="manuscript"):
+        step(Files(codebook=str(CODEBOOK), settings=settings), outputs, None, None)
+    assert "missing in visits.csv, column vas: 1 coded -9 (not assessed)" in caplog.text
+    assert "missing in visits.csv, column odi: 1 empty" in caplog.text
+    assert "column kps" not in caplog.text
+    written = (project / "results/validated/visits.csv").read_text()
+    assert "P0001,m01,,,60" in written  # the code is gone from what the analysis reads
