@@ -25,6 +25,7 @@ from vertebroplasty.follow_up import table_attrition
 from vertebroplasty.missing_data import observed
 from vertebroplasty.secondary_analyses import table_effects, table_longitudinal
 from vertebroplasty.table_baseline import table_baseline
+from vertebroplasty.table_outcomes import table_outcomes
 from vertebroplasty.table_scores import table_scores
 
 BOOK = load_codebook(CODEBOOK)
@@ -74,6 +75,22 @@ def test_tables_over_time_survive_an_arm_with_no_or_one_patient_at_a_time_point(
     longitudinal = table_longitudinal(frame, SETTINGS, DECIMALS, codebook=BOOK).markdown
     assert "| VAS | 6 mo | — | — | — |" in longitudinal
     assert "the mixed model leaves the time point out" in longitudinal
+
+
+def test_table_2_gives_the_n_of_a_short_cell_and_a_dash_for_a_single_patient(patients):
+    frame = patients.copy()
+    pvp = frame.index[frame["arm"] == "PVP"]
+    frame.loc[pvp[1:], "cement_ml"] = np.nan
+    frame.loc[pvp[:5], "vas_discharge"] = np.nan
+    frame["relief_discharge"] = frame["relief_discharge"].astype(object)
+    frame.loc[pvp[:5], "relief_discharge"] = None
+    markdown = table_outcomes(frame, SETTINGS, DECIMALS, codebook=BOOK).markdown
+    row = next(line for line in markdown.splitlines() if line.startswith("| Cement volume"))
+    assert "| — (n = 1) | — |" in row
+    relief = frame.loc[pvp, "relief_discharge"].dropna().astype(bool)
+    shown = f"{int(relief.sum())} ({100 * relief.mean():.1f}) (n = {len(relief)})"
+    assert shown in next(line for line in markdown.splitlines() if "at discharge" in line)
+    assert "—: fewer than two patients with a value in the arm" in markdown
 
 
 def test_table_1_missing_rows_and_denominators_for_every_kind_of_variable(patients):

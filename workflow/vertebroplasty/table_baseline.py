@@ -16,6 +16,7 @@ from manuscript_engine.core.formatting import format_decimal, in_sentence
 from manuscript_engine.data.vocabulary import study_arms
 from manuscript_engine.stats.balance import smd_categorical, smd_continuous
 from manuscript_engine.stats.tables import (
+    TOO_FEW_NOTE,
     NumberBook,
     TableResult,
     TestMarks,
@@ -45,7 +46,7 @@ def table_baseline(
     counts = {arm.code: int((patients[arms.column] == arm.code).sum()) for arm in arms}
     for arm in arms:
         book.count(f"baseline.n.{arm.key}", counts[arm.code])
-    rows, tidy, marks = [], [], TestMarks()
+    rows, tidy, marks, too_few = [], [], TestMarks(), False
     balance = Balance(book, float(settings.get("smd_threshold", 0.1)))
 
     for column, label, unit in (
@@ -63,6 +64,7 @@ def table_baseline(
             label.lower(),
         )
         c = s["cells"]
+        too_few = too_few or s["too_few"]
         first, second = (
             patients.loc[patients[arms.column] == code, column] for code in arms.codes[:2]
         )
@@ -70,10 +72,7 @@ def table_baseline(
         rows.append(
             [
                 f"{label}, mean ± SD (range)",
-                *(
-                    with_n(f"{c[code]['mean_sd']} ({c[code]['range']})", c[code]["n"], counts[code])
-                    for code in arms.codes
-                ),
+                *(with_n(_with_range(c[code]), c[code]["n"], counts[code]) for code in arms.codes),
                 marks(s["p"], s["test"]),
                 smd,
             ]
@@ -134,6 +133,7 @@ def table_baseline(
         _denominators(any("Missing, n" in row[0] for row in rows)) + " SMD: standardized mean "
         "difference between the first two arms (for a categorical variable, over all its "
         f"categories); above {threshold} is commonly read as an imbalance. "
+        + (TOO_FEW_NOTE + " " if too_few else "")
         + (marks.footnote() if settings.get("baseline_p_values", True) else ""),
     )
     return TableResult("table_baseline", pd.DataFrame(tidy), markdown, book.numbers)
@@ -177,6 +177,11 @@ def _categorical_smd(summary: dict, categories: list, arms) -> float:
     return smd_categorical(
         [counts[c][first] for c in categories], [counts[c][second] for c in categories]
     )
+
+
+def _with_range(cell: dict) -> str:
+    """Mean ± SD (range); a lone dash where fewer than two patients have a value."""
+    return f"{cell['mean_sd']} ({cell['range']})" if cell["n"] > 1 else cell["mean_sd"]
 
 
 def _denominators(gaps: bool) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from manuscript_engine.data.vocabulary import category_range, category_source, study_arms
 from manuscript_engine.stats.tables import (
+    TOO_FEW_NOTE,
     NumberBook,
     TableResult,
     TestMarks,
@@ -76,7 +77,7 @@ def table_outcomes(
         label: {arm.code: int((rows[arms.column] == arm.code).sum()) for arm in arms}
         for label, rows in population.items()
     }
-    built, tidy, marks = {}, [], TestMarks()
+    built, tidy, marks, too_few = {}, [], TestMarks(), False
     for key, column, label, pop in BINARY_ROWS:
         s = summarise_binary(book, key, population[pop], column, settings, decimals["percent"])
         c = s["cells"]
@@ -108,9 +109,11 @@ def table_outcomes(
             label.split(",")[0].lower(),
         )
         c = s["cells"]
+        too_few = too_few or s["too_few"]
         cell = {
             arm: with_n(
-                c[arm]["mean_sd"] + (f" ({c[arm]['range']})" if with_range else ""),
+                c[arm]["mean_sd"]
+                + (f" ({c[arm]['range']})" if with_range and c[arm]["n"] > 1 else ""),
                 c[arm]["n"],
                 sizes[pop][arm],
             )
@@ -134,7 +137,9 @@ def table_outcomes(
         "Technical success, hospital stay and follow-up: all included patients. Other rows: "
         f"patients with a technically successful procedure ({n_outcome}). Pain relief: "
         f"{scale} {relief}. Stable: no "
-        "further malignant compression fracture during follow-up. " + marks.footnote()
+        "further malignant compression fracture during follow-up. "
+        + (TOO_FEW_NOTE + " " if too_few else "")
+        + marks.footnote()
     )
     markdown = markdown_table(
         header,
