@@ -66,19 +66,13 @@ def test_an_undeclared_code_is_still_an_ordinary_bad_value(tmp_path):
 
 
 def test_the_validation_step_logs_missing_cells_per_column_and_code(tmp_path, monkeypatch, caplog):
-    from test_validation import Files
+    from test_validation import Files, step_settings
 
-    from manuscript_engine.core.settings import settings_file, write_setting
     from manuscript_engine.data.steps import validate_cohort as step
 
     folder = cohort_with(tmp_path, "visits", "P0001,m01,3.0,23,60", "P0001,m01,-9,,60")
     project = tmp_path / "project"
-    (project / "results/settings").mkdir(parents=True)
-    monkeypatch.chdir(project)
-    config = {"data_dir": folder.as_posix(), "study_package": "vertebroplasty"}
-    settings = [settings_file("results/settings", key, config[key]) for key in config]
-    for key, setting in zip(config, settings, strict=True):
-        write_setting(config, key, setting)
+    settings = step_settings(folder, project, monkeypatch)
     book = load_codebook(CODEBOOK)
     (project / "results/validated").mkdir()
     outputs = Files(**{name: f"results/validated/{name}.csv" for name in book["tables"]})
