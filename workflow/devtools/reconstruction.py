@@ -29,12 +29,14 @@ How the patients are made
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from devtools.reachable import closest_reachable
 from manuscript_engine.audit.published import printed_number
 from manuscript_engine.audit.step_search import reachable_squares, reachable_sums, search_values
 from manuscript_engine.data.cohort import write_table
@@ -113,6 +115,9 @@ weights two scores at one visit correlate about (0.55^2 + 0.35^2) / 1.0 = 0.43 o
 latent scale and one score across visits about 0.55, the moderate range published for
 pain and disability scores (VAS-ODI r = 0.47-0.64 in spine patients: Klemenc-Ketis,
 Zdrav Var 2011;50:90-8; Kato et al., Health Qual Life Outcomes 2020;18:192)."""
+
+EXACT_MAX_STEPS = 20
+"""Scales with at most this many steps get the exact closest mean and SD (KPS)."""
 
 MAX_MISSED_SHARE = 0.12
 """At most this share of the patients due for a visit after month 3 may miss it."""
@@ -214,6 +219,7 @@ class Arm:
     frame: pd.DataFrame
     rng: np.random.Generator
     visits: dict[Any, list[str]] = field(default_factory=dict)
+    unrecorded: set[tuple[Any, str, str]] = field(default_factory=set)
 
 
 def standardised(x: np.ndarray) -> np.ndarray:
@@ -408,45 +414,62 @@ def missable(months: np.ndarray, column: str) -> np.ndarray:
     return months >= LATE_DUE[column] + 6
 
 
-def possible_stats(pub: Published, key: str, column: str, n: int) -> int:
-    """How many of a column's printed means and SDs some n values on the step can print."""
-    hits = 0
-    for score, step in SCORE_STEPS.items():
-        top = int(SCORE_BOUNDS[score][1] / step * n)
-        sums = reachable_sums(n, step, pub.text(f"t3.{score}.{column}.mean.{key}"), 0, top)
-        sd_text = pub.text(f"t3.{score}.{column}.sd.{key}")
-        hits += bool(sums) + any(reachable_squares(n, step, t, sd_text) for t in sums)
-    return hits
+@cache
+def score_possible(pub: Published, key: str, column: str, score: str, n: int) -> int:
+    """Whether some n values on the score's step print its mean (1) and also its SD (2)."""
+    step = SCORE_STEPS[score]
+    top = int(SCORE_BOUNDS[score][1] / step * n)
+    sums = reachable_sums(n, step, pub.text(f"t3.{score}.{column}.mean.{key}"), 0, top)
+    sd_text = pub.text(f"t3.{score}.{column}.sd.{key}")
+    return bool(sums) + any(reachable_squares(n, step, t, sd_text) for t in sums)
 
 
-def choose_visit_counts(pub: Published, key: str, months: np.ndarray) -> dict[str, int]:
-    """Patients assessed at each late column: the largest n that prints the most stats.
+def choose_visit_counts(pub: Published, key: str, months: np.ndarray) -> dict[str, dict]:
+    """Patients with each score at each late column: the n that print the most stats.
 
     The paper prints no n after month 3, so a patient alive and due may have missed a
-    visit; at most :data:`MAX_MISSED_SHARE` of those due, and only patients for whom
-    :func:`missable` holds.
+    visit (all three scores missing; only patients for whom :func:`missable` holds), or
+    had one of ODI and KPS not recorded at a visit that took place (VAS, which decides
+    the final pain category, always is). At most :data:`MAX_MISSED_SHARE` of the
+    patients due miss either way; among equally good counts the largest are kept.
     """
     counts = {}
     for column, due_month in LATE_DUE.items():
         due = int((months >= due_month).sum())
-        most = min(int(missable(months, column).sum()), int(MAX_MISSED_SHARE * due))
-        options = range(due, due - most - 1, -1)
-        counts[column] = max(options, key=lambda n: possible_stats(pub, key, column, n))
+        most = int(MAX_MISSED_SHARE * due)
+        best = None
+        for n in range(due, due - min(most, int(missable(months, column).sum())) - 1, -1):
+            chosen = {"vas": n}
+            for score in ("odi", "kps"):
+                options = range(n, max(n - most, 0) - 1, -1)
+                chosen[score] = max(
+                    options, key=lambda m, s=score: score_possible(pub, key, column, s, m)
+                )
+            hits = sum(score_possible(pub, key, column, s, m) for s, m in chosen.items())
+            rank = (hits, -sum(due - m for m in chosen.values()))
+            if best is None or rank > best[0]:
+                best = (rank, chosen)
+        counts[column] = best[1]
     return counts
 
 
-def unprintable(pub: Published, key: str, counts: dict[str, int]) -> int:
+def unprintable(pub: Published, key: str, counts: dict[str, dict]) -> int:
     """Late-column means and SDs that no data with these counts can print."""
-    return sum(6 - possible_stats(pub, key, column, n) for column, n in counts.items())
+    return sum(
+        2 - score_possible(pub, key, column, score, n)
+        for column, chosen in counts.items()
+        for score, n in chosen.items()
+    )
 
 
-def followup_draw(arm: Arm, pub: Published, attempt: int) -> tuple[np.ndarray, np.ndarray]:
-    """Follow-up lengths (on the printed mean and SD) and deaths from :data:`SURVIVAL`."""
+def followup_draw(arm: Arm, pub: Published, attempt: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Follow-up lengths (on the printed mean and SD), deaths from :data:`SURVIVAL`, and
+    whether the lengths print the published mean and SD."""
     k, n = arm.key, len(arm.frame)
     rng = np.random.default_rng([SEED, len(arm.label), attempt])
     raw, died = SURVIVAL.draw(arm.frame["frailty"], arm.frame["primary_tumor"], rng)
     mean, sd = pub.text(f"t2.followup_months.mean.{k}"), pub.text(f"t2.followup_months.sd.{k}")
-    months = search_values(
+    found = search_values(
         float(mean) + float(sd) * standardised(raw),
         low=np.full(n, FOLLOWUP_BOUNDS[0]),
         high=np.full(n, FOLLOWUP_BOUNDS[1]),
@@ -454,8 +477,8 @@ def followup_draw(arm: Arm, pub: Published, attempt: int) -> tuple[np.ndarray, n
         mean_text=mean,
         sd_text=sd,
         rng=rng,
-    ).values
-    return months, died
+    )
+    return found.values, died, found.mean_reachable and found.sd_reachable
 
 
 def build_followup(arm: Arm, pub: Published) -> None:
@@ -463,10 +486,14 @@ def build_followup(arm: Arm, pub: Published) -> None:
     outcome = f["technical_success"].to_numpy()
     best = None
     for attempt in range(FOLLOWUP_DRAWS):
-        months, died = followup_draw(arm, pub, attempt)
+        months, died, printed = followup_draw(arm, pub, attempt)
         counts = choose_visit_counts(pub, k, months[outcome])
-        missed = sum(int((months[outcome] >= LATE_DUE[c]).sum()) - n for c, n in counts.items())
-        rank = (unprintable(pub, k, counts), missed)
+        missed = sum(
+            int((months[outcome] >= LATE_DUE[c]).sum()) - n
+            for c, chosen in counts.items()
+            for n in chosen.values()
+        )
+        rank = (not printed, unprintable(pub, k, counts), missed)
         if best is None or rank < best[0]:
             best = (rank, months, died, counts)
     _, months, died, counts = best
@@ -480,18 +507,30 @@ def build_followup(arm: Arm, pub: Published) -> None:
     f["new_fracture_months"] = fracture_months(arm)
 
 
-def assign_visits(arm: Arm, counts: dict[str, int]) -> dict[Any, list[str]]:
-    """Each patient's visits: those due, less the missed ones (own stream, at random)."""
+def assign_visits(arm: Arm, counts: dict[str, dict]) -> dict[Any, list[str]]:
+    """Each patient's visits (those due, less the missed ones) and unrecorded scores.
+
+    Who missed what is drawn at random from a stream of its own; the unrecorded scores
+    go into ``arm.unrecorded`` as (patient, visit, score).
+    """
     f = arm.frame
     rng = np.random.default_rng([VISIT_SEED, len(arm.label)])
     visits = {p: visit_names(f.at[p, "followup_months"]) for p in f.index}
     treated = f.index[f["technical_success"]]
     months = f.loc[treated, "followup_months"].to_numpy()
-    for column, n in counts.items():
+    for column, chosen in counts.items():
         due = int((months >= LATE_DUE[column]).sum())
-        chosen = rng.permutation(treated[missable(months, column)].to_numpy())[: due - n]
-        for p in sorted(chosen):
+        skipped = rng.permutation(treated[missable(months, column)].to_numpy())
+        for p in sorted(skipped[: due - chosen["vas"]]):
             visits[p] = [v for v in visits[p] if column_of_visit(v) != column]
+        seen = [
+            (p, [v for v in visits[p] if column_of_visit(v) == column][-1])
+            for p in treated
+            if any(column_of_visit(v) == column for v in visits[p])
+        ]
+        for score in ("odi", "kps"):
+            for i in sorted(rng.permutation(len(seen))[: chosen["vas"] - chosen[score]]):
+                arm.unrecorded.add((*seen[i], score))
     return visits
 
 
@@ -635,7 +674,9 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
     for score, step in SCORE_STEPS.items():
         sign = -1.0 if score == "kps" else 1.0
         for column in COLUMNS:
-            members = column_members(column)
+            members = [
+                (p, v) for p, v in column_members(column) if (p, v, score) not in arm.unrecorded
+            ]
             mean = pub.text(f"t3.{score}.{column}.mean.{k}")
             sd = pub.text(f"t3.{score}.{column}.sd.{k}")
             z = standardised(np.array([latent[p, v, score] for p, v in members]))
@@ -650,9 +691,7 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
                         bounds = categories[f.at[p, "final_category"]]
                         lo[i], hi[i] = bounds["min"], bounds["max"]
             ideal = float(mean) + sign * float(sd) * z
-            found = search_values(
-                ideal, low=lo, high=hi, step=step, mean_text=mean, sd_text=sd, rng=rng
-            ).values
+            found = fit_column(ideal, lo, hi, score, mean, sd, rng)
             for (p, v), value in zip(members, found, strict=True):
                 values[p, v, score] = value
 
@@ -661,6 +700,9 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
         for v in visits[p]:
             for score, step in SCORE_STEPS.items():
                 if (p, v, score) in values:
+                    continue
+                if (p, v, score) in arm.unrecorded:
+                    values[p, v, score] = np.nan
                     continue
                 if p not in treated and v != "preop":
                     values[p, v, score] = failure_value(values[p, "preop", score], score, failure_rng)
@@ -674,6 +716,32 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
         for v in visits[p]
     ]
     return pd.DataFrame(rows, columns=["patient_id", "visit", "vas", "odi", "kps"])
+
+
+def fit_column(ideal, lo, hi, score: str, mean: str, sd: str, rng) -> np.ndarray:
+    """A Table 3 column's values: the printed mean and SD, else the closest reachable.
+
+    Where no data on the scale's step can print the mean or the SD (GRIM, GRIMMER), the
+    exact closest reachable pair (:func:`devtools.reachable.closest_reachable`) is the
+    target, so the reconciliation's "closest reachable" is what the cohort holds. The
+    exact enumeration is kept to coarse scales (KPS: 10 steps); it is where the gaps are.
+    """
+    step = SCORE_STEPS[score]
+    found = search_values(ideal, low=lo, high=hi, step=step, mean_text=mean, sd_text=sd, rng=rng)
+    n, top = len(ideal), int(SCORE_BOUNDS[score][1] / step)
+    if (found.mean_reachable and found.sd_reachable) or top > EXACT_MAX_STEPS:
+        return found.values
+    closest = closest_reachable(n, step, mean, sd, 0, top)
+    exact = search_values(
+        ideal,
+        low=lo,
+        high=hi,
+        step=step,
+        mean_text=f"{closest.mean:.9f}",
+        sd_text=f"{closest.sd:.9f}",
+        rng=rng,
+    )
+    return exact.values if exact.sd_reachable else found.values
 
 
 def score_latents(frailty: pd.Series, visits, rng: np.random.Generator) -> dict:
