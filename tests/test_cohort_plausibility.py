@@ -22,7 +22,9 @@ from devtools.reconstruction import SURVIVAL
 VISITS = rows("visits")
 ARM = {r["patient_id"]: r["arm"] for r in rows("enrollment")}
 SUCCESS = {r["patient_id"]: r["technical_success"] == "yes" for r in rows("procedure")}
-PUBLISHED = {e["id"]: e for e in yaml.safe_load((REPO / "data/published.yaml").read_text())["numbers"]}
+PUBLISHED = {
+    e["id"]: e for e in yaml.safe_load((REPO / "data/published.yaml").read_text())["numbers"]
+}
 with open(REPO / "data/reconciliation.csv", newline="", encoding="utf-8") as _handle:
     LISTED = list(csv.DictReader(_handle))
 
@@ -117,8 +119,10 @@ def test_deaths_follow_the_documented_model():
         people[r["patient_id"]].update(r)
     growth = dict(SURVIVAL.tumour_growth)
     assert set(growth) >= {p["primary_tumor"] for p in people.values()}
-    died = {g: [p["died"] == "yes" for p in people.values() if growth[p["primary_tumor"]] == g]
-            for g in ("slow", "rapid")}
+    died = {
+        g: [p["died"] == "yes" for p in people.values() if growth[p["primary_tumor"]] == g]
+        for g in ("slow", "rapid")
+    }
     # Rapidly growing primaries (hazard ratio 1.5) die more often than slow ones (0.5).
     assert statistics.fmean(died["rapid"]) > statistics.fmean(died["slow"])
     dead = [float(p["followup_months"]) for p in people.values() if p["died"] == "yes"]
@@ -158,8 +162,10 @@ def closest_sd(reach, n: int, step: float, mean_text: str, sd_text: str) -> tupl
     """Among reachable sums whose mean prints as printed (else the nearest means), the
     SD closest to the printed SD; both formatted at the printed precision."""
     sums = [s for s in range(reach.shape[0]) if reach[s].any()]
-    gap = {s: 0.0 if printed_as(s * step / n, mean_text) else abs(s * step / n - float(mean_text))
-           for s in sums}
+    gap = {
+        s: 0.0 if printed_as(s * step / n, mean_text) else abs(s * step / n - float(mean_text))
+        for s in sums
+    }
     best_gap = min(gap.values())
     best = None
     for s in (s for s in sums if abs(gap[s] - best_gap) < 1e-12):
@@ -181,7 +187,9 @@ def test_closest_reachable_sds_in_the_reconciliation_are_the_closest():
     cases = []
     for r in CLOSEST:
         n = int(re.search(r"(\d+) values in steps of 10", r["reason"]).group(1))
-        stated = re.search(r"closest reachable SD is ([\d.]+) \(with a mean of ([\d.]+)\)", r["reason"])
+        stated = re.search(
+            r"closest reachable SD is ([\d.]+) \(with a mean of ([\d.]+)\)", r["reason"]
+        )
         mean_text = str(PUBLISHED[r["id"].replace(".sd.", ".mean.")]["printed"])
         cases.append((r["id"], n, mean_text, r["printed"], stated.group(1), stated.group(2)))
     needed = {n for _, n, *_ in cases}
@@ -216,7 +224,10 @@ def test_unreached_means_are_reachable_with_the_n_stated_and_not_with_the_cohort
         assert not grim_reachable(used, step, r["printed"]), r["id"]
         assert all(grim_reachable(int(m), step, r["printed"]) for m in others), r["id"]
     for r in LISTED:
-        if r["verdict"] == "impossible" and "No n from 2 to" in r["reason"] and r["id"].split(".")[3] == "mean":
-            entry = PUBLISHED[r["id"]]
+        if (
+            r["verdict"] == "impossible"
+            and "No n from 2 to" in r["reason"]
+            and r["id"].split(".")[3] == "mean"
+        ):
             most = int(re.search(r"No n from 2 to (\d+)", r["reason"]).group(1))
             assert not any(grim_reachable(m, 10, r["printed"]) for m in range(2, most + 1)), r["id"]

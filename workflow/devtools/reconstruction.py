@@ -671,7 +671,7 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
                 members.append((p, column))
         return members
 
-    for score, step in SCORE_STEPS.items():
+    for score in SCORE_STEPS:
         sign = -1.0 if score == "kps" else 1.0
         for column in COLUMNS:
             members = [
@@ -705,7 +705,9 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
                     values[p, v, score] = np.nan
                     continue
                 if p not in treated and v != "preop":
-                    values[p, v, score] = failure_value(values[p, "preop", score], score, failure_rng)
+                    values[p, v, score] = failure_value(
+                        values[p, "preop", score], score, failure_rng
+                    )
                     continue
                 values[p, v, score] = _free_value(
                     p, v, score, step, f, values, visits, latent, categories, pub, k, p in treated
