@@ -441,7 +441,7 @@ def choose_visit_counts(pub: Published, key: str, months: np.ndarray) -> dict[st
         for n in range(due, due - min(most, int(missable(months, column).sum())) - 1, -1):
             chosen = {"vas": n}
             for score in ("odi", "kps"):
-                options = range(n, max(n - most, 0) - 1, -1)
+                options = range(n, max(due - most, 0) - 1, -1)
                 chosen[score] = max(
                     options, key=lambda m, s=score: score_possible(pub, key, column, s, m)
                 )
