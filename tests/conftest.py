@@ -21,6 +21,7 @@ NOT_COPIED = shutil.ignore_patterns(
     "__pycache__",
     ".pytest_cache",
     ".ruff_cache",
+    ".cache",
     "*.egg-info",
 )
 

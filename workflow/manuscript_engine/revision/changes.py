@@ -4,7 +4,7 @@ Numbers are compared by the text the paper prints (a value whose printed text is
 same did not change for a reader). Where a number is quoted comes from the templates
 of the current revision: the first line that names the key (or, for helpers that take
 a stem such as ``n_pct('x')``, the longest stem of the key that a line names).
-Figures are compared by the SHA-256 of their SVG: the build is deterministic, so the
+Table cells are compared as printed (the tables' Markdown). Figures are compared by the SHA-256 of their SVG: the build is deterministic, so the
 same data draw the same bytes.
 """
 
@@ -60,7 +60,7 @@ ABSENT = "(absent)"
 
 def changed_numbers(old: dict, new: dict, template_dir: Path) -> list[NumberChange]:
     """Every key whose printed text differs, or that exists in one build only."""
-    lines = _template_lines(template_dir)
+    lines = manuscript_template_lines(template_dir)
     changes = []
     for key in sorted(set(old) | set(new)):
         before = old[key]["text"] if key in old else ABSENT
@@ -70,11 +70,13 @@ def changed_numbers(old: dict, new: dict, template_dir: Path) -> list[NumberChan
     return changes
 
 
-def _template_lines(template_dir: Path) -> list[tuple[str, int, str]]:
+def manuscript_template_lines(template_dir: Path) -> list[tuple[str, int, str]]:
+    """Every line of the manuscript's templates (the response letter's are not the paper)."""
     base = Path(template_dir)
     return [
         (f"{base.name}/{path.relative_to(base).as_posix()}", number, line)
         for path in sorted(base.rglob("*.j2"))
+        if path.relative_to(base).parts[0] != "response"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
     ]
 
@@ -91,8 +93,26 @@ def quoted_at(key: str, lines: list[tuple[str, int, str]]) -> str:
     return "not quoted in the text"
 
 
+PIPE = re.compile(r"(?<!\\)\|")
+RULE = re.compile(r"^[\s|:\-]+$")
+
+
 def read_table(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
+    """The cells of a printed table (its pipe-table Markdown, as the paper shows them).
+
+    Rows of the first table in the file, header first; the rule under the header and
+    any note after the table are left out.
+    """
+    rows = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        if RULE.match(line):
+            continue
+        rows.append([cell.strip() for cell in PIPE.split(line.strip())[1:-1]])
+    return rows
 
 
 def changed_cells(table: str, old: list[list[str]], new: list[list[str]]) -> list[CellChange]:
@@ -141,8 +161,8 @@ def compare_builds(old_results: Path, new_results: Path, template_dir: Path) -> 
         template_dir,
     )
     cells = []
-    old_tables = {p.stem: p for p in sorted((old_results / "tables").glob("*.csv"))}
-    for path in sorted((new_results / "tables").glob("*.csv")):
+    old_tables = {p.stem: p for p in sorted((old_results / "tables").glob("*.md"))}
+    for path in sorted((new_results / "tables").glob("*.md")):
         if path.stem in old_tables:
             cells += changed_cells(path.stem, read_table(old_tables[path.stem]), read_table(path))
     old_figures = figure_hashes(old_results / "figures")

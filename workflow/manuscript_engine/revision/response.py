@@ -22,7 +22,7 @@ from manuscript_engine.core.yaml_files import load_yaml
 from manuscript_engine.core.yaml_schemas import load_checked_yaml
 from manuscript_engine.data.cohort import load_codebook
 from manuscript_engine.output.conversion import build_document_tree, convert_document
-from manuscript_engine.revision.changes import Changes, quoted_at
+from manuscript_engine.revision.changes import Changes, manuscript_template_lines, quoted_at
 from manuscript_engine.revision.documents import pandoc_file
 from manuscript_engine.revision.locations import Locator, pdf_lines, section_titles
 from manuscript_engine.text.rendering import render_manuscript
@@ -44,7 +44,7 @@ class RevisedManuscript(Manuscript):
 
     changes: Changes | None = None
     locator: Locator | None = None
-    section_dir: Path = Path("templates")
+    template_dir: Path = Path("templates")
 
     def _changed(self, key: str):
         if self.changes is None:
@@ -69,7 +69,7 @@ class RevisedManuscript(Manuscript):
     def where(self, key: str) -> str:
         """``Results, line 42``: where the revised manuscript quotes the number."""
         printed = self.registry[key].text
-        place = quoted_at(key, _section_lines(self.section_dir))
+        place = quoted_at(key, manuscript_template_lines(self.template_dir))
         if " line " not in place:
             raise TemplateProblem(f"'{key}' is not quoted in the manuscript's templates")
         return self.locator.where(printed, place.split(" line ")[0])
@@ -86,14 +86,6 @@ def _issuing(name, helper):
         return issued(helper(*args, **kwargs), Quoted, HelperCall(name, args, tuple(kwargs.items())))
 
     return marked
-
-
-def _section_lines(template_dir: Path) -> list[tuple[str, int, str]]:
-    return [
-        (path.as_posix(), number, line)
-        for path in sorted((Path(template_dir) / "sections").glob("*.md.j2"))
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-    ]
 
 
 def render_response(repo: Path, changes_file: Path | None = None) -> str:
@@ -118,7 +110,7 @@ def render_response(repo: Path, changes_file: Path | None = None) -> str:
             pdf_lines(results / "manuscript" / "manuscript.pdf"),
             section_titles(markdown, sections),
         ),
-        section_dir=repo / "templates",
+        template_dir=repo / "templates",
     )
     metadata = load_checked_yaml(repo / "templates" / "metadata.yaml", "metadata")
     return render_manuscript(

@@ -81,7 +81,7 @@ def diff_documents(
 
 def diff_blocks(old: Sequence[Block], new: Sequence[Block], changes: TrackedChanges) -> list:
     """``new`` with what differs from ``old`` marked (see the module's description)."""
-    anchors = _weighted_common(old, new)
+    anchors = _weighted_common(old, new, changes.changed_figures)
     result: list[Block] = []
     previous_old = previous_new = 0
     for old_index, new_index in [*anchors, (len(old), len(new))]:
@@ -102,9 +102,9 @@ def _weight(block: Block) -> int:
 
 
 def _best_pairs(
-    old: Sequence[Block], new: Sequence[Block], score: Callable[[Block, Block], float]
+    old: Sequence[Any], new: Sequence[Any], score: Callable[[Any, Any], float]
 ) -> list[tuple[int, int]]:
-    """In-order pairs of old and new blocks with the largest total score (score > 0)."""
+    """In-order pairs of old and new items with the largest total score (score > 0)."""
     rows, cols = len(old), len(new)
     best = [[0.0] * (cols + 1) for _ in range(rows + 1)]
     for i in range(rows - 1, -1, -1):
@@ -125,10 +125,20 @@ def _best_pairs(
     return pairs
 
 
-def _weighted_common(old: Sequence[Block], new: Sequence[Block]) -> list[tuple[int, int]]:
-    """Blocks that are identical in both, chosen to keep as much text in place as can be."""
-    old_keys = [key_of(block) for block in old]
-    new_keys = [key_of(block) for block in new]
+def _redrawn(block: Block, changed_figures: frozenset[str]) -> bool:
+    return block.get("t") == "Figure" and block["c"][0][0].removeprefix("fig:") in changed_figures
+
+
+def _weighted_common(
+    old: Sequence[Block], new: Sequence[Block], changed_figures: frozenset[str] = frozenset()
+) -> list[tuple[int, int]]:
+    """Blocks that are identical in both, chosen to keep as much text in place as can be.
+
+    A redrawn figure is never identical: its tree is the same (the same file name), its
+    picture is not.
+    """
+    old_keys = [key_of(b) + ("|old" if _redrawn(b, changed_figures) else "") for b in old]
+    new_keys = [key_of(b) + ("|new" if _redrawn(b, changed_figures) else "") for b in new]
     # The common head and tail need no search (most edits touch a few blocks).
     head = 0
     while head < min(len(old), len(new)) and old_keys[head] == new_keys[head]:
@@ -142,9 +152,9 @@ def _weighted_common(old: Sequence[Block], new: Sequence[Block]) -> list[tuple[i
     middle_old = range(head, len(old) - tail)
     middle_new = range(head, len(new) - tail)
     same = _best_pairs(
-        [old[i] for i in middle_old],
-        [new[j] for j in middle_new],
-        lambda a, b: _weight(a) if key_of(a) == key_of(b) else 0,
+        list(middle_old),
+        list(middle_new),
+        lambda i, j: _weight(old[i]) if old_keys[i] == new_keys[j] else 0,
     )
     return (
         [(i, i) for i in range(head)]
