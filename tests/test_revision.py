@@ -16,7 +16,7 @@ from manuscript_engine.revision.changes import (
 )
 from manuscript_engine.revision.documents import with_html_marks
 from manuscript_engine.revision.old_build import RevisionProblem, default_revision, resolve
-from manuscript_engine.revision.tree_diff import diff_documents, diff_inlines, TrackedChanges
+from manuscript_engine.revision.tree_diff import TrackedChanges, diff_documents, diff_inlines
 from manuscript_engine.revision.word_diff import diff_runs
 
 
@@ -39,6 +39,7 @@ def para(text: str) -> dict:
 
 def table(name: str, cells: list[list[str]]) -> dict:
     """A pandoc table of plain cells (no header), its id ``tbl:<name>``."""
+
     def cell(text):
         return [["", [], []], {"t": "AlignDefault"}, 1, 1, [{"t": "Plain", "c": inlines(text)}]]
 
@@ -113,8 +114,12 @@ def test_a_moved_table_is_deleted_at_its_old_place_and_inserted_at_the_new():
     new = document(texts[0], texts[1], texts[2], moved)
     changes = tracked(old, new)
     assert changes.marks == [
-        ("deletion", "Table asia."), ("deletion", "Grade A"), ("deletion", "1"),
-        ("insertion", "Table asia."), ("insertion", "Grade A"), ("insertion", "1"),
+        ("deletion", "Table asia."),
+        ("deletion", "Grade A"),
+        ("deletion", "1"),
+        ("insertion", "Table asia."),
+        ("insertion", "Grade A"),
+        ("insertion", "1"),
     ]
 
 
@@ -148,8 +153,11 @@ def test_a_redrawn_figure_is_replaced_with_a_note():
         image = {"t": "Image", "c": [["", [], []], [], ["../figures/pain.png", ""]]}
         return {
             "t": "Figure",
-            "c": [["fig:pain", [], []], [None, [{"t": "Plain", "c": inlines("Figure 1.")}]],
-                  [{"t": "Plain", "c": [image]}]],
+            "c": [
+                ["fig:pain", [], []],
+                [None, [{"t": "Plain", "c": inlines("Figure 1.")}]],
+                [{"t": "Plain", "c": [image]}],
+            ],
         }
 
     assert tracked(document(figure()), document(figure())).marks == []
@@ -173,12 +181,20 @@ def test_changed_numbers_name_old_new_and_the_template_line(tmp_path):
         "# Results\n\nAge was {{ mean_sd('baseline.age_years.pvp') }} years.\n", encoding="utf-8"
     )
     old = {"baseline.age_years.pvp.mean": {"text": "59.51"}, "same": {"text": "1"}}
-    new = {"baseline.age_years.pvp.mean": {"text": "59.60"}, "same": {"text": "1"},
-           "added": {"text": "3"}}
+    new = {
+        "baseline.age_years.pvp.mean": {"text": "59.60"},
+        "same": {"text": "1"},
+        "added": {"text": "3"},
+    }
     found = changed_numbers(old, new, tmp_path / "templates")
     assert [(c.key, c.old, c.new, c.where) for c in found] == [
         ("added", "(absent)", "3", "not quoted in the text"),
-        ("baseline.age_years.pvp.mean", "59.51", "59.60", "templates/sections/04-results.md.j2 line 3"),
+        (
+            "baseline.age_years.pvp.mean",
+            "59.51",
+            "59.60",
+            "templates/sections/04-results.md.j2 line 3",
+        ),
     ]
     assert quoted_at("x.y", [("t.j2", 1, "{{ num('x.y') }}"), ("t.j2", 2, "{{ n_pct('x') }}")]) == (
         "t.j2 line 1"

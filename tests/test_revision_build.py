@@ -54,7 +54,9 @@ def revise(repo: Path) -> None:
     text = results.read_text(encoding="utf-8")
     assert MOVED in text
     text = text.replace(MOVED, "", 1)
-    text = text.replace('{{ table("fracture_incidence") }}', MOVED + '{{ table("fracture_incidence") }}')
+    text = text.replace(
+        '{{ table("fracture_incidence") }}', MOVED + '{{ table("fracture_incidence") }}'
+    )
     results.write_text(text, encoding="utf-8")
     baseline = repo / "data/raw/baseline.csv"
     rows = list(csv.reader(io.StringIO(baseline.read_text(encoding="utf-8"))))
@@ -107,19 +109,12 @@ def test_diff_between_two_commits_tracks_exactly_the_changes(built_repo, tmp_pat
     document = docx.Document(out / "tracked-changes.docx")
     body = document.element.body
     tables = body.findall(qn("w:tbl"))
-    whole = {
-        kind: [t for t in tables if _all_marked(t, kind)] for kind in ("w:ins", "w:del")
-    }
+    whole = {kind: [t for t in tables if _all_marked(t, kind)] for kind in ("w:ins", "w:del")}
     assert len(whole["w:ins"]) == 1 and len(whole["w:del"]) == 1
     moved_cells = _cell_texts(whole["w:del"][0])
     assert moved_cells == _cell_texts(whole["w:ins"][0]) and "Grade A" in moved_cells
     in_moved = {id(t) for group in whole.values() for t in group}
-    outside = [
-        mark
-        for child in body
-        if id(child) not in in_moved
-        for mark in marks(child)
-    ]
+    outside = [mark for child in body if id(child) not in in_moved for mark in marks(child)]
 
     changes = (out / "changed_numbers.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(changes)))
@@ -140,12 +135,18 @@ def test_diff_between_two_commits_tracks_exactly_the_changes(built_repo, tmp_pat
         expected = old_words if kind == "deletion" else new_words
         assert set(words(text)) <= expected, (kind, text)
 
-    ages = {r["item"]: r for r in rows if r["kind"] == "number" and r["item"].startswith("baseline.age_years")}
+    ages = {
+        r["item"]: r
+        for r in rows
+        if r["kind"] == "number" and r["item"].startswith("baseline.age_years")
+    }
     mean = ages.get("baseline.age_years.pvp_itr.mean") or ages["baseline.age_years.pvp.mean"]
     assert float(mean["new"]) > float(mean["old"])
     assert "04-results.md.j2" in ages[mean["item"] + "_sd"]["where"]
     assert any(r["kind"] == "table cell" and r["item"] == "table_baseline" for r in rows)
-    assert not [r for r in rows if r["kind"] == "figure" and r["item"] != "scores_over_time"] or True
+    assert (
+        not [r for r in rows if r["kind"] == "figure" and r["item"] != "scores_over_time"] or True
+    )
     assert re.search(r"<ins>.*" + re.escape(SENTENCE.split()[0]), (out / "diff.html").read_text())
     assert "<script" not in (out / "diff.html").read_text()
 
@@ -153,15 +154,17 @@ def test_diff_between_two_commits_tracks_exactly_the_changes(built_repo, tmp_pat
     letter = repo / "templates/response/01-response.md.j2"
     key = mean["item"]
     letter.write_text(
-        "# Response\n\nThe mean age changed from {{ old('%s') }} to {{ new('%s') }} years "
-        "({{ where('%s_sd') }}).\n" % (key, key, key),
+        f"# Response\n\nThe mean age changed from {{{{ old('{key}') }}}} to "
+        f"{{{{ new('{key}') }}}} years ({{{{ where('{key}_sd') }}}}).\n",
         encoding="utf-8",
     )
     answered = revision_cli(repo, "response")
     assert answered.returncode == 0, answered.stderr
     text = "\n".join(p.text for p in docx.Document(out / "response.docx").paragraphs)
     assert f"from {mean['old']} to {mean['new']} years (Results, line " in text
-    letter.write_text("# Response\n\nEnrolled: {{ old('flow.enrolled.total.n') }}.\n", encoding="utf-8")
+    letter.write_text(
+        "# Response\n\nEnrolled: {{ old('flow.enrolled.total.n') }}.\n", encoding="utf-8"
+    )
     unchanged = revision_cli(repo, "response")
     assert unchanged.returncode == 1
     assert "response/01-response.md.j2 line 3" in unchanged.stderr

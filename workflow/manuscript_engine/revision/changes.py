@@ -4,8 +4,8 @@ Numbers are compared by the text the paper prints (a value whose printed text is
 same did not change for a reader). Where a number is quoted comes from the templates
 of the current revision: the first line that names the key (or, for helpers that take
 a stem such as ``n_pct('x')``, the longest stem of the key that a line names).
-Table cells are compared as printed (the tables' Markdown). Figures are compared by the SHA-256 of their SVG: the build is deterministic, so the
-same data draw the same bytes.
+Table cells are compared as printed (the tables' Markdown). Figures are compared by the
+SHA-256 of their SVG: the build is deterministic, so the same data draw the same bytes.
 """
 
 from __future__ import annotations

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from manuscript_engine.core.yaml_files import load_yaml
-from manuscript_engine.revision.changes import Changes, changes_csv, changes_markdown, compare_builds
+from manuscript_engine.revision.changes import (
+    Changes,
+    changes_csv,
+    changes_markdown,
+    compare_builds,
+)
 from manuscript_engine.revision.documents import write_html_diff, write_tracked_docx
 from manuscript_engine.revision.old_build import (
     build_revision,

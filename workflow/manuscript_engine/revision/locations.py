@@ -62,8 +62,7 @@ class Locator:
         if not starts:
             raise TemplateProblem(f"the heading '{title}' is not in the PDF")
         following = [
-            i for i, line in enumerate(self.lines)
-            if i > starts[0] and line in self.titles.values()
+            i for i, line in enumerate(self.lines) if i > starts[0] and line in self.titles.values()
         ]
         end = following[0] if following else len(self.lines)
         joined, offsets = "", []

@@ -41,7 +41,9 @@ def git(repo: Path, *args: str) -> str:
 def default_revision(repo: Path) -> str:
     """The latest tag reachable from HEAD (the submitted version, by convention)."""
     result = subprocess.run(
-        ["git", "describe", "--tags", "--abbrev=0", "HEAD"], cwd=repo, capture_output=True,
+        ["git", "describe", "--tags", "--abbrev=0", "HEAD"],
+        cwd=repo,
+        capture_output=True,
         text=True,
     )
     if result.returncode != 0:
@@ -57,7 +59,9 @@ def resolve(repo: Path, revision: str) -> str:
     """The commit a revision names, or a clear error."""
     result = subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"],
-        cwd=repo, capture_output=True, text=True,
+        cwd=repo,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0 or not result.stdout.strip():
         raise RevisionProblem(
@@ -98,9 +102,18 @@ def python_for(repo: Path, tree: Path) -> tuple[str, str]:
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         installed = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             "-r", str(theirs)],
-            capture_output=True, text=True,
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(theirs),
+            ],
+            capture_output=True,
+            text=True,
         )
         if installed.returncode != 0:
             raise RevisionProblem(

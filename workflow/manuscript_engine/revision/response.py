@@ -83,7 +83,9 @@ class RevisedManuscript(Manuscript):
 
 def _issuing(name, helper):
     def marked(*args, **kwargs) -> Quoted:
-        return issued(helper(*args, **kwargs), Quoted, HelperCall(name, args, tuple(kwargs.items())))
+        return issued(
+            helper(*args, **kwargs), Quoted, HelperCall(name, args, tuple(kwargs.items()))
+        )
 
     return marked
 
@@ -132,8 +134,9 @@ def write_response(repo: Path, output: Path, changes_file: Path | None = None) -
         markdown.write_text(text, encoding="utf-8")
         sections = Path(scratch) / "sections.json"
         sections.write_text(
-            json.dumps([{"template": RESPONSE_DIR, "first_line": 1,
-                         "last_line": text.count("\n") + 1}]),
+            json.dumps(
+                [{"template": RESPONSE_DIR, "first_line": 1, "last_line": text.count("\n") + 1}]
+            ),
             encoding="utf-8",
         )
         tree = Path(scratch) / "response.json"

@@ -63,8 +63,10 @@ def _join_across_spaces(runs: list[tuple[str, list[Any]]]) -> list[tuple[str, li
             continue
         if len(out) >= 2 and out[-1][0] == "equal" and _is_space(out[-1][1]):
             _, before_deleted, before_inserted = out[-2]
-            if out[-2][0] == "change" and (before_deleted or deleted) and (
-                before_inserted or inserted
+            if (
+                out[-2][0] == "change"
+                and (before_deleted or deleted)
+                and (before_inserted or inserted)
             ):
                 space = out.pop()[1]
                 out.pop()
