@@ -3,7 +3,9 @@ the comparison of numbers and table cells, and finding the revision to compare w
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -236,3 +238,36 @@ def test_without_a_tag_the_diff_asks_for_a_commit(tmp_path):
         resolve(tmp_path, "nonsense")
     git("tag", "submitted-v1")
     assert default_revision(tmp_path) == "submitted-v1"
+
+
+def test_a_revision_that_does_not_build_is_reported_and_its_worktree_removed(tmp_path, monkeypatch):
+    """The earlier revision's own build runs (here: a commit with no Snakefile) and fails;
+    the temporary worktree and folder are gone afterwards."""
+    from conftest import REPO
+
+    from manuscript_engine.revision.compare import make_revision
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    def git(*args):
+        return subprocess.run(
+            ["git", *args], cwd=repo, check=True, capture_output=True, text=True
+        ).stdout
+
+    shutil.copy(REPO / "requirements.txt", repo / "requirements.txt")
+    git("init", "--quiet")
+    git("add", "requirements.txt")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "first")
+    with pytest.raises(RevisionProblem, match="not built: run `make paper` first"):
+        make_revision(repo, "HEAD")
+    (repo / "results" / "pandoc").mkdir(parents=True)
+    (repo / "results" / "pandoc" / "manuscript.json").write_text("{}")
+    with pytest.raises(RevisionProblem, match="does not build"):
+        make_revision(repo, "HEAD", cores=1)
+    assert git("worktree", "list").count("\n") == 1
+    assert list(scratch.iterdir()) == []
+    assert not (repo / "results" / "revision").exists()

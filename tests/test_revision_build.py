@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import docx
 import pytest
-from conftest import copy_built, run_snakemake
+from conftest import copy_built, run_engine, run_snakemake
 from docx.oxml.ns import qn
 
 SENTENCE = "Reviewers asked for this sentence, which the revision adds."
@@ -35,14 +33,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 def revision_cli(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "manuscript_engine.cli.revision", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "PYTHONPATH": str(repo / "workflow")},
-    )
+    return run_engine(repo, "manuscript_engine.cli.revision", *args)
 
 
 def revise(repo: Path) -> None:
@@ -169,6 +160,9 @@ def test_diff_between_two_commits_tracks_exactly_the_changes(built_repo, tmp_pat
     assert unchanged.returncode == 1
     assert "response/01-response.md.j2 line 3" in unchanged.stderr
     assert "'flow.enrolled.total.n' did not change" in unchanged.stderr
+    (out / "changes.json").unlink()
+    undiffed = revision_cli(repo, "response")
+    assert undiffed.returncode == 1 and "no diff was made" in undiffed.stderr
 
 
 def _all_marked(table, tag: str) -> bool:

@@ -22,6 +22,7 @@ from manuscript_engine.revision.changes import (
 )
 from manuscript_engine.revision.documents import write_html_diff, write_tracked_docx
 from manuscript_engine.revision.old_build import (
+    RevisionProblem,
     build_revision,
     python_for,
     resolve,
@@ -52,6 +53,8 @@ def make_revision(repo: Path, revision: str, cores: int = 4) -> Summary:
     started = time.monotonic()
     repo = Path(repo).resolve()
     commit = resolve(repo, revision)
+    if not (repo / "results" / "pandoc" / "manuscript.json").exists():
+        raise RevisionProblem("the current manuscript is not built: run `make paper` first.")
     with tempfile.TemporaryDirectory(prefix="manuscript-revision-old-") as kept:
         old = Path(kept)
         with temporary_worktree(repo, commit) as tree:

@@ -119,7 +119,10 @@ def render_response(repo: Path, changes_file: Path | None = None) -> str:
         repo / RESPONSE_DIR,
         manuscript,
         metadata={**metadata, "title": f"Response to the reviewers: {metadata['title']}"},
-        settings={"date": config["manuscript"]["date"], "synthetic_cohort": False},
+        settings={
+            "date": config["manuscript"]["date"],
+            "synthetic_cohort": bool(config["synthetic_cohort"]),
+        },
         section_glob=RESPONSE_GLOB,
     )
 
