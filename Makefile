@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.pins-installed
 CORES ?= 4
 
-.PHONY: paper test cohort lint clean numbers watch report bench verify audit diff response
+.PHONY: paper test cohort lint clean numbers watch report bench verify audit
 
 ## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output.
 paper: $(STAMP)
@@ -36,18 +36,6 @@ PUBLISHED ?= data/published.yaml
 audit: $(STAMP)
 	@$(BIN)/python -m manuscript_engine.cli.audit_paper $(PUBLISHED) $(if $(OUT),--out $(OUT)) $(if $(RELATIONS),--relations $(RELATIONS))
 
-## Tracked changes against an earlier version (make diff FROM=submitted-v1; default: the
-## latest tag): results/revision/ (DOCX with Word's tracked changes, HTML diff, changed
-## numbers, and the response to the reviewers).
-diff: $(STAMP)
-	@$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES)
-	@$(BIN)/python -m manuscript_engine.cli.revision diff $(FROM) --cores $(CORES)
-
-## The response to the reviewers again (templates/response/), without rebuilding the old version.
-response: $(STAMP)
-	@$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES)
-	@$(BIN)/python -m manuscript_engine.cli.revision response
-
 ## Rebuild whenever a template, the config or the data change.
 watch: $(STAMP)
 	$(BIN)/python -m manuscript_engine.cli.watch
@@ -60,6 +48,19 @@ report: $(STAMP)
 ## Time the build against this machine's floor (a few minutes); prints a table.
 bench: $(STAMP)
 	$(BIN)/python -m devtools.benchmark
+
+.PHONY: diff response
+## Tracked changes against an earlier version (make diff FROM=submitted-v1; default: the
+## latest tag): results/revision/ (DOCX with Word's tracked changes, HTML diff, changed
+## numbers, and the response to the reviewers).
+diff: $(STAMP)
+	@$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES)
+	@$(BIN)/python -m manuscript_engine.cli.revision diff $(FROM) --cores $(CORES)
+
+## The response to the reviewers again (templates/response/), without rebuilding the old version.
+response: $(STAMP)
+	@$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES)
+	@$(BIN)/python -m manuscript_engine.cli.revision response
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests examples
