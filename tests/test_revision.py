@@ -271,3 +271,28 @@ def test_a_revision_that_does_not_build_is_reported_and_its_worktree_removed(tmp
     assert git("worktree", "list").count("\n") == 1
     assert list(scratch.iterdir()) == []
     assert not (repo / "results" / "revision").exists()
+
+
+def test_a_revision_with_other_pins_gets_an_environment_of_its_own(tmp_path):
+    """Same pins: the current Python. Other pins: the cached environment named by their
+    hash (made once; here it is already there, so nothing is installed)."""
+    import sys
+
+    from manuscript_engine.revision.old_build import VENV_CACHE, pins_hash, python_for
+
+    repo, tree = tmp_path / "repo", tmp_path / "tree"
+    repo.mkdir()
+    tree.mkdir()
+    (repo / "requirements.txt").write_text("pandas==2.2.3\n")
+    (tree / "requirements.txt").write_text("pandas==2.2.3\n")
+    assert python_for(repo, tree) == (
+        sys.executable,
+        "its requirements.txt is the current one: built with .venv",
+    )
+    (tree / "requirements.txt").write_text("pandas==2.1.0\n")
+    cached = repo / VENV_CACHE / pins_hash(tree / "requirements.txt")
+    cached.mkdir(parents=True)
+    (cached / ".pins-installed").touch()
+    python, said = python_for(repo, tree)
+    assert python == str(cached.resolve() / "bin" / "python")
+    assert said == f"its requirements.txt differs: built with {cached.resolve()}"

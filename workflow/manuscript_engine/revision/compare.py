@@ -65,14 +65,21 @@ def make_revision(repo: Path, revision: str, cores: int = 4) -> Summary:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
         old_build = time.monotonic() - started
-        summary = _write_outputs(repo, old, revision, commit)
-    summary.environment = environment
-    summary.seconds_old_build = old_build
-    summary.seconds_total = time.monotonic() - started
-    return summary
+        insertions, deletions, changes = _write_outputs(repo, old, revision, commit)
+    return Summary(
+        revision,
+        commit,
+        environment,
+        insertions,
+        deletions,
+        changes,
+        old_build,
+        time.monotonic() - started,
+    )
 
 
-def _write_outputs(repo: Path, old: Path, revision: str, commit: str) -> Summary:
+def _write_outputs(repo: Path, old: Path, revision: str, commit: str) -> tuple[int, int, Changes]:
+    """Compare the kept earlier build with the current one; write results/revision/."""
     results = repo / "results"
     date = load_yaml(repo / "config" / "config.yaml")["manuscript"]["date"]
     changes = compare_builds(old, results, repo / "templates")
@@ -102,6 +109,4 @@ def _write_outputs(repo: Path, old: Path, revision: str, commit: str) -> Summary
         staging.rename(final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Summary(
-        revision, commit, "", marks.count("insertion"), marks.count("deletion"), changes, 0, 0
-    )
+    return marks.count("insertion"), marks.count("deletion"), changes
