@@ -138,6 +138,8 @@ citeproc is a program: the engine adds its own (``manuscript_engine/output/pando
 ENGINE_FILES = Path(__file__).parent / "pandoc"
 TREE_FILTER = ENGINE_FILES / "citations-resolved.lua"
 ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
+ENGINE_FILTERS = {"typst": ENGINE_FILES / "typst-anchors.lua"}
+"""The engine's own filters per format (code of the engine, not settings)."""
 
 
 def check_pandoc_defaults(path: Path) -> None:
@@ -225,6 +227,7 @@ def convert_document(
                 f"--resource-path={Path(output).parent}",
                 *([f"--reference-doc={reference_doc}"] if reference_doc else []),
                 *[f"--include-in-header={header}" for header in headers],
+                *([f"--lua-filter={ENGINE_FILTERS[fmt]}"] if fmt in ENGINE_FILTERS else []),
             ],
             sandbox=fmt not in UNSANDBOXED,
         )
