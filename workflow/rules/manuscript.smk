@@ -32,6 +32,7 @@ rule document_tree:
         sources=rules.render_markdown.output.sources,
         defaults=pandoc_file("tree.yaml"),
         lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
+        anchors=f"{ENGINE_DIR}/output/pandoc/anchors-in-captions.lua",
         bibliography=f"{TEMPLATE_DIR}/references.bib",
         figures=rules.render_markdown.input.figures,
         code=step_code("document_tree"),

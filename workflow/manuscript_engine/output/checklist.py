@@ -94,7 +94,9 @@ PAGE_QUERY = """
 """
 
 
-def pdf_pages(typst_source: Path, anchors: Iterable[str], root: Path | None = None) -> dict[str, int]:
+def pdf_pages(
+    typst_source: Path, anchors: Iterable[str], root: Path | None = None
+) -> dict[str, int]:
     """The PDF page of each anchor (a Typst label), by laying the source out once more.
 
     The query is appended to a copy of the source beside it (its relative paths, to the
@@ -147,16 +149,16 @@ def locate(
             )
             continue
         located.setdefault((marker.checklist, marker.item), []).append(
-            Location(
-                place.section, page, place.line, marker.template, marker.line, marker.anchor
-            )
+            Location(place.section, page, place.line, marker.template, marker.line, marker.anchor)
         )
     if lost:
         raise ManuscriptError("Checklist markers that could not be located:\n" + "\n".join(lost))
     return located
 
 
-def filled_rows(checklist: Checklist, located: Mapping[tuple[str, str], list[Location]]) -> list[dict]:
+def filled_rows(
+    checklist: Checklist, located: Mapping[tuple[str, str], list[Location]]
+) -> list[dict]:
     """One row per item: its labels, and where it is addressed or why it need not be."""
     rows = []
     for item in checklist.items:
@@ -194,7 +196,14 @@ def _cell(text: str) -> list:
     return [["", [], []], {"t": "AlignDefault"}, 1, 1, blocks]
 
 
-COLUMNS = ("Item", "Topic", "What the item asks (paraphrased)", "Where addressed", "PDF page", "DOCX line")
+COLUMNS = (
+    "Item",
+    "Topic",
+    "What the item asks (paraphrased)",
+    "Where addressed",
+    "PDF page",
+    "DOCX line",
+)
 
 
 def _where(row: dict) -> tuple[str, str, str]:
@@ -211,8 +220,15 @@ def _where(row: dict) -> tuple[str, str, str]:
 def checklist_document(checklist: Checklist, rows: list[dict], api_version: list[int]) -> dict:
     """The filled checklist as a pandoc document tree (built from text only)."""
     body_rows = [
-        [["", [], []], [_cell(r["item"]), _cell(r["section"]), _cell(r["description"]),
-                        *map(_cell, _where(r))]]
+        [
+            ["", [], []],
+            [
+                _cell(r["item"]),
+                _cell(r["section"]),
+                _cell(r["description"]),
+                *map(_cell, _where(r)),
+            ],
+        ]
         for r in rows
     ]
     widths = (0.06, 0.16, 0.38, 0.24, 0.08, 0.08)

@@ -78,6 +78,7 @@ def build_document_tree(
         [
             f"--defaults={defaults}",
             f"--lua-filter={TREE_FILTER}",
+            f"--lua-filter={ANCHOR_FILTER}",
             f"--bibliography={bibliography}",
             f"--csl={citation_style()}",
         ],
@@ -137,6 +138,7 @@ could make pandoc read a file or put markup into the page, and a filter other th
 citeproc is a program: the engine adds its own (``manuscript_engine/output/pandoc/``)."""
 ENGINE_FILES = Path(__file__).parent / "pandoc"
 TREE_FILTER = ENGINE_FILES / "citations-resolved.lua"
+ANCHOR_FILTER = ENGINE_FILES / "anchors-in-captions.lua"
 ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
 ENGINE_FILTERS = {"typst": ENGINE_FILES / "typst-anchors.lua"}
 """The engine's own filters per format (code of the engine, not settings)."""

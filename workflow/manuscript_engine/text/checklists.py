@@ -112,7 +112,7 @@ class ChecklistMarkers:
     markers: list[Marker] = field(default_factory=list)
 
     def mark(self, name: str, item_id: str) -> str:
-        """The marker for ``item_id`` of checklist ``name``: an empty span whose id is the anchor."""
+        """The marker of ``item_id`` of checklist ``name``: an empty span, its id the anchor."""
         checklist = self.checklists.get(name)
         if checklist is None:
             known = ", ".join(sorted(self.checklists)) or "none"
@@ -165,9 +165,7 @@ class ChecklistMarkers:
         """The markers, in the order they were printed, as JSON for the checklist step."""
         from manuscript_engine.core.atomic_files import write_text_atomically
 
-        write_text_atomically(
-            path, json.dumps([asdict(m) for m in self.markers], indent=1) + "\n"
-        )
+        write_text_atomically(path, json.dumps([asdict(m) for m in self.markers], indent=1) + "\n")
 
 
 def read_markers(path: Path) -> list[Marker]:

@@ -40,8 +40,8 @@ from manuscript_engine.text.template_lint import (
     Printed,
     Seals,
     is_issued,
-    printing_place,
     lint_source,
+    printing_place,
     quoted,
     rendered_problems,
 )

@@ -21,7 +21,6 @@ text (:mod:`manuscript_engine.text.prose_lint`) can name the line behind any num
 from __future__ import annotations
 
 import inspect
-
 import re
 import secrets
 from dataclasses import dataclass, field
