@@ -488,7 +488,8 @@ CASES = [
         '{id: "12B",',
         [
             "config/checklists/strobe_cohort.yaml, items[14] (id 12B) › id: '12B' is not in the "
-            "expected form (the item's number, with its letter for a sub-item ('12b'))."
+            "expected form (the item's number, with its letter or number for a sub-item "
+            "('12b', '6.1'))."
         ],
     ),
     (

@@ -187,6 +187,7 @@ def manifest_sources(wildcards=None):
         CODEBOOK,
         f"{TEMPLATE_DIR}/metadata.yaml",
         f"{TEMPLATE_DIR}/references.bib",
+        *checklist_items(),
     ] + (
         ["config/audit.yaml", "data/published.yaml", "data/published_checks.yaml"]
         if AUDITED

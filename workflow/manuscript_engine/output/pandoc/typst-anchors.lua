@@ -4,7 +4,7 @@
 -- and keeps only the last of several in a row. The page of each anchor is then
 -- Typst's own answer (manuscript_engine.output.checklist).
 function Span(span)
-  if #span.content == 0 and span.identifier:match("^[%a][%w_-]*$") then
+  if #span.content == 0 and span.identifier:match("^[%a][%w_.-]*$") then
     return pandoc.RawInline("typst", "#metadata(none)<" .. span.identifier .. ">")
   end
 end
