@@ -155,6 +155,31 @@ def test_a_marker_prints_an_invisible_anchor_and_is_recorded_with_template_and_l
     assert read_markers(written) == markers.markers
 
 
+def test_a_marker_hides_no_sentence_that_opens_with_a_numeral(tmp_path, in_repo):
+    from test_rendering import BOOK, META, STATISTICS, templates
+
+    from manuscript_engine.core.registry import Number
+
+    registry = NumbersRegistry([Number("flow.no_mri.n", 13, "13", "patients", None, "t")])
+    manuscript = Manuscript(
+        registry, {}, {}, "f", STATISTICS, BOOK, checklists=ChecklistMarkers({"strobe": strobe()})
+    )
+    root = templates(
+        tmp_path,
+        **{
+            "01-r": "# R\n\nPatients came.{{ strobe('13a') }}\n"
+            "{{ num('flow.no_mri.n') }} patients had no MRI.\n"
+        },
+    )
+    with pytest.raises(TemplateProblem, match=r"(?s)line 4: .*opens with the number 13"):
+        render_manuscript(
+            root,
+            manuscript,
+            metadata=META,
+            settings={"date": "2020-01-02", "synthetic_cohort": False},
+        )
+
+
 def test_a_marker_for_an_unknown_item_names_template_and_line(tmp_path, in_repo):
     with pytest.raises(TemplateProblem) as refused:
         render_with(tmp_path, {"01-methods": "# Methods\n\nText.\nMore.{{ strobe('12f') }}\n"})

@@ -58,8 +58,9 @@ def docx_places(docx: Path) -> dict[str, Place]:
     import docx as python_docx
     from docx.oxml.ns import qn
 
-    body = python_docx.Document(str(docx)).element.body
-    styles = _heading_levels(python_docx.Document(str(docx)))
+    document = python_docx.Document(str(docx))
+    body = document.element.body
+    styles = _heading_levels(document)
     places: dict[str, Place] = {}
     headings: list[str] = []
     line = 0
