@@ -78,3 +78,20 @@ def test_the_html_checklist_matches_the_docx(built_repo):
     for row in rows:
         assert row == [" ".join(cell.split()) for cell in docx_rows[row[0]]]
     assert "<script" not in html
+
+
+@pytest.mark.e2e
+def test_an_item_addressed_nowhere_stops_make_paper_naming_item_and_fix(fresh_copy):
+    from conftest import run_make_paper
+
+    template = fresh_copy / "templates/sections/06-conclusion.md.j2"
+    text = template.read_text(encoding="utf-8")
+    assert text.count("{{ strobe('22') }}") == 1
+    template.write_text(text.replace("{{ strobe('22') }}", ""), encoding="utf-8")
+    result = run_make_paper(fresh_copy)
+    assert result.returncode == 1
+    assert "1 checklist item(s) are addressed nowhere in the templates" in result.stderr
+    assert "STROBE item 22 (Funding): Name who funded the study" in result.stderr
+    assert "Add {{ strobe('22') }} to the template line" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (fresh_copy / "results/manuscript/manuscript.md").exists()
