@@ -72,6 +72,7 @@ MANUSCRIPT_TARGETS = [
     rules.check_formats.output.report,
     rules.manifest.output.manifest,
     *AUDIT_OUTPUTS,
+    *CHECKLIST_OUTPUTS,
 ]
 
 

@@ -58,6 +58,7 @@ ENGINE_STEPS = {
     "reference_docx": "manuscript_engine.output.steps:reference_docx",
     "check_formats": "manuscript_engine.output.steps:check_formats",
     "manifest": "manuscript_engine.output.steps:manifest",
+    "checklist": "manuscript_engine.output.steps:checklist",
 }
 if set(STUDY.STEPS) & set(ENGINE_STEPS):
     from manuscript_engine.core.step_runner import LayoutInvalid
@@ -95,6 +96,26 @@ def settings_files(*keys):
     from manuscript_engine.core.settings import settings_file
 
     return [settings_file("results/settings", key, config[key]) for key in keys]
+
+
+# Reporting checklists the manuscript fills (config › checklists), by the name templates
+# call them; each becomes results/checklist/<name>.{docx,html,json}.
+CHECKLISTS = config.get("checklists") or {}
+CHECKLIST_OUTPUTS = [
+    f"results/checklist/{name}.{ext}"
+    for name in CHECKLISTS
+    for ext in ("docx", "html", "json")
+]
+
+
+def checklist_settings():
+    """The checklists' setting file (none when the config names no checklist)."""
+    return settings_files("checklists") if CHECKLISTS else []
+
+
+def checklist_items():
+    """The files listing each configured checklist's items."""
+    return [c["items"] for c in CHECKLISTS.values()]
 
 
 def raw_table(name):
@@ -175,6 +196,7 @@ def manifest_sources(wildcards=None):
         CODEBOOK,
         f"{TEMPLATE_DIR}/metadata.yaml",
         *BIBLIOGRAPHY,
+        *checklist_items(),
     ] + (
         ["config/audit.yaml", "data/published.yaml", "data/published_checks.yaml"]
         if AUDITED

@@ -9,12 +9,15 @@ rule render_markdown:
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",
         codebook=CODEBOOK,
-        settings=settings_files("manuscript", "synthetic_cohort", "statistics"),
+        settings=settings_files("manuscript", "synthetic_cohort", "statistics")
+        + checklist_settings(),
+        checklists=checklist_items(),
         templates=template_files(),
         code=step_code("render_markdown"),
     output:
         markdown="results/manuscript/manuscript.md",
         sources="results/pandoc/sections.json",
+        markers="results/pandoc/checklist_markers.json",
     log:
         "results/logs/render_markdown.log",
     params:
@@ -29,6 +32,7 @@ rule document_tree:
         sources=rules.render_markdown.output.sources,
         defaults=pandoc_file("tree.yaml"),
         lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
+        anchors=f"{ENGINE_DIR}/output/pandoc/anchors-in-captions.lua",
         bibliography=BIBLIOGRAPHY,
         figures=rules.render_markdown.input.figures,
         code=step_code("document_tree"),
@@ -92,6 +96,7 @@ rule to_typst:
         tree=rules.document_tree.output.tree,
         defaults=pandoc_file("typst.yaml"),
         header=f"{ENGINE_DIR}/output/pandoc/typst-header.typ",
+        anchors=f"{ENGINE_DIR}/output/pandoc/typst-anchors.lua",
         settings=settings_files("manuscript"),
         code=step_code("convert_document"),
     output:
@@ -144,6 +149,28 @@ rule check_formats:
         run_step("check_formats", input, output, params, wildcards, log)
 
 
+rule checklist:
+    input:
+        markers=rules.render_markdown.output.markers,
+        docx=rules.to_docx.output.docx,
+        typst=rules.to_typst.output.typst,
+        pdf=rules.compile_pdf.output.pdf,
+        figures=rules.render_markdown.input.figures,
+        checklists=checklist_items(),
+        settings=checklist_settings() + settings_files("manuscript"),
+        code=step_code("checklist"),
+    output:
+        docx="results/checklist/{checklist}.docx",
+        html="results/checklist/{checklist}.html",
+        table="results/checklist/{checklist}.json",
+    log:
+        "results/logs/checklist_{checklist}.log",
+    wildcard_constraints:
+        checklist="[a-z][a-z0-9_]*",
+    run:
+        run_step("checklist", input, output, params, wildcards, log)
+
+
 rule manifest:
     input:
         sources=manifest_sources,
@@ -155,6 +182,7 @@ rule manifest:
             rules.to_jats.output.jats,
             rules.check_formats.output.report,
             *AUDIT_OUTPUTS,
+            *CHECKLIST_OUTPUTS,
         ],
         code=step_code("manifest"),
     output:

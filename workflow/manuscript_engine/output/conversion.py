@@ -81,6 +81,7 @@ def build_document_tree(
         [
             f"--defaults={defaults}",
             f"--lua-filter={TREE_FILTER}",
+            f"--lua-filter={ANCHOR_FILTER}",
             *(f"--bibliography={file}" for file in files),
             f"--csl={citation_style()}",
         ],
@@ -140,7 +141,10 @@ could make pandoc read a file or put markup into the page, and a filter other th
 citeproc is a program: the engine adds its own (``manuscript_engine/output/pandoc/``)."""
 ENGINE_FILES = Path(__file__).parent / "pandoc"
 TREE_FILTER = ENGINE_FILES / "citations-resolved.lua"
+ANCHOR_FILTER = ENGINE_FILES / "anchors-in-captions.lua"
 ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
+ENGINE_FILTERS = {"typst": ENGINE_FILES / "typst-anchors.lua"}
+"""The engine's own filters per format (code of the engine, not settings)."""
 
 
 def check_pandoc_defaults(path: Path) -> None:
@@ -228,6 +232,7 @@ def convert_document(
                 f"--resource-path={Path(output).parent}",
                 *([f"--reference-doc={reference_doc}"] if reference_doc else []),
                 *[f"--include-in-header={header}" for header in headers],
+                *([f"--lua-filter={ENGINE_FILTERS[fmt]}"] if fmt in ENGINE_FILTERS else []),
             ],
             sandbox=fmt not in UNSANDBOXED,
         )

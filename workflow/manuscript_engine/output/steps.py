@@ -75,6 +75,26 @@ def check_formats(input, output, params, wildcards) -> None:
     )
 
 
+def checklist(input, output, params, wildcards) -> None:
+    """Fill one reporting checklist with the section, PDF page and DOCX line of each item."""
+    from manuscript_engine.output.checklist import fill_checklist
+    from manuscript_engine.output.conversion import epoch_of
+    from manuscript_engine.text.checklists import load_checklist, read_markers
+
+    settings = read_settings(input.settings)
+    rows = fill_checklist(
+        load_checklist(wildcards.checklist, settings["checklists"][wildcards.checklist]),
+        read_markers(Path(input.markers)),
+        manuscript_docx=Path(input.docx),
+        manuscript_typst=Path(input.typst),
+        docx=Path(output.docx),
+        html=Path(output.html),
+        table=Path(output.table),
+        epoch=epoch_of(settings["manuscript"]["date"]),
+    )
+    log.info("filled %s: %d items", output.html, len(rows))
+
+
 def manifest(input, output, params, wildcards) -> None:
     from manuscript_engine.output.manifest import write_manifest
 

@@ -20,7 +20,6 @@ printed the number (each sealed value records it as it is printed).
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import traceback
@@ -42,6 +41,7 @@ from manuscript_engine.text.template_lint import (
     Seals,
     is_issued,
     lint_source,
+    printing_place,
     quoted,
     rendered_problems,
 )
@@ -107,7 +107,7 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
 
     def finalize(value):
         if is_issued(value):
-            path, line = _printing_place()
+            path, line = printing_place()
             return seals.seal(value, Printed(path, line, value.call))
         text = str(value)
         problems = rendered_problems(text, seals, "", PRINTED)
@@ -128,21 +128,6 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
         comment_start_string="{##",
         comment_end_string="##}",
     )
-
-
-def _printing_place() -> tuple[str | None, int | None]:
-    """The template file and line whose ``{{ }}`` is being printed (Jinja's own tracebacks
-    find them the same way: the compiled template's frame and its line map)."""
-    frame = inspect.currentframe()
-    while frame is not None:
-        template = frame.f_globals.get("__jinja_template__")
-        if template is not None:
-            return (
-                template.filename or template.name,
-                template.get_corresponding_lineno(frame.f_lineno),
-            )
-        frame = frame.f_back
-    return None, None
 
 
 def section_templates(template_dir: Path, glob: str = SECTION_GLOB) -> list[str]:

@@ -25,6 +25,7 @@ from manuscript_engine.data.vocabulary import (
     study_arms,
 )
 from manuscript_engine.stats.comparisons import monte_carlo_detail
+from manuscript_engine.text.checklists import ChecklistMarkers
 from manuscript_engine.text.template_lint import (
     SIGNIFICANCE,
     HelperCall,
@@ -53,6 +54,7 @@ class Manuscript:
     statistics: Mapping[str, Any]
     codebook: Mapping[str, Any] = field(default_factory=dict)
     order: Mapping[str, list[str]] = field(default_factory=dict)
+    checklists: ChecklistMarkers | None = None
 
     @functools.cached_property
     def _arms(self):
@@ -385,7 +387,32 @@ class Manuscript:
             **{name: _marking(getattr(self, name), Quoted) for name in QUOTING_HELPERS},
             **{name: _marking(getattr(self, name), Verdict) for name in VERDICT_HELPERS},
             "value": self.value,  # a raw value, for conditions; printing it is refused
+            **self._checklist_markers(),
         }
+
+    def _checklist_markers(self) -> dict[str, Any]:
+        """``checklist(name, item)`` and, per configured checklist, its shorthand
+        (``strobe(item)``): markers that print an invisible anchor (see checklists)."""
+        if self.checklists is None:
+            return {}
+
+        def checklist(name: str, item: str) -> str:
+            return self.checklists.mark(name, item)
+
+        helpers = {"checklist": _marking(checklist, Quoted)}
+        for key in self.checklists.checklists:
+            if key in (*QUOTING_HELPERS, *VERDICT_HELPERS, "value", "checklist"):
+                raise TemplateProblem(
+                    f"config/config.yaml › checklists: a checklist may not be called '{key}', "
+                    "the name of a template helper; rename it."
+                )
+
+            def shorthand(item: str, _key: str = key) -> str:
+                return self.checklists.mark(_key, item)
+
+            shorthand.__name__ = key
+            helpers[key] = _marking(shorthand, Quoted)
+        return helpers
 
 
 def _with_range(spec: dict) -> dict:
