@@ -95,7 +95,7 @@ def formats(tmp):
     html = tmp / "m.html"
     html.write_text("<h1>Abstract</h1><p>Value 88.7.</p>")
     with pytest.raises(FormatsDisagree) as excinfo:
-        format_agreement.check_formats(tree, [html], tmp / "report.txt")
+        format_agreement.check_formats({tree: [html]}, tmp / "report.txt")
     return str(excinfo.value)
 
 

@@ -44,7 +44,12 @@ def render_markdown(input, output, params, wildcards) -> None:
     }
     sources: list[dict] = []
     text = render_manuscript(
-        Path(params.template_dir), manuscript, metadata=meta, settings=shown, sources=sources
+        Path(params.template_dir),
+        manuscript,
+        metadata=meta,
+        settings=shown,
+        sources=sources,
+        document=getattr(wildcards, "document", "manuscript"),
     )
     write_text_atomically(output.sources, json.dumps(sources, indent=1) + "\n")
     write_text_atomically(markdown, text)
