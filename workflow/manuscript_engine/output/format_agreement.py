@@ -5,8 +5,8 @@ it, citations resolved: see :mod:`manuscript_engine.output.conversion`). Each ou
 back into text (pandoc for HTML and DOCX, PDFium for the PDF), every number is
 extracted from the document's first heading onwards (the manuscript's Abstract), and
 each sequence is compared with the Markdown's. The manuscript and its supplement are
-checked together, into one report. A number lost, added or changed by a converter fails the build with its
-neighbours shown, so it can be found.
+checked together, into one report. A number lost, added or changed by a converter
+fails the build with its neighbours shown, so it can be found.
 """
 
 from __future__ import annotations
