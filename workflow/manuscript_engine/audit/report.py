@@ -92,8 +92,9 @@ def findings_table(findings: list[Finding]) -> str:
             "Severity: contradiction, impossible under every reading; likely error, no "
             "reading the audit knows makes the numbers consistent; ambiguous, a reading "
             "exists that makes them consistent (given); convention, a rounding or display "
-            "convention explains them. Each finding's evidence, every check that shows it, "
-            "is in the audit report under the same number.",
+            "convention explains them. Places (sections, tables) are those of the published "
+            "paper. Each finding's evidence, every check that shows it, is in the audit "
+            "report under the same number.",
             ":::",
             "",
         ]
