@@ -34,6 +34,19 @@ PATIENT_FLOW_NUMBERS = ["results/numbers/patient_flow.json"] if HAS_PATIENT_FLOW
 PATIENT_FLOW_TABLE = ["results/tables/patient_flow.md"] if HAS_PATIENT_FLOW else []
 AUDIT_NUMBERS = ["results/numbers/audit.json"] if AUDITED else []
 AUDIT_OUTPUTS = ["results/audit/audit.html"] if AUDITED else []
+# The audit's findings as a table the templates can place (in the supplement, here).
+AUDIT_TABLE = ["results/tables/audit_findings.md"] if AUDITED else []
+# The documents built: the manuscript, and a supplement when the study has its
+# templates (templates/supplement/*.md.j2), with its own S-numbered tables and figures.
+DOCUMENTS = ["manuscript"] + (
+    ["supplement"] if any(Path(TEMPLATE_DIR, "supplement").glob("*.md.j2")) else []
+)
+# Each document's Markdown, HTML, DOCX and PDF.
+DOCUMENT_OUTPUTS = [
+    f"results/manuscript/{document}.{extension}"
+    for document in DOCUMENTS
+    for extension in ("md", "html", "docx", "pdf")
+]
 if AUDITED and "audit_strict" not in config:
     from manuscript_engine.core.settings import ConfigInvalid
 

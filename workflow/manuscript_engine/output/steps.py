@@ -68,11 +68,13 @@ def reference_docx(input, output, params, wildcards) -> None:
 def check_formats(input, output, params, wildcards) -> None:
     from manuscript_engine.output.format_agreement import check_formats as check
 
-    check(
-        Path(input.tree),
-        [Path(input.html), Path(input.docx), Path(input.pdf)],
-        Path(output.report),
-    )
+    # The rule lists the trees, HTML, DOCX and PDF files in the same order of documents.
+    outputs = zip(input.html, input.docx, input.pdf, strict=True)
+    documents = {
+        Path(tree): [Path(path) for path in files]
+        for tree, files in zip(input.tree, outputs, strict=True)
+    }
+    check(documents, Path(output.report))
 
 
 def checklist(input, output, params, wildcards) -> None:

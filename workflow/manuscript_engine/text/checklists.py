@@ -161,6 +161,20 @@ class ChecklistMarkers:
                 + "\n".join(missing)
             )
 
+    def check_located(self, document: str) -> None:
+        """Checklists give pages and lines of the manuscript: a marker in another document
+        (the supplement) would be listed nowhere, so it is refused at its place."""
+        if document == "manuscript" or not self.markers:
+            return
+        places = "\n".join(
+            f"  - {m.template} line {m.line}: {m.checklist}('{m.item}')" for m in self.markers
+        )
+        raise TemplateProblem(
+            f"checklist markers in the {document}, which the checklist does not locate:\n"
+            f"{places}\nMove each to the manuscript's text that points to the {document} "
+            "(templates/sections/)."
+        )
+
     def write(self, path: Path) -> None:
         """The markers, in the order they were printed, as JSON for the checklist step."""
         from manuscript_engine.core.atomic_files import write_text_atomically

@@ -45,10 +45,18 @@ def render_markdown(input, output, params, wildcards) -> None:
         "synthetic_cohort": settings["synthetic_cohort"],
     }
     sources: list[dict] = []
+    document = getattr(wildcards, "document", "manuscript")
     text = render_manuscript(
-        Path(params.template_dir), manuscript, metadata=meta, settings=shown, sources=sources
+        Path(params.template_dir),
+        manuscript,
+        metadata=meta,
+        settings=shown,
+        sources=sources,
+        document=document,
     )
-    manuscript.checklists.check_complete()
+    manuscript.checklists.check_located(document)
+    if document == "manuscript":
+        manuscript.checklists.check_complete()
     manuscript.checklists.write(Path(output.markers))
     write_text_atomically(output.sources, json.dumps(sources, indent=1) + "\n")
     write_text_atomically(markdown, text)
