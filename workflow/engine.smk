@@ -64,14 +64,13 @@ include: "rules/manuscript.smk"
 # What a build makes: the study's Snakefile asks for these in its `rule all` (Snakemake
 # takes the default target from the study's own Snakefile, never from an included file).
 MANUSCRIPT_TARGETS = [
-    rules.render_markdown.output.markdown,
-    rules.to_html.output.html,
     *DOCUMENT_OUTPUTS,
     rules.to_jats.output.jats,
     rules.check_formats.output.report,
     *JOURNAL_OUTPUTS,
     rules.manifest.output.manifest,
     *AUDIT_OUTPUTS,
+    *CHECKLIST_OUTPUTS,
 ]
 
 

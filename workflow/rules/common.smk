@@ -34,6 +34,19 @@ PATIENT_FLOW_NUMBERS = ["results/numbers/patient_flow.json"] if HAS_PATIENT_FLOW
 PATIENT_FLOW_TABLE = ["results/tables/patient_flow.md"] if HAS_PATIENT_FLOW else []
 AUDIT_NUMBERS = ["results/numbers/audit.json"] if AUDITED else []
 AUDIT_OUTPUTS = ["results/audit/audit.html"] if AUDITED else []
+# The audit's findings as a table the templates can place (in the supplement, here).
+AUDIT_TABLE = ["results/tables/audit_findings.md"] if AUDITED else []
+# The documents built: the manuscript, and a supplement when the study has its
+# templates (templates/supplement/*.md.j2), with its own S-numbered tables and figures.
+DOCUMENTS = ["manuscript"] + (
+    ["supplement"] if any(Path(TEMPLATE_DIR, "supplement").glob("*.md.j2")) else []
+)
+# Each document's Markdown, HTML, DOCX and PDF.
+DOCUMENT_OUTPUTS = [
+    f"results/manuscript/{document}.{extension}"
+    for document in DOCUMENTS
+    for extension in ("md", "html", "docx", "pdf")
+]
 if AUDITED and "audit_strict" not in config:
     from manuscript_engine.core.settings import ConfigInvalid
 
@@ -52,12 +65,18 @@ if "journal" in config:
     JOURNAL_PROFILE = [journal_profile_file(config["journal"])]
 else:
     JOURNAL_PROFILE = []
-DOCUMENTS = ["manuscript", "masked"] if JOURNAL_PROFILE else ["manuscript"]
-DOCUMENT_NAMES = "|".join(DOCUMENTS)
-DOCUMENT_OUTPUTS = expand(
-    "results/manuscript/{document}.{ext}", document=DOCUMENTS, ext=["docx", "pdf"]
+# The masked copy for blind review is written from the manuscript's tree (rule
+# mask_document), then as DOCX and PDF like the documents.
+MASKED = ["masked"] if JOURNAL_PROFILE else []
+PRINTED_NAMES = "|".join(DOCUMENTS + MASKED)
+JOURNAL_OUTPUTS = (
+    ["results/checks/journal.txt"]
+    + expand(
+        "results/manuscript/{document}.{ext}", document=MASKED, ext=["docx", "pdf"]
+    )
+    if JOURNAL_PROFILE
+    else []
 )
-JOURNAL_OUTPUTS = ["results/checks/journal.txt"] if JOURNAL_PROFILE else []
 ENGINE_STEPS = {
     "write_setting": "manuscript_engine.core.steps:write_setting",
     "numbers_registry": "manuscript_engine.core.steps:numbers_registry",
@@ -76,6 +95,7 @@ ENGINE_STEPS = {
     "check_journal": "manuscript_engine.output.steps:check_journal",
     "mask_document": "manuscript_engine.output.steps:mask_document",
     "manifest": "manuscript_engine.output.steps:manifest",
+    "checklist": "manuscript_engine.output.steps:checklist",
 }
 if set(STUDY.STEPS) & set(ENGINE_STEPS):
     from manuscript_engine.core.step_runner import LayoutInvalid
@@ -113,6 +133,26 @@ def settings_files(*keys):
     from manuscript_engine.core.settings import settings_file
 
     return [settings_file("results/settings", key, config[key]) for key in keys]
+
+
+# Reporting checklists the manuscript fills (config › checklists), by the name templates
+# call them; each becomes results/checklist/<name>.{docx,html,json}.
+CHECKLISTS = config.get("checklists") or {}
+CHECKLIST_OUTPUTS = [
+    f"results/checklist/{name}.{ext}"
+    for name in CHECKLISTS
+    for ext in ("docx", "html", "json")
+]
+
+
+def checklist_settings():
+    """The checklists' setting file (none when the config names no checklist)."""
+    return settings_files("checklists") if CHECKLISTS else []
+
+
+def checklist_items():
+    """The files listing each configured checklist's items."""
+    return [c["items"] for c in CHECKLISTS.values()]
 
 
 def raw_table(name):
@@ -194,6 +234,7 @@ def manifest_sources(wildcards=None):
         f"{TEMPLATE_DIR}/metadata.yaml",
         *BIBLIOGRAPHY,
         *JOURNAL_PROFILE,
+        *checklist_items(),
     ] + (
         ["config/audit.yaml", "data/published.yaml", "data/published_checks.yaml"]
         if AUDITED

@@ -1,22 +1,32 @@
-# Rendering: templates + numbers -> Markdown -> document tree -> HTML, DOCX, Typst -> PDF.
+# Rendering: templates + numbers -> Markdown -> document tree -> HTML, DOCX, Typst -> PDF,
+# for each document: the manuscript, and the supplement when the study has one.
+
+
+wildcard_constraints:
+    document="|".join(DOCUMENTS),
 
 
 rule render_markdown:
     input:
         numbers=rules.numbers_registry.output.numbers,
-        tables=PATIENT_FLOW_TABLE + expand("results/tables/{table}.md", table=TABLES),
+        tables=PATIENT_FLOW_TABLE
+        + AUDIT_TABLE
+        + expand("results/tables/{table}.md", table=TABLES),
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",
         codebook=CODEBOOK,
-        settings=settings_files("manuscript", "synthetic_cohort", "statistics"),
+        settings=settings_files("manuscript", "synthetic_cohort", "statistics")
+        + checklist_settings(),
+        checklists=checklist_items(),
         templates=template_files(),
         code=step_code("render_markdown"),
     output:
-        markdown="results/manuscript/manuscript.md",
-        sources="results/pandoc/sections.json",
+        markdown="results/manuscript/{document}.md",
+        sources="results/pandoc/{document}-sections.json",
+        markers="results/pandoc/{document}-checklist-markers.json",
     log:
-        "results/logs/render_markdown.log",
+        "results/logs/render_markdown_{document}.log",
     params:
         template_dir=template_folder,
     run:
@@ -29,14 +39,15 @@ rule document_tree:
         sources=rules.render_markdown.output.sources,
         defaults=pandoc_file("tree.yaml"),
         lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
+        anchors=f"{ENGINE_DIR}/output/pandoc/anchors-in-captions.lua",
         bibliography=BIBLIOGRAPHY,
         figures=rules.render_markdown.input.figures,
         journal=JOURNAL_PROFILE,
         code=step_code("document_tree"),
     output:
-        tree="results/pandoc/manuscript.json",
+        tree="results/pandoc/{document}.json",
     log:
-        "results/logs/document_tree.log",
+        "results/logs/document_tree_{document}.log",
     run:
         run_step("document_tree", input, output, params, wildcards, log)
 
@@ -51,12 +62,12 @@ rule to_html:
         code=step_code("convert_document"),
     output:
         html=report(
-            "results/manuscript/manuscript.html",
+            "results/manuscript/{document}.html",
             caption="../report/manuscript.rst",
             category="Manuscript",
         ),
     log:
-        "results/logs/to_html.log",
+        "results/logs/to_html_{document}.log",
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 
@@ -86,7 +97,7 @@ rule to_docx:
     log:
         "results/logs/to_docx_{document}.log",
     wildcard_constraints:
-        document=DOCUMENT_NAMES,
+        document=PRINTED_NAMES,
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 
@@ -97,6 +108,7 @@ rule to_typst:
         defaults=pandoc_file("typst.yaml"),
         header=f"{ENGINE_DIR}/output/pandoc/typst-header.typ",
         numbering=f"{ENGINE_DIR}/output/pandoc/typst-line-numbers.typ",
+        anchors=f"{ENGINE_DIR}/output/pandoc/typst-anchors.lua",
         settings=settings_files("manuscript"),
         journal=JOURNAL_PROFILE,
         code=step_code("convert_document"),
@@ -105,14 +117,15 @@ rule to_typst:
     log:
         "results/logs/to_typst_{document}.log",
     wildcard_constraints:
-        document=DOCUMENT_NAMES,
+        document=PRINTED_NAMES,
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 
 
+# JATS for the manuscript only: a journal takes the supplement as files beside it.
 rule to_jats:
     input:
-        tree=rules.document_tree.output.tree,
+        tree="results/pandoc/manuscript.json",
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         code=step_code("write_jats"),
     output:
@@ -134,18 +147,18 @@ rule compile_pdf:
     log:
         "results/logs/compile_pdf_{document}.log",
     wildcard_constraints:
-        document=DOCUMENT_NAMES,
+        document=PRINTED_NAMES,
     run:
         run_step("compile_pdf", input, output, params, wildcards, log)
 
 
 rule check_journal:
     input:
-        tree=rules.document_tree.output.tree,
+        tree="results/pandoc/manuscript.json",
         journal=JOURNAL_PROFILE,
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
-        markdown=rules.render_markdown.output.markdown,
-        sources=rules.render_markdown.output.sources,
+        markdown="results/manuscript/manuscript.md",
+        sources="results/pandoc/manuscript-sections.json",
         code=step_code("check_journal"),
     output:
         report="results/checks/journal.txt",
@@ -157,11 +170,11 @@ rule check_journal:
 
 rule mask_document:
     input:
-        tree=rules.document_tree.output.tree,
+        tree="results/pandoc/manuscript.json",
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         bibliography=BIBLIOGRAPHY,
-        markdown=rules.render_markdown.output.markdown,
-        sources=rules.render_markdown.output.sources,
+        markdown="results/manuscript/manuscript.md",
+        sources="results/pandoc/manuscript-sections.json",
         code=step_code("mask_document"),
     output:
         tree="results/pandoc/masked.json",
@@ -171,12 +184,13 @@ rule mask_document:
         run_step("mask_document", input, output, params, wildcards, log)
 
 
+# One check and one report for every document.
 rule check_formats:
     input:
-        tree=rules.document_tree.output.tree,
-        html=rules.to_html.output.html,
-        docx="results/manuscript/manuscript.docx",
-        pdf="results/manuscript/manuscript.pdf",
+        tree=expand(rules.document_tree.output.tree, document=DOCUMENTS),
+        html=expand(rules.to_html.output.html, document=DOCUMENTS),
+        docx=expand(rules.to_docx.output.docx, document=DOCUMENTS),
+        pdf=expand(rules.compile_pdf.output.pdf, document=DOCUMENTS),
         code=step_code("check_formats"),
     output:
         report="results/checks/formats.txt",
@@ -186,17 +200,39 @@ rule check_formats:
         run_step("check_formats", input, output, params, wildcards, log)
 
 
+# The checklist locates its items in the manuscript (page of its PDF, line of its DOCX).
+rule checklist:
+    input:
+        markers=expand(rules.render_markdown.output.markers, document="manuscript")[0],
+        docx=expand(rules.to_docx.output.docx, document="manuscript")[0],
+        typst=expand(rules.to_typst.output.typst, document="manuscript")[0],
+        pdf=expand(rules.compile_pdf.output.pdf, document="manuscript")[0],
+        figures=rules.render_markdown.input.figures,
+        checklists=checklist_items(),
+        settings=checklist_settings() + settings_files("manuscript"),
+        code=step_code("checklist"),
+    output:
+        docx="results/checklist/{checklist}.docx",
+        html="results/checklist/{checklist}.html",
+        table="results/checklist/{checklist}.json",
+    log:
+        "results/logs/checklist_{checklist}.log",
+    wildcard_constraints:
+        checklist="[a-z][a-z0-9_]*",
+    run:
+        run_step("checklist", input, output, params, wildcards, log)
+
+
 rule manifest:
     input:
         sources=manifest_sources,
         outputs=[
-            rules.render_markdown.output.markdown,
-            rules.to_html.output.html,
             *DOCUMENT_OUTPUTS,
             rules.to_jats.output.jats,
             rules.check_formats.output.report,
             *JOURNAL_OUTPUTS,
             *AUDIT_OUTPUTS,
+            *CHECKLIST_OUTPUTS,
         ],
         code=step_code("manifest"),
     output:
