@@ -77,19 +77,21 @@ def body_text(textpage) -> str:
     for them).
 
     Typst writes a page's line numbers after its text, right-aligned in one column left
-    of the body: the numbers found there are taken off the end of the page's text, and
-    only when the text ends with exactly them (otherwise the text is left whole, and a
-    difference would show in the report).
+    of the body (the left edge of most lines): the numbers found there are taken off the
+    end of the page's text, only when the text ends with exactly them (otherwise the
+    text is left whole, and a difference would show in the report).
     """
     text = textpage.get_text_range()
     rects = [textpage.get_rect(i) for i in range(textpage.count_rects())]
-    body = [left for left, _, right, _ in rects if right - left > BODY_LINE]
+    body = [round(left) for left, _, right, _ in rects if right - left > BODY_LINE]
     if not body:
         return text
+    # the left edge of most lines of text (a table may reach further left)
+    body_left = Counter(body).most_common(1)[0][0] - 2
     margin = [
         (right, textpage.get_text_bounded(left, bottom, right, top).strip())
         for left, bottom, right, top in rects
-        if right < min(body)
+        if right < body_left
     ]
     digits = [(edge, number) for edge, number in margin if number.isdigit()]
     if not digits:
