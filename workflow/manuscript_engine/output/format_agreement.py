@@ -98,13 +98,15 @@ def body_text(textpage) -> str:
         return text
     column = Counter(round(edge) for edge, _ in digits).most_common(1)[0][0]
     numbers = [number for edge, number in digits if abs(edge - column) <= 2]
-    lines = text.rstrip().splitlines()
-    page_number = lines[-1:] if lines and lines[-1].strip().isdigit() else []
-    body_lines = lines[: len(lines) - len(page_number)]
-    tail = [line.strip() for line in body_lines[-len(numbers) :]]
-    if tail != numbers:
+    # the page's text, then the page number on a line of its own; the first line
+    # number may follow the last line of text without a break (after a hyphen)
+    body, _, page_number = text.rstrip().rpartition("\n")
+    if not page_number.strip().isdigit():
+        body, page_number = text.rstrip(), ""
+    line_numbers = "\r\n".join(numbers)
+    if not body.rstrip().endswith(line_numbers):
         return text
-    return "\n".join(body_lines[: -len(numbers)] + page_number)
+    return body.rstrip()[: -len(line_numbers)] + "\n" + page_number
 
 
 def first_heading(tree: Path) -> str:
