@@ -1,0 +1,181 @@
+"""An Excel workbook (.xlsx), one sheet per codebook table, read with openpyxl.
+
+Each sheet's first filled row is its header (the codebook's column names); every later
+row that is not blank is a record. Cells keep what Excel shows: numbers, and numbers
+typed as text when they read as a plain number ("7.5" is 7.5; " 7.5" is refused for its
+space, as in a CSV). Formulas count by the value Excel saved with them; a formula
+without one, a merged range, a date in a column that holds no date, or a cell outside
+the header's columns is refused with its cell (``visits!D5``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from openpyxl.utils import get_column_letter
+
+from manuscript_engine.data.sources.cells import checked_header, number_text, problem_at, text_table
+from manuscript_engine.data.validation import Problem, RawTable, refused_file
+
+MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def read_excel_tables(
+    workbook: Path, codebook: dict[str, Any], problems: list[Problem]
+) -> tuple[dict[str, RawTable], dict[str, str]]:
+    """Every table of the codebook from its sheet of ``workbook`` (sheet name = table name)."""
+    from openpyxl import load_workbook
+
+    shown = Path(workbook).as_posix()
+    files = {name: f"{shown}, sheet {name}" for name in codebook["tables"]}
+    refused = refused_file(Path(workbook), Path(workbook).parent, shown)
+    if refused is not None or not Path(workbook).exists():
+        problems.append(refused or Problem(shown, None, None, None,
+                                           "the workbook is missing. Save it under this name "
+                                           "or set excel_workbook in config/config.yaml."))
+        return {}, files
+    try:
+        book = load_workbook(workbook, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        problems.append(Problem(shown, None, None, None,
+                                f"this is not an Excel workbook that can be read ({exc}). "
+                                "Save it again from Excel as 'Excel Workbook (.xlsx)'."))
+        return {}, files
+    raw = {}
+    try:
+        for name, spec in codebook["tables"].items():
+            if name not in book.sheetnames:
+                problems.append(Problem(files[name], None, None, None,
+                                        f"the workbook has no sheet named '{name}' (its sheets: "
+                                        f"{', '.join(book.sheetnames)}). Name the sheet holding "
+                                        f"this table '{name}'."))
+                continue
+            sheet = book[name]
+            table = read_sheet(sheet, shown, files[name], spec, book._archive, problems)
+            if table is not None:
+                raw[name] = table
+    finally:
+        book.close()
+    return raw, files
+
+
+def read_sheet(sheet, shown: str, file: str, spec: dict[str, Any], archive: zipfile.ZipFile,
+               problems: list[Problem]) -> RawTable | None:
+    """One sheet as text cells, indexed by Excel row number."""
+    name = sheet.title
+    merged, uncached = scan_sheet_xml(archive, sheet._worksheet_path)
+    for ref in merged:
+        problems.append(problem_at(file, None, None, None,
+                                   "merged cells hold one value for several cells. Unmerge them "
+                                   "(Home > Merge & Center) and put one value in each cell; a "
+                                   "title belongs above the sheet, not in it.",
+                                   f"{shown}, cells {name}!{ref}"))
+    if merged:
+        return None
+    sheet.reset_dimensions()  # read every row, whatever size the file claims
+    rows = [(row[0].row, row) for row in sheet.iter_rows() if row and any(
+        c.value not in (None, "") for c in row if hasattr(c, "row"))]
+    rows = [(number, [c for c in cells if hasattr(c, "row")]) for number, cells in rows]
+    if not rows:
+        problems.append(Problem(file, None, None, None,
+                                f"the sheet '{name}' is empty; it needs a header row and data rows."))
+        return None
+    header_row, header_cells = rows[0]
+    width = max(c.column for c in header_cells if c.value not in (None, ""))
+    header = [text_of_header(c.value) for c in header_cells if c.column <= width]
+    letters = {column: get_column_letter(i + 1) for i, column in enumerate(header)}
+
+    def where(line: int, column: str | None) -> str:
+        letter = letters.get(column or "")
+        if letter:
+            return f"{shown}, cell {name}!{letter}{line} (column {column})"
+        return f"{shown}, sheet {name} row {line}"
+
+    table = text_table(file, header, [], [], where)
+    if not checked_header(table, spec, problems, lambda column: (
+            f"{shown}, sheet {name} header row {header_row}"
+            + (f" (cell {name}!{letters[column]}{header_row})" if column in letters else ""))):
+        if any(h not in spec["columns"] for h in header):
+            problems.append(problem_at(file, None, None, None,
+                                       f"the header must be the sheet's first filled row, holding "
+                                       f"the codebook's column names: {', '.join(spec['columns'])}"
+                                       f". Row {header_row} holds: "
+                                       f"{', '.join(h or '(empty)' for h in header)}.",
+                                       f"{shown}, sheet {name} row {header_row}"))
+        return None
+    body, lines = [], []
+    for number, cells in rows[1:]:
+        texts = [""] * len(header)
+        for cell in cells:
+            column = header[cell.column - 1] if cell.column <= width else None
+            ref = f"{name}!{cell.coordinate}"
+            if cell.coordinate in uncached:
+                problems.append(problem_at(file, number, column, None,
+                                           "the formula has no saved value (the file was written "
+                                           "by a program that does not calculate). Open the "
+                                           "workbook in Excel and save it, or type the value.",
+                                           f"{shown}, cell {ref}"))
+                continue
+            if cell.value in (None, ""):
+                continue
+            if column is None:
+                problems.append(problem_at(file, number, None, str(cell.value),
+                                           f"the cell holds '{cell.value}' but its column has no "
+                                           f"header. Move the value into its column or delete it.",
+                                           f"{shown}, cell {ref}"))
+                continue
+            text, rule = cell_text(cell.value, spec["columns"].get(column, {}))
+            if rule:
+                problems.append(problem_at(file, number, column, text, rule,
+                                           f"{shown}, cell {ref} (column {column})"))
+            texts[cell.column - 1] = text
+        body.append(texts)
+        lines.append(number)
+    if not body:
+        problems.append(Problem(file, None, None, None,
+                                f"the sheet '{name}' has a header but no data rows."))
+        return None
+    return text_table(file, header, body, lines, where)
+
+
+def text_of_header(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def cell_text(value: Any, column: dict[str, Any]) -> tuple[str, str | None]:
+    """The codebook text of one cell, and why it is refused (None when it is not)."""
+    if isinstance(value, bool):
+        if column.get("type") == "boolean":
+            return ("yes" if value else "no"), None
+        return str(value).upper(), None
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        shown = value.isoformat()
+        return shown, (f"the cell holds a date or time ({shown}), but this column holds "
+                       f"{column.get('type', 'text')} values. Format the cell as Number or "
+                       "Text (Home > Number Format) and enter the value again.")
+    if isinstance(value, (int, float)):
+        return number_text(float(value)), None
+    return str(value), None
+
+
+def scan_sheet_xml(archive: zipfile.ZipFile, path: str) -> tuple[list[str], set[str]]:
+    """The sheet's merged ranges, and the cells holding a formula without a saved value.
+
+    Read from the sheet's XML in one streaming pass: openpyxl's read-only mode, which
+    keeps a large workbook out of memory, reports neither.
+    """
+    merged, uncached = [], set()
+    with archive.open(path) as stream:
+        for _, element in ElementTree.iterparse(stream):
+            if element.tag == MAIN + "c":
+                formula, saved = element.find(MAIN + "f"), element.find(MAIN + "v")
+                if formula is not None and (saved is None or not (saved.text or "")):
+                    uncached.add(element.get("r"))
+                element.clear()
+            elif element.tag == MAIN + "mergeCell":
+                merged.append(element.get("ref"))
+    return merged, uncached
