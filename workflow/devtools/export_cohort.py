@@ -56,27 +56,39 @@ def choice_numbers(column: dict[str, Any], codebook: dict[str, Any]) -> dict[str
 # --------------------------------------------------------------------------- SPSS
 def export_spss(tables: dict[str, pd.DataFrame], codebook: dict[str, Any], folder: Path) -> None:
     """One .sav per table, categories and booleans as labelled numbers."""
-    import pyreadstat
-
     folder.mkdir(parents=True, exist_ok=True)
     for name, spec in codebook["tables"].items():
-        frame, labels = pd.DataFrame(), {}
-        for column, meta in spec["columns"].items():
-            cells = tables[name][column]
-            if meta["type"] in ("category", "boolean"):
-                numbers = choice_numbers(meta, codebook)
-                frame[column] = cells.map(lambda v, n=numbers: float(n[v][0]) if v in n else None)
-                labels[column] = {float(n): label for n, label in numbers.values()}
-            elif meta["type"] in ("integer", "number"):
-                frame[column] = pd.to_numeric(cells).astype(float)
-            else:
-                frame[column] = cells.fillna("").astype(str)
-        pyreadstat.write_sav(
-            frame, str(folder / Path(spec["file"]).with_suffix(".sav").name),
-            file_label=SYNTHETIC[:64],
-            column_labels=[str(spec["columns"][c]["meaning"])[:250] for c in frame.columns],
-            variable_value_labels=labels,
-        )
+        frame, labels = spss_table(tables[name], spec, codebook)
+        write_spss(frame, labels, spec, folder / Path(spec["file"]).with_suffix(".sav").name)
+
+
+def spss_table(table: pd.DataFrame, spec: dict[str, Any], codebook: dict[str, Any]):
+    """A table as SPSS holds it: the data (numbers and strings) and the value labels."""
+    frame, labels = pd.DataFrame(index=table.index), {}
+    for column, meta in spec["columns"].items():
+        cells = table[column]
+        if meta["type"] in ("category", "boolean"):
+            numbers = choice_numbers(meta, codebook)
+            frame[column] = cells.map(lambda v, n=numbers: float(n[v][0]) if v in n else None)
+            labels[column] = {float(n): label for n, label in numbers.values()}
+        elif meta["type"] in ("integer", "number"):
+            frame[column] = pd.to_numeric(cells).astype(float)
+        else:
+            frame[column] = cells.fillna("").astype(str)
+    return frame, labels
+
+
+def write_spss(frame: pd.DataFrame, labels: dict, spec: dict[str, Any], path: Path,
+               **more: Any) -> None:
+    """Write one .sav file labelled synthetic, each variable labelled with its meaning."""
+    import pyreadstat
+
+    meanings = {c: str(m["meaning"])[:250] for c, m in spec["columns"].items()}
+    pyreadstat.write_sav(
+        frame, str(path), file_label=SYNTHETIC[:64],
+        column_labels=[meanings.get(c) for c in frame.columns],
+        variable_value_labels=labels, **more,
+    )
 
 
 # --------------------------------------------------------------------------- Excel

@@ -18,7 +18,7 @@ import re
 import stat
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,8 @@ class RawTable:
     # For a source other than CSV (manuscript_engine.data.sources): where a cell is,
     # as that source names it ("cohort.xlsx, cell visits!D5"), from (line, column).
     where: Callable[[int, str | None], str] | None = None
+    # Cells (line, column) whose problem the source's reader reported once for many.
+    reported: set[tuple[int, str]] = field(default_factory=set)
 
 
 FILE_KINDS = {
@@ -611,11 +613,13 @@ def placed(problems: list[Problem], raw: dict[str, RawTable]) -> list[Problem]:
     where = {table.path: table.where for table in raw.values() if table.where}
     if not where:
         return problems
+    reported = {(t.path, *cell) for t in raw.values() for cell in t.reported}
     return [
         replace(p, place=where[p.file](p.line, p.column))
         if p.file in where and p.line and not p.place
         else p
         for p in problems
+        if p.place or (p.file, p.line, p.column) not in reported
     ]
 
 

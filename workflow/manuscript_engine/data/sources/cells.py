@@ -69,16 +69,13 @@ def label_choices(column: dict[str, Any], codebook: dict[str, Any]) -> dict[str,
 
 
 def unknown_label_rule(label: str, column: dict[str, Any], codebook: dict[str, Any]) -> str:
-    """Why a label is refused, with the nearest accepted spelling when there is one."""
+    """What a refused label should be instead, with the nearest accepted spelling."""
     options = list(label_choices(column, codebook))
     if column["type"] == "boolean":
         options = list(codebook["booleans"])
     near = difflib.get_close_matches(label, options, n=1, cutoff=0.6)
     hint = f" Did you mean '{near[0]}'?" if near else ""
-    return (
-        f"the label '{label}' is not in data/codebook.yaml for this column; use one of: "
-        f"{', '.join(options)} (the code or its label).{hint}"
-    )
+    return f"use one of: {', '.join(options)} (the code or its label).{hint}"
 
 
 def text_table(

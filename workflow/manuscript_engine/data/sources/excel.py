@@ -97,7 +97,7 @@ def read_sheet(sheet, shown: str, file: str, spec: dict[str, Any], archive: zipf
 
     table = text_table(file, header, [], [], where)
     if not checked_header(table, spec, problems, lambda column: (
-            f"{shown}, sheet {name} header row {header_row}"
+            f"{shown}, sheet {name} header row {header_row}, column {column}"
             + (f" (cell {name}!{letters[column]}{header_row})" if column in letters else ""))):
         if any(h not in spec["columns"] for h in header):
             problems.append(problem_at(file, None, None, None,

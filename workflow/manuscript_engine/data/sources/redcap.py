@@ -190,7 +190,9 @@ def check_choices(text: str, here: str, shown: str, line: int, name: str,
         if value is None:
             problems.append(problem_at(
                 shown, line, name, part,
-                f"the choice '{part}': {unknown_label_rule(label, column, codebook)}", here))
+                f"the choice '{part}' has a label data/codebook.yaml does not have for this "
+                f"column. Correct it in REDCap (or the codebook): "
+                f"{unknown_label_rule(label, column, codebook)}", here))
             continue
         choices[code] = value
     allowed = column.get("values") or list(codebook["booleans"])

@@ -94,7 +94,7 @@ def read_sav(
         problems.append(Problem(shown_as, None, None, None, "the file has no cases."))
         return None
     missing_declared = 0
-    columns = {}
+    columns, reported = {}, set()
     for name, column in spec["columns"].items():
         declared = meta.missing_ranges.get(name, [])
         labels = meta.variable_value_labels.get(name, {})
@@ -107,7 +107,7 @@ def read_sav(
                 f"{'String' if column['type'] in ('string', 'category') else 'Numeric'}.",
                 f"{shown_as}, variable {name}"))
             continue
-        cells = []
+        cells, refused = [], {}
         for line, value in enumerate(data[name].tolist(), start=1):
             if is_missing(value):
                 cells.append("")
@@ -118,14 +118,28 @@ def read_sav(
                 continue
             text, rule = cell_text(value, labels, column, codebook)
             if rule:
-                problems.append(problem_at(shown_as, line, name, text, rule, where(line, name)))
+                refused.setdefault((text, rule), []).append(line)
             cells.append(text)
         columns[name] = cells
+        for (text, rule), lines in refused.items():
+            reported.update((line, name) for line in lines)
+            problems.append(problem_at(shown_as, lines[0], name, text, rule + also(lines),
+                                       where(lines[0], name)))
     if missing_declared:
         log.info("%s: %d value(s) declared missing in SPSS (user-missing) read as missing",
                  shown_as, missing_declared)
     rows = [list(r) for r in zip(*[columns.get(n, [""] * len(data)) for n in header])]
-    return text_table(shown_as, header, rows, list(range(1, len(data) + 1)), where)
+    table = text_table(shown_as, header, rows, list(range(1, len(data) + 1)), where)
+    table.reported = reported
+    return table
+
+
+def also(lines: list[int]) -> str:
+    """The other cases with the same refused value (a label is fixed once, for all)."""
+    if len(lines) == 1:
+        return ""
+    shown = ", ".join(map(str, lines[1:6])) + (f" and {len(lines) - 6} more" if len(lines) > 6 else "")
+    return f" The same value is in case(s) {shown}."
 
 
 def cell_text(value: Any, labels: dict[Any, str], column: dict[str, Any],
@@ -138,12 +152,14 @@ def cell_text(value: Any, labels: dict[Any, str], column: dict[str, Any],
         return shown, None  # plain text without labels: checked as a CSV value would be
     label = labels.get(value)
     if label is None:
-        return shown, (f"the value {shown} has no value label in SPSS (Variable View > "
-                       f"Values), so it cannot be matched to data/codebook.yaml. "
-                       f"{unknown_label_rule(shown, column, codebook)}")
+        return shown, (f"the value {shown} has no value label, so it names no value of "
+                       f"data/codebook.yaml. Correct the value, or label it in SPSS (Variable "
+                       f"View > Values): {unknown_label_rule(shown, column, codebook)}")
     code = code_for_label(str(label), column, codebook)
     if code is None:
-        return shown, f"value {shown}: {unknown_label_rule(str(label), column, codebook)}"
+        return shown, (f"the value {shown} is labelled '{label}', which data/codebook.yaml does "
+                       f"not have for this column. Correct the label in SPSS (Variable View > "
+                       f"Values): {unknown_label_rule(str(label), column, codebook)}")
     return code, None
 
 
