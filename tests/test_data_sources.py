@@ -47,7 +47,9 @@ def cohort() -> dict[str, pd.DataFrame]:
 def few_patients(cohort) -> dict[str, pd.DataFrame]:
     """The cohort's first 15 enrolled patients (every table), for the quick bad-input cases."""
     kept = set(cohort["enrollment"]["patient_id"].iloc[:15])
-    return {name: t[t["patient_id"].isin(kept)].reset_index(drop=True) for name, t in cohort.items()}
+    return {
+        name: t[t["patient_id"].isin(kept)].reset_index(drop=True) for name, t in cohort.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +175,10 @@ def test_redcap_missing_data_codes_count_only_when_declared(cohort, tmp_path):
     settings = redcap_source(tmp_path, tables, undeclared, "repeating")
     with pytest.raises(CohortInvalid) as error:
         validate_source(settings, BOOK, sources_config=tmp_path / "config/sources.yaml")
-    assert "records.csv line 4 (record P0001, visits instance 2), field odi: 'UNK' is not a " \
+    assert (
+        "records.csv line 4 (record P0001, visits instance 2), field odi: 'UNK' is not a "
         "whole number" in str(error.value)
+    )
 
 
 def test_the_rule_inputs_are_the_chosen_sources_files(tmp_path, cohort):
@@ -205,8 +209,13 @@ def spss_frame(table, change, **more):
         spec = BOOK["tables"][table]
         frame, labels = spss_table(cohort[table], spec, BOOK)
         frame = change(frame)
-        write_spss(frame, {k: v for k, v in labels.items() if k in frame}, spec,
-                   folder / f"spss/{table}.sav", **more)
+        write_spss(
+            frame,
+            {k: v for k, v in labels.items() if k in frame},
+            spec,
+            folder / f"spss/{table}.sav",
+            **more,
+        )
         return settings
 
     return make
@@ -325,8 +334,9 @@ BAD = {
         "cohort.xlsx, cell procedure!C2: the formula has no saved value",
     ),
     "excel_date_in_number": (
-        workbook(lambda b: b["baseline"].__setitem__(
-            "B2", __import__("datetime").datetime(2009, 3, 1))),
+        workbook(
+            lambda b: b["baseline"].__setitem__("B2", __import__("datetime").datetime(2009, 3, 1))
+        ),
         "cohort.xlsx, cell baseline!B2 (column age_years): the cell holds a date or time "
         "(2009-03-01T00:00:00)",
     ),
@@ -374,7 +384,9 @@ BAD = {
         "but the codebook column is an integer. Set its validation to integer.",
     ),
     "redcap_code_not_a_choice": (
-        redcap_file("records", replace_line(2, "P0001,enrolment_arm_1,1,", "P0001,enrolment_arm_1,7,")),
+        redcap_file(
+            "records", replace_line(2, "P0001,enrolment_arm_1,1,", "P0001,enrolment_arm_1,7,")
+        ),
         "records.csv line 2 (record P0001, event enrolment_arm_1), field arm: '7' is not a "
         "choice of this field in the data dictionary",
     ),
@@ -402,8 +414,9 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_is_named_at_its_place_and_nothing_is_written(case, few_patients, tmp_path,
-                                                                monkeypatch):
+def test_bad_input_is_named_at_its_place_and_nothing_is_written(
+    case, few_patients, tmp_path, monkeypatch
+):
     make, expected = BAD[case]
     monkeypatch.chdir(tmp_path)
     settings = make(tmp_path, copy_tables(few_patients))
@@ -456,8 +469,9 @@ def test_each_source_builds_the_same_manuscript_and_an_edit_rebuilds(built_repo,
         for name in ["manuscript/manuscript.md", *(f"validated/{t}.csv" for t in BOOK["tables"])]
     }
     for source, settings in sources.items():
-        relative = [f"{k}={Path(v).relative_to(workdir) if '/' in v else v}"
-                    for k, v in settings.items()]
+        relative = [
+            f"{k}={Path(v).relative_to(workdir) if '/' in v else v}" for k, v in settings.items()
+        ]
         result = run_snakemake(workdir, "results/manuscript/manuscript.md", "--config", *relative)
         assert result.returncode == 0, result.stdout + result.stderr
         assert f"({source}) is valid" in (workdir / "results/logs/validate_cohort.log").read_text()
@@ -468,8 +482,10 @@ def test_each_source_builds_the_same_manuscript_and_an_edit_rebuilds(built_repo,
     book = load_workbook(sources["excel"]["excel_workbook"])
     book["visits"]["C2"].value = 7.5
     book.save(sources["excel"]["excel_workbook"])
-    relative = [f"{k}={Path(v).relative_to(workdir) if '/' in v else v}"
-                for k, v in sources["excel"].items()]
+    relative = [
+        f"{k}={Path(v).relative_to(workdir) if '/' in v else v}"
+        for k, v in sources["excel"].items()
+    ]
     result = run_snakemake(workdir, "-n", "--config", *relative)
     assert result.returncode == 0, result.stderr
     assert "validate_cohort" in result.stdout

@@ -28,19 +28,32 @@ from manuscript_engine.data.sources.cells import code_labels
 
 SYNTHETIC = "SYNTHETIC cohort reconstructed from published summaries; not patient data"
 DICTIONARY_COLUMNS = [
-    "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
-    "Choices, Calculations, OR Slider Labels", "Field Note",
-    "Text Validation Type OR Show Slider Number", "Text Validation Min",
-    "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
-    "Required Field?", "Custom Alignment", "Question Number (surveys only)",
-    "Matrix Group Name", "Matrix Ranking?", "Field Annotation",
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
 ]
 
 
 def read_cohort_text(data_dir: Path, codebook: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """Each table of the cohort folder as text (missing cells as NaN)."""
-    return {name: read_table(Path(data_dir) / spec["file"])
-            for name, spec in codebook["tables"].items()}
+    return {
+        name: read_table(Path(data_dir) / spec["file"]) for name, spec in codebook["tables"].items()
+    }
 
 
 def choice_numbers(column: dict[str, Any], codebook: dict[str, Any]) -> dict[str, tuple[int, str]]:
@@ -49,8 +62,10 @@ def choice_numbers(column: dict[str, Any], codebook: dict[str, Any]) -> dict[str
     if column["type"] == "boolean":
         yes, no = codebook["booleans"]
         return {yes: (1, yes), no: (0, no)}
-    return {code: (i, label) for i, (code, label)
-            in enumerate(code_labels(column, codebook).items(), start=1)}
+    return {
+        code: (i, label)
+        for i, (code, label) in enumerate(code_labels(column, codebook).items(), start=1)
+    }
 
 
 # --------------------------------------------------------------------------- SPSS
@@ -78,16 +93,20 @@ def spss_table(table: pd.DataFrame, spec: dict[str, Any], codebook: dict[str, An
     return frame, labels
 
 
-def write_spss(frame: pd.DataFrame, labels: dict, spec: dict[str, Any], path: Path,
-               **more: Any) -> None:
+def write_spss(
+    frame: pd.DataFrame, labels: dict, spec: dict[str, Any], path: Path, **more: Any
+) -> None:
     """Write one .sav file labelled synthetic, each variable labelled with its meaning."""
     import pyreadstat
 
     meanings = {c: str(m["meaning"])[:250] for c, m in spec["columns"].items()}
     pyreadstat.write_sav(
-        frame, str(path), file_label=SYNTHETIC[:64],
+        frame,
+        str(path),
+        file_label=SYNTHETIC[:64],
         column_labels=[meanings.get(c) for c in frame.columns],
-        variable_value_labels=labels, **more,
+        variable_value_labels=labels,
+        **more,
     )
 
 
@@ -104,15 +123,24 @@ def export_excel(tables: dict[str, pd.DataFrame], codebook: dict[str, Any], path
         sheet.append(list(spec["columns"]))
         numeric = [spec["columns"][c]["type"] in ("integer", "number") for c in spec["columns"]]
         for row in tables[name][list(spec["columns"])].itertuples(index=False):
-            sheet.append([None if pd.isna(v) else float(v) if is_number else v
-                          for v, is_number in zip(row, numeric)])
+            sheet.append(
+                [
+                    None if pd.isna(v) else float(v) if is_number else v
+                    for v, is_number in zip(row, numeric, strict=True)
+                ]
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
 
 
 # --------------------------------------------------------------------------- REDCap
-def export_redcap(tables: dict[str, pd.DataFrame], codebook: dict[str, Any],
-                  mapping: dict[str, Any], folder: Path, layout: str = "longitudinal") -> None:
+def export_redcap(
+    tables: dict[str, pd.DataFrame],
+    codebook: dict[str, Any],
+    mapping: dict[str, Any],
+    folder: Path,
+    layout: str = "longitudinal",
+) -> None:
     """records.csv (raw values) and dictionary.csv of a REDCap project holding the cohort.
 
     ``longitudinal``: the one-row tables in the event ``record_event``, each visit in the
@@ -125,29 +153,46 @@ def export_redcap(tables: dict[str, pd.DataFrame], codebook: dict[str, Any],
     key = codebook["tables"][repeated_table]["key"][0]
     fields = dictionary_rows(codebook, key, visit_column if layout == "longitudinal" else None)
     folder.mkdir(parents=True, exist_ok=True)
-    write_csv(folder / "dictionary.csv", DICTIONARY_COLUMNS,
-              [[row.get(c, "") for c in DICTIONARY_COLUMNS] for row in fields])
-    raw = {name: redcap_values(tables[name], codebook["tables"][name], codebook)
-           for name in codebook["tables"]}
+    write_csv(
+        folder / "dictionary.csv",
+        DICTIONARY_COLUMNS,
+        [[row.get(c, "") for c in DICTIONARY_COLUMNS] for row in fields],
+    )
+    raw = {
+        name: redcap_values(tables[name], codebook["tables"][name], codebook)
+        for name in codebook["tables"]
+    }
     names = [f["Variable / Field Name"] for f in fields]
-    system = ["redcap_event_name"] if layout == "longitudinal" else [
-        "redcap_repeat_instrument", "redcap_repeat_instance"]
+    system = (
+        ["redcap_event_name"]
+        if layout == "longitudinal"
+        else ["redcap_repeat_instrument", "redcap_repeat_instance"]
+    )
     header = [names[0], *system, *names[1:]]
     rows = []
     for patient in raw["enrollment"][key]:
-        own = {c: v for name, t in raw.items() if name != repeated_table
-               for c, v in first_row(t, key, patient).items()}
+        own = {
+            c: v
+            for name, t in raw.items()
+            if name != repeated_table
+            for c, v in first_row(t, key, patient).items()
+        }
         rows.append({**own, "redcap_event_name": mapping.get("record_event", "")})
         visits = raw[repeated_table][raw[repeated_table][key] == patient]
         for instance, visit in enumerate(visits.to_dict("records"), start=1):
             if layout == "longitudinal":
                 if visit[visit_column] not in event_of:
-                    raise SystemExit(f"config/sources.yaml maps no REDCap event to the visit "
-                                     f"{visit[visit_column]}; add one under redcap › repeated.")
+                    raise SystemExit(
+                        f"config/sources.yaml maps no REDCap event to the visit "
+                        f"{visit[visit_column]}; add one under redcap › repeated."
+                    )
                 row = {**visit, "redcap_event_name": event_of[visit.pop(visit_column)]}
             else:
-                row = {**visit, "redcap_repeat_instrument": repeated_table,
-                       "redcap_repeat_instance": str(instance)}
+                row = {
+                    **visit,
+                    "redcap_repeat_instrument": repeated_table,
+                    "redcap_repeat_instance": str(instance),
+                }
             rows.append(row)
     write_csv(folder / "records.csv", header, [[r.get(c, "") for c in header] for r in rows])
 
@@ -157,7 +202,9 @@ def first_row(table: pd.DataFrame, key: str, patient: str) -> dict[str, str]:
     return found.iloc[0].to_dict() if len(found) else {}
 
 
-def redcap_values(table: pd.DataFrame, spec: dict[str, Any], codebook: dict[str, Any]) -> pd.DataFrame:
+def redcap_values(
+    table: pd.DataFrame, spec: dict[str, Any], codebook: dict[str, Any]
+) -> pd.DataFrame:
     """A table as REDCap's raw export writes it: choice numbers, empty for missing."""
     out = table.fillna("").astype(str)
     for column, meta in spec["columns"].items():
@@ -169,24 +216,39 @@ def redcap_values(table: pd.DataFrame, spec: dict[str, Any], codebook: dict[str,
 
 def dictionary_rows(codebook: dict[str, Any], key: str, generated: str | None) -> list[dict]:
     """The data dictionary: the record ID first, then each codebook column on its table's form."""
-    rows = [{"Variable / Field Name": key, "Form Name": next(iter(codebook["tables"])),
-             "Field Type": "text", "Field Label": "Record ID"}]
+    rows = [
+        {
+            "Variable / Field Name": key,
+            "Form Name": next(iter(codebook["tables"])),
+            "Field Type": "text",
+            "Field Label": "Record ID",
+        }
+    ]
     for form, spec in codebook["tables"].items():
         for column, meta in spec["columns"].items():
             if column in (key, generated):
                 continue
-            row = {"Variable / Field Name": column, "Form Name": form,
-                   "Field Label": meta["meaning"], "Field Type": "text"}
+            row = {
+                "Variable / Field Name": column,
+                "Form Name": form,
+                "Field Label": meta["meaning"],
+                "Field Type": "text",
+            }
             if meta["type"] == "boolean":
                 row["Field Type"] = "yesno"
             elif meta["type"] == "category":
                 row["Field Type"] = "radio"
                 row["Choices, Calculations, OR Slider Labels"] = " | ".join(
-                    f"{n}, {label}" for n, label in choice_numbers(meta, codebook).values())
+                    f"{n}, {label}" for n, label in choice_numbers(meta, codebook).values()
+                )
             elif meta["type"] in ("integer", "number"):
                 row["Text Validation Type OR Show Slider Number"] = (
-                    "integer" if meta["type"] == "integer" else "number")
-                for bound, heading in (("min", "Text Validation Min"), ("max", "Text Validation Max")):
+                    "integer" if meta["type"] == "integer" else "number"
+                )
+                for bound, heading in (
+                    ("min", "Text Validation Min"),
+                    ("max", "Text Validation Max"),
+                ):
                     if bound in meta:
                         row[heading] = str(meta[bound])
             rows.append(row)
@@ -202,9 +264,14 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 
 # --------------------------------------------------------------------------- command line
-def export(to: str, out: Path, data_dir: Path = Path("data/raw"),
-           codebook_path: Path = Path("data/codebook.yaml"),
-           sources: Path = Path("config/sources.yaml"), layout: str = "longitudinal") -> None:
+def export(
+    to: str,
+    out: Path,
+    data_dir: Path = Path("data/raw"),
+    codebook_path: Path = Path("data/codebook.yaml"),
+    sources: Path = Path("config/sources.yaml"),
+    layout: str = "longitudinal",
+) -> None:
     """Write the cohort of ``data_dir`` to ``out`` in the format ``to``."""
     codebook = load_codebook(codebook_path)
     tables = read_cohort_text(data_dir, codebook)
@@ -221,8 +288,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--to", choices=["spss", "excel", "redcap"], required=True)
     parser.add_argument("out", type=Path, help="folder (spss, redcap) or .xlsx file (excel)")
     parser.add_argument("--data", type=Path, default=Path("data/raw"))
-    parser.add_argument("--layout", choices=["longitudinal", "repeating"], default="longitudinal",
-                        help="REDCap: visits as events (longitudinal) or repeat instances")
+    parser.add_argument(
+        "--layout",
+        choices=["longitudinal", "repeating"],
+        default="longitudinal",
+        help="REDCap: visits as events (longitudinal) or repeat instances",
+    )
     args = parser.parse_args(argv)
     export(args.to, args.out, args.data, layout=args.layout)
     print(f"wrote the {args.to} export of {args.data} to {args.out} (synthetic data)")

@@ -104,7 +104,9 @@ def source_settings():
     from manuscript_engine.data.sources import SOURCE_PATHS, chosen_source
 
     chosen = ["data_source"] if "data_source" in config else []
-    return settings_files(*chosen, *SOURCE_PATHS[chosen_source(config)], "study_package")
+    return settings_files(
+        *chosen, *SOURCE_PATHS[chosen_source(config)], "study_package"
+    )
 
 
 def template_files():

@@ -78,8 +78,11 @@ def validate_source(
         if mapping is None:
             raise CohortInvalid(problems)
         raw, files = read_redcap_tables(
-            Path(settings["redcap_records"]), Path(settings["redcap_dictionary"]),
-            codebook, mapping.get("redcap") or {}, problems,
+            Path(settings["redcap_records"]),
+            Path(settings["redcap_dictionary"]),
+            codebook,
+            mapping.get("redcap") or {},
+            problems,
         )
     return validate_tables(raw, files, codebook, cross_table_rules, problems)
 
@@ -89,9 +92,16 @@ def load_sources_config(path: Path, problems: list[Problem]) -> dict[str, Any] |
     from manuscript_engine.core.yaml_schemas import load_checked_yaml
 
     if not path.exists():
-        problems.append(Problem(path.as_posix(), None, None, None,
-                                "the file is missing; a REDCap source needs it to map the "
-                                "project's events or repeating instruments onto the codebook "
-                                "(see data/raw/README.md)."))
+        problems.append(
+            Problem(
+                path.as_posix(),
+                None,
+                None,
+                None,
+                "the file is missing; a REDCap source needs it to map the "
+                "project's events or repeating instruments onto the codebook "
+                "(see data/raw/README.md).",
+            )
+        )
         return None
     return load_checked_yaml(path, "sources") or {}

@@ -91,7 +91,10 @@ def text_table(
 
 
 def checked_header(
-    table: RawTable, spec: dict[str, Any], problems: list[Problem], header_place: Callable[[str], str]
+    table: RawTable,
+    spec: dict[str, Any],
+    problems: list[Problem],
+    header_place: Callable[[str], str],
 ) -> bool:
     """:func:`check_header` with each problem named at the source's header (sheet row,
     SPSS variable, REDCap field) rather than at a CSV's line 1."""
@@ -99,8 +102,14 @@ def checked_header(
     ok = check_header(table, spec, found)
     for problem in found:
         problems.append(
-            Problem(problem.file, None, problem.column, None, problem.rule,
-                    header_place(problem.column or ""))
+            Problem(
+                problem.file,
+                None,
+                problem.column,
+                None,
+                problem.rule,
+                header_place(problem.column or ""),
+            )
         )
     return ok
 

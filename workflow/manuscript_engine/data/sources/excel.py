@@ -34,25 +34,47 @@ def read_excel_tables(
     files = {name: f"{shown}, sheet {name}" for name in codebook["tables"]}
     refused = refused_file(Path(workbook), Path(workbook).parent, shown)
     if refused is not None or not Path(workbook).exists():
-        problems.append(refused or Problem(shown, None, None, None,
-                                           "the workbook is missing. Save it under this name "
-                                           "or set excel_workbook in config/config.yaml."))
+        problems.append(
+            refused
+            or Problem(
+                shown,
+                None,
+                None,
+                None,
+                "the workbook is missing. Save it under this name "
+                "or set excel_workbook in config/config.yaml.",
+            )
+        )
         return {}, files
     try:
         book = load_workbook(workbook, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        problems.append(Problem(shown, None, None, None,
-                                f"this is not an Excel workbook that can be read ({exc}). "
-                                "Save it again from Excel as 'Excel Workbook (.xlsx)'."))
+        problems.append(
+            Problem(
+                shown,
+                None,
+                None,
+                None,
+                f"this is not an Excel workbook that can be read ({exc}). "
+                "Save it again from Excel as 'Excel Workbook (.xlsx)'.",
+            )
+        )
         return {}, files
     raw = {}
     try:
         for name, spec in codebook["tables"].items():
             if name not in book.sheetnames:
-                problems.append(Problem(files[name], None, None, None,
-                                        f"the workbook has no sheet named '{name}' (its sheets: "
-                                        f"{', '.join(book.sheetnames)}). Name the sheet holding "
-                                        f"this table '{name}'."))
+                problems.append(
+                    Problem(
+                        files[name],
+                        None,
+                        None,
+                        None,
+                        f"the workbook has no sheet named '{name}' (its sheets: "
+                        f"{', '.join(book.sheetnames)}). Name the sheet holding "
+                        f"this table '{name}'.",
+                    )
+                )
                 continue
             sheet = book[name]
             table = read_sheet(sheet, shown, files[name], spec, book._archive, problems)
@@ -63,26 +85,49 @@ def read_excel_tables(
     return raw, files
 
 
-def read_sheet(sheet, shown: str, file: str, spec: dict[str, Any], archive: zipfile.ZipFile,
-               problems: list[Problem]) -> RawTable | None:
+def read_sheet(
+    sheet,
+    shown: str,
+    file: str,
+    spec: dict[str, Any],
+    archive: zipfile.ZipFile,
+    problems: list[Problem],
+) -> RawTable | None:
     """One sheet as text cells, indexed by Excel row number."""
     name = sheet.title
     merged, uncached = scan_sheet_xml(archive, sheet._worksheet_path)
     for ref in merged:
-        problems.append(problem_at(file, None, None, None,
-                                   "merged cells hold one value for several cells. Unmerge them "
-                                   "(Home > Merge & Center) and put one value in each cell; a "
-                                   "title belongs above the sheet, not in it.",
-                                   f"{shown}, cells {name}!{ref}"))
+        problems.append(
+            problem_at(
+                file,
+                None,
+                None,
+                None,
+                "merged cells hold one value for several cells. Unmerge them "
+                "(Home > Merge & Center) and put one value in each cell; a "
+                "title belongs above the sheet, not in it.",
+                f"{shown}, cells {name}!{ref}",
+            )
+        )
     if merged:
         return None
     sheet.reset_dimensions()  # read every row, whatever size the file claims
-    rows = [(row[0].row, row) for row in sheet.iter_rows() if row and any(
-        c.value not in (None, "") for c in row if hasattr(c, "row"))]
+    rows = [
+        (row[0].row, row)
+        for row in sheet.iter_rows()
+        if row and any(c.value not in (None, "") for c in row if hasattr(c, "row"))
+    ]
     rows = [(number, [c for c in cells if hasattr(c, "row")]) for number, cells in rows]
     if not rows:
-        problems.append(Problem(file, None, None, None,
-                                f"the sheet '{name}' is empty; it needs a header row and data rows."))
+        problems.append(
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                f"the sheet '{name}' is empty; it needs a header row and data rows.",
+            )
+        )
         return None
     header_row, header_cells = rows[0]
     width = max(c.column for c in header_cells if c.value not in (None, ""))
@@ -96,16 +141,29 @@ def read_sheet(sheet, shown: str, file: str, spec: dict[str, Any], archive: zipf
         return f"{shown}, sheet {name} row {line}"
 
     table = text_table(file, header, [], [], where)
-    if not checked_header(table, spec, problems, lambda column: (
+    if not checked_header(
+        table,
+        spec,
+        problems,
+        lambda column: (
             f"{shown}, sheet {name} header row {header_row}, column {column}"
-            + (f" (cell {name}!{letters[column]}{header_row})" if column in letters else ""))):
+            + (f" (cell {name}!{letters[column]}{header_row})" if column in letters else "")
+        ),
+    ):
         if any(h not in spec["columns"] for h in header):
-            problems.append(problem_at(file, None, None, None,
-                                       f"the header must be the sheet's first filled row, holding "
-                                       f"the codebook's column names: {', '.join(spec['columns'])}"
-                                       f". Row {header_row} holds: "
-                                       f"{', '.join(h or '(empty)' for h in header)}.",
-                                       f"{shown}, sheet {name} row {header_row}"))
+            problems.append(
+                problem_at(
+                    file,
+                    None,
+                    None,
+                    None,
+                    f"the header must be the sheet's first filled row, holding "
+                    f"the codebook's column names: {', '.join(spec['columns'])}"
+                    f". Row {header_row} holds: "
+                    f"{', '.join(h or '(empty)' for h in header)}.",
+                    f"{shown}, sheet {name} row {header_row}",
+                )
+            )
         return None
     body, lines = [], []
     for number, cells in rows[1:]:
@@ -114,30 +172,48 @@ def read_sheet(sheet, shown: str, file: str, spec: dict[str, Any], archive: zipf
             column = header[cell.column - 1] if cell.column <= width else None
             ref = f"{name}!{cell.coordinate}"
             if cell.coordinate in uncached:
-                problems.append(problem_at(file, number, column, None,
-                                           "the formula has no saved value (the file was written "
-                                           "by a program that does not calculate). Open the "
-                                           "workbook in Excel and save it, or type the value.",
-                                           f"{shown}, cell {ref}"))
+                problems.append(
+                    problem_at(
+                        file,
+                        number,
+                        column,
+                        None,
+                        "the formula has no saved value (the file was written "
+                        "by a program that does not calculate). Open the "
+                        "workbook in Excel and save it, or type the value.",
+                        f"{shown}, cell {ref}",
+                    )
+                )
                 continue
             if cell.value in (None, ""):
                 continue
             if column is None:
-                problems.append(problem_at(file, number, None, str(cell.value),
-                                           f"the cell holds '{cell.value}' but its column has no "
-                                           f"header. Move the value into its column or delete it.",
-                                           f"{shown}, cell {ref}"))
+                problems.append(
+                    problem_at(
+                        file,
+                        number,
+                        None,
+                        str(cell.value),
+                        f"the cell holds '{cell.value}' but its column has no "
+                        f"header. Move the value into its column or delete it.",
+                        f"{shown}, cell {ref}",
+                    )
+                )
                 continue
             text, rule = cell_text(cell.value, spec["columns"].get(column, {}))
             if rule:
-                problems.append(problem_at(file, number, column, text, rule,
-                                           f"{shown}, cell {ref} (column {column})"))
+                problems.append(
+                    problem_at(
+                        file, number, column, text, rule, f"{shown}, cell {ref} (column {column})"
+                    )
+                )
             texts[cell.column - 1] = text
         body.append(texts)
         lines.append(number)
     if not body:
-        problems.append(Problem(file, None, None, None,
-                                f"the sheet '{name}' has a header but no data rows."))
+        problems.append(
+            Problem(file, None, None, None, f"the sheet '{name}' has a header but no data rows.")
+        )
         return None
     return text_table(file, header, body, lines, where)
 
@@ -154,9 +230,11 @@ def cell_text(value: Any, column: dict[str, Any]) -> tuple[str, str | None]:
         return str(value).upper(), None
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         shown = value.isoformat()
-        return shown, (f"the cell holds a date or time ({shown}), but this column holds "
-                       f"{column.get('type', 'text')} values. Format the cell as Number or "
-                       "Text (Home > Number Format) and enter the value again.")
+        return shown, (
+            f"the cell holds a date or time ({shown}), but this column holds "
+            f"{column.get('type', 'text')} values. Format the cell as Number or "
+            "Text (Home > Number Format) and enter the value again."
+        )
     if isinstance(value, (int, float)):
         return number_text(float(value)), None
     return str(value), None

@@ -26,8 +26,21 @@ from manuscript_engine.data.validation import Problem, RawTable, refused_file
 
 log = logging.getLogger("manuscript")
 
-DATE_FORMATS = ("DATE", "ADATE", "EDATE", "SDATE", "JDATE", "QYR", "MOYR", "WKYR",
-                "DATETIME", "TIME", "DTIME", "WKDAY", "MONTH")
+DATE_FORMATS = (
+    "DATE",
+    "ADATE",
+    "EDATE",
+    "SDATE",
+    "JDATE",
+    "QYR",
+    "MOYR",
+    "WKYR",
+    "DATETIME",
+    "TIME",
+    "DTIME",
+    "WKDAY",
+    "MONTH",
+)
 """SPSS display formats of dates and times (the codebook has no date columns)."""
 
 
@@ -49,9 +62,16 @@ def read_spss_tables(
             problems.append(refused)
             continue
         if not path.exists():
-            problems.append(Problem(files[name], None, None, None,
-                                    "the file is missing. Save the table from SPSS under "
-                                    "this exact name (File > Save As > SPSS Statistics)."))
+            problems.append(
+                Problem(
+                    files[name],
+                    None,
+                    None,
+                    None,
+                    "the file is missing. Save the table from SPSS under "
+                    "this exact name (File > Save As > SPSS Statistics).",
+                )
+            )
             continue
         table = read_sav(path, files[name], spec, codebook, problems)
         if table is not None:
@@ -60,20 +80,32 @@ def read_spss_tables(
 
 
 def read_sav(
-    path: Path, shown_as: str, spec: dict[str, Any], codebook: dict[str, Any],
+    path: Path,
+    shown_as: str,
+    spec: dict[str, Any],
+    codebook: dict[str, Any],
     problems: list[Problem],
 ) -> RawTable | None:
     import pyreadstat
 
     try:
         data, meta = pyreadstat.read_sav(
-            str(path), user_missing=True, apply_value_formats=False,
+            str(path),
+            user_missing=True,
+            apply_value_formats=False,
             disable_datetime_conversion=True,
         )
     except pyreadstat.ReadstatError as exc:
-        problems.append(Problem(shown_as, None, None, None,
-                                f"SPSS cannot read this file ({exc}). Save it again from SPSS "
-                                "as an SPSS Statistics (.sav) file."))
+        problems.append(
+            Problem(
+                shown_as,
+                None,
+                None,
+                None,
+                f"SPSS cannot read this file ({exc}). Save it again from SPSS "
+                "as an SPSS Statistics (.sav) file.",
+            )
+        )
         return None
     header = [str(c) for c in data.columns]
     key = spec["key"]
@@ -87,8 +119,7 @@ def read_sav(
         return f"{shown_as}, {case_of(line)}" + (f", variable {column}" if column else "")
 
     empty = text_table(shown_as, header, [], [], where)
-    if not checked_header(empty, spec, problems,
-                          lambda column: f"{shown_as}, variable {column}"):
+    if not checked_header(empty, spec, problems, lambda column: f"{shown_as}, variable {column}"):
         return None
     if data.empty:
         problems.append(Problem(shown_as, None, None, None, "the file has no cases."))
@@ -100,12 +131,18 @@ def read_sav(
         labels = meta.variable_value_labels.get(name, {})
         fmt = str(meta.original_variable_types.get(name, ""))
         if fmt.rstrip("0123456789.").upper() in DATE_FORMATS:
-            problems.append(problem_at(
-                shown_as, None, name, None,
-                f"the variable has the date format {fmt} in SPSS, but the codebook says "
-                f"{column['type']}. Change its type in SPSS (Variable View > Type) to "
-                f"{'String' if column['type'] in ('string', 'category') else 'Numeric'}.",
-                f"{shown_as}, variable {name}"))
+            problems.append(
+                problem_at(
+                    shown_as,
+                    None,
+                    name,
+                    None,
+                    f"the variable has the date format {fmt} in SPSS, but the codebook says "
+                    f"{column['type']}. Change its type in SPSS (Variable View > Type) to "
+                    f"{'String' if column['type'] in ('string', 'category') else 'Numeric'}.",
+                    f"{shown_as}, variable {name}",
+                )
+            )
             continue
         cells, refused = [], {}
         for line, value in enumerate(data[name].tolist(), start=1):
@@ -123,12 +160,18 @@ def read_sav(
         columns[name] = cells
         for (text, rule), lines in refused.items():
             reported.update((line, name) for line in lines)
-            problems.append(problem_at(shown_as, lines[0], name, text, rule + also(lines),
-                                       where(lines[0], name)))
+            problems.append(
+                problem_at(
+                    shown_as, lines[0], name, text, rule + also(lines), where(lines[0], name)
+                )
+            )
     if missing_declared:
-        log.info("%s: %d value(s) declared missing in SPSS (user-missing) read as missing",
-                 shown_as, missing_declared)
-    rows = [list(r) for r in zip(*[columns.get(n, [""] * len(data)) for n in header])]
+        log.info(
+            "%s: %d value(s) declared missing in SPSS (user-missing) read as missing",
+            shown_as,
+            missing_declared,
+        )
+    rows = [list(r) for r in zip(*[columns.get(n, [""] * len(data)) for n in header], strict=True)]
     table = text_table(shown_as, header, rows, list(range(1, len(data) + 1)), where)
     table.reported = reported
     return table
@@ -138,12 +181,15 @@ def also(lines: list[int]) -> str:
     """The other cases with the same refused value (a label is fixed once, for all)."""
     if len(lines) == 1:
         return ""
-    shown = ", ".join(map(str, lines[1:6])) + (f" and {len(lines) - 6} more" if len(lines) > 6 else "")
+    shown = ", ".join(map(str, lines[1:6])) + (
+        f" and {len(lines) - 6} more" if len(lines) > 6 else ""
+    )
     return f" The same value is in case(s) {shown}."
 
 
-def cell_text(value: Any, labels: dict[Any, str], column: dict[str, Any],
-              codebook: dict[str, Any]) -> tuple[str, str | None]:
+def cell_text(
+    value: Any, labels: dict[Any, str], column: dict[str, Any], codebook: dict[str, Any]
+) -> tuple[str, str | None]:
     """The codebook text of one SPSS value, and why it is refused (None when it is not)."""
     shown = number_text(value) if isinstance(value, float) else str(value)
     if column["type"] not in ("category", "boolean"):
@@ -152,14 +198,18 @@ def cell_text(value: Any, labels: dict[Any, str], column: dict[str, Any],
         return shown, None  # plain text without labels: checked as a CSV value would be
     label = labels.get(value)
     if label is None:
-        return shown, (f"the value {shown} has no value label, so it names no value of "
-                       f"data/codebook.yaml. Correct the value, or label it in SPSS (Variable "
-                       f"View > Values): {unknown_label_rule(shown, column, codebook)}")
+        return shown, (
+            f"the value {shown} has no value label, so it names no value of "
+            f"data/codebook.yaml. Correct the value, or label it in SPSS (Variable "
+            f"View > Values): {unknown_label_rule(shown, column, codebook)}"
+        )
     code = code_for_label(str(label), column, codebook)
     if code is None:
-        return shown, (f"the value {shown} is labelled '{label}', which data/codebook.yaml does "
-                       f"not have for this column. Correct the label in SPSS (Variable View > "
-                       f"Values): {unknown_label_rule(str(label), column, codebook)}")
+        return shown, (
+            f"the value {shown} is labelled '{label}', which data/codebook.yaml does "
+            f"not have for this column. Correct the label in SPSS (Variable View > "
+            f"Values): {unknown_label_rule(str(label), column, codebook)}"
+        )
     return code, None
 
 
