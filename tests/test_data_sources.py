@@ -280,8 +280,8 @@ BAD = {
         spss_labels("enrollment", "arm", {1.0: "PVP + ITR", 2.0: "PVP"}),
         "enrollment.sav, case 1 (patient_id P0001), variable arm: the value 1 is labelled "
         "'PVP + ITR', which data/codebook.yaml does not have for this column. Correct the label "
-        "in SPSS (Variable View > Values): use one of: PVP+ITR, PVP (the code or its label). "
-        "Did you mean 'PVP+ITR'? The same value is in case(s) 3, 4, 5, 6, 7 and",
+        "in SPSS (Variable View > Values): use one of: PVP+ITR, PVP. "
+        "Did you mean 'PVP+ITR'? The same value is in case(s) 3, 4, 5, 6, 7 and 3 more.",
     ),
     "spss_code_without_label": (
         spss_frame("baseline", lambda f: set_cell(f, 2, "sex", 3.0)),
@@ -362,7 +362,7 @@ BAD = {
         redcap_file("dictionary", replace_line(3, "1, PVP+ITR", "1, PVP-ITR")),
         "dictionary.csv line 3, field arm: the choice '1, PVP-ITR' has a label data/codebook.yaml "
         "does not have for this column. Correct it in REDCap (or the codebook): use one of: "
-        "PVP+ITR, PVP (the code or its label). Did you mean 'PVP+ITR'?",
+        "PVP+ITR, PVP. Did you mean 'PVP+ITR'?",
     ),
     "redcap_choice_missing": (
         redcap_file("dictionary", replace_line(3, " | 2, PVP", "")),

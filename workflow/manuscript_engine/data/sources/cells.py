@@ -70,12 +70,16 @@ def label_choices(column: dict[str, Any], codebook: dict[str, Any]) -> dict[str,
 
 def unknown_label_rule(label: str, column: dict[str, Any], codebook: dict[str, Any]) -> str:
     """What a refused label should be instead, with the nearest accepted spelling."""
-    options = list(label_choices(column, codebook))
     if column["type"] == "boolean":
-        options = list(codebook["booleans"])
-    near = difflib.get_close_matches(label, options, n=1, cutoff=0.6)
+        labels = codes = list(codebook["booleans"])
+    else:
+        printed = code_labels(column, codebook)
+        labels, codes = list(printed.values()), list(printed)
+    near = difflib.get_close_matches(label, labels + codes, n=1, cutoff=0.6)
     hint = f" Did you mean '{near[0]}'?" if near else ""
-    return f"use one of: {', '.join(options)} (the code or its label).{hint}"
+    if labels == codes:
+        return f"use one of: {', '.join(labels)}.{hint}"
+    return f"use one of: {', '.join(labels)} (or the codes {', '.join(codes)}).{hint}"
 
 
 def text_table(

@@ -140,6 +140,21 @@ def read_sheet(
             return f"{shown}, cell {name}!{letter}{line} (column {column})"
         return f"{shown}, sheet {name} row {line}"
 
+    if not set(header) & set(spec["columns"]):
+        problems.append(
+            problem_at(
+                file,
+                None,
+                None,
+                None,
+                f"the sheet's first filled row must be its header, the codebook's column "
+                f"names: {', '.join(spec['columns'])}. Row {header_row} holds "
+                f"{', '.join(repr(h) for h in header if h)}: delete any title or note rows "
+                "above the header.",
+                f"{shown}, sheet {name} row {header_row}",
+            )
+        )
+        return None
     table = text_table(file, header, [], [], where)
     if not checked_header(
         table,
@@ -150,20 +165,6 @@ def read_sheet(
             + (f" (cell {name}!{letters[column]}{header_row})" if column in letters else "")
         ),
     ):
-        if any(h not in spec["columns"] for h in header):
-            problems.append(
-                problem_at(
-                    file,
-                    None,
-                    None,
-                    None,
-                    f"the header must be the sheet's first filled row, holding "
-                    f"the codebook's column names: {', '.join(spec['columns'])}"
-                    f". Row {header_row} holds: "
-                    f"{', '.join(h or '(empty)' for h in header)}.",
-                    f"{shown}, sheet {name} row {header_row}",
-                )
-            )
         return None
     body, lines = [], []
     for number, cells in rows[1:]:

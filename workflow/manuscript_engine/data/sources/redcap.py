@@ -14,32 +14,17 @@ codes count as missing only when that file declares them.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from manuscript_engine.data.sources.cells import (
-    checked_header,
-    code_for_label,
-    number_text,
-    problem_at,
-    text_table,
-    unknown_label_rule,
-)
+from manuscript_engine.data.sources.cells import checked_header, problem_at, text_table
+from manuscript_engine.data.sources.redcap_dictionary import Field, check_dictionary
 from manuscript_engine.data.validation import Problem, RawTable, refused_file
 
-NAME, FORM, TYPE, CHOICES = (
-    "Variable / Field Name",
-    "Form Name",
-    "Field Type",
-    "Choices, Calculations, OR Slider Labels",
-)
-VALIDATION, MIN, MAX = (
-    "Text Validation Type OR Show Slider Number",
-    "Text Validation Min",
-    "Text Validation Max",
-)
 EVENT, INSTRUMENT, INSTANCE = (
     "redcap_event_name",
     "redcap_repeat_instrument",
@@ -52,20 +37,10 @@ SYSTEM_COLUMNS = {
     "redcap_data_access_group",
     "redcap_survey_identifier",
 }
-NUMBER_VALIDATIONS = {"integer", "number"}
-CHOICE_TYPES = {"dropdown", "radio"}
-BOOLEAN_TYPES = {"yesno": {"1": "yes", "0": "no"}, "truefalse": {"1": "yes", "0": "no"}}
-
-
-@dataclass
-class Field:
-    """One field of the data dictionary, as the records need it."""
-
-    name: str
-    line: int
-    form: str
-    kind: str
-    choices: dict[str, str] = field(default_factory=dict)  # raw code -> codebook value
+Rows = list[tuple[int, dict[str, str]]]
+"""A REDCap CSV: each row with its spreadsheet line (the header is line 1)."""
+Target = tuple[str, str | None]
+"""A table a row fills, and the value its event gives the table's repeat column (or None)."""
 
 
 def read_redcap_tables(
@@ -92,7 +67,7 @@ def read_redcap_tables(
     return reshape(rows_r, shown, fields, codebook, settings, problems), files
 
 
-def read_csv_rows(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, str]]] | None:
+def read_csv_rows(path: Path, problems: list[Problem]) -> Rows | None:
     """The rows of a REDCap CSV with their spreadsheet line (header = line 1)."""
     shown = path.as_posix()
     refused = refused_file(path, path.parent, shown)
@@ -136,393 +111,253 @@ def read_csv_rows(path: Path, problems: list[Problem]) -> list[tuple[int, dict[s
     return rows
 
 
-# --------------------------------------------------------------------------- dictionary
-def check_dictionary(
-    rows: list[tuple[int, dict[str, str]]],
-    shown: str,
-    codebook: dict[str, Any],
-    settings: dict[str, Any],
-    problems: list[Problem],
-) -> dict[str, Field] | None:
-    """The dictionary's fields, each codebook column checked against its field."""
-    missing_columns = [
-        c for c in (NAME, FORM, TYPE, CHOICES, VALIDATION, MIN, MAX) if c not in rows[0][1]
-    ]
-    if missing_columns:
-        problems.append(
-            Problem(
-                shown,
-                1,
-                None,
-                None,
-                f"this is not a REDCap data dictionary: the columns "
-                f"{', '.join(missing_columns)} are missing. Download it from "
-                "REDCap (Project Setup > Data Dictionary).",
-            )
-        )
-        return None
-    entries = {row[NAME]: (line, row) for line, row in rows}
-    fields: dict[str, Field] = {}
-    count = len(problems)
-    generated = generated_columns(codebook, settings)
-    for table in codebook["tables"].values():
-        for name, column in table["columns"].items():
-            if name in fields or name in generated:
-                continue
-            if name not in entries:
-                problems.append(
-                    problem_at(
-                        shown,
-                        None,
-                        name,
-                        None,
-                        "the codebook's column has no field in the data "
-                        "dictionary. Add the field to the REDCap project, or "
-                        "correct its name.",
-                        f"{shown}, field {name}",
-                    )
-                )
-                continue
-            line, row = entries[name]
-            fields[name] = check_field(row, line, shown, column, codebook, problems)
-    return fields if len(problems) == count else None
-
-
-def check_field(
-    row: dict[str, str],
-    line: int,
-    shown: str,
-    column: dict[str, Any],
-    codebook: dict[str, Any],
-    problems: list[Problem],
-) -> Field:
-    name, kind = row[NAME], row[TYPE].strip()
-    here = f"{shown} line {line}, field {name}"
-    entry = Field(name, line, row[FORM], kind)
-
-    def refuse(rule: str) -> None:
-        problems.append(problem_at(shown, line, name, None, rule, here))
-
-    wanted = column["type"]
-    if kind == "checkbox":
-        refuse(
-            "a checkbox field holds several answers, but the codebook column holds one "
-            "value. Make it a radio or dropdown field."
-        )
-    elif wanted in ("category", "boolean") and kind in CHOICE_TYPES:
-        entry.choices = check_choices(
-            row[CHOICES], here, shown, line, name, column, codebook, problems
-        )
-    elif wanted == "boolean" and kind in BOOLEAN_TYPES:
-        entry.choices = dict(BOOLEAN_TYPES[kind])
-    elif wanted in ("category", "boolean"):
-        refuse(
-            f"the field type is '{kind}', but the codebook column is a {wanted}: make it a "
-            "radio or dropdown field whose choices are the codebook's values"
-            + (" (or a yesno field)." if wanted == "boolean" else ".")
-        )
-    elif wanted in ("integer", "number"):
-        validation = row[VALIDATION].strip()
-        if kind == "calc" or (kind == "text" and validation.split("_")[0] in NUMBER_VALIDATIONS):
-            check_range(row, here, shown, line, name, column, problems)
-        else:
-            refuse(
-                f"the field type is '{kind}'"
-                + (f" with validation '{validation}'" if validation else " without validation")
-                + f", but the codebook column is a{'n' if wanted == 'integer' else ''} "
-                f"{wanted}. Set its validation to "
-                f"{'integer' if wanted == 'integer' else 'number'}."
-            )
-    elif kind not in ("text", "notes"):
-        refuse(
-            f"the field type is '{kind}', but the codebook column is text: make it a text field."
-        )
-    return entry
-
-
-def check_choices(
-    text: str,
-    here: str,
-    shown: str,
-    line: int,
-    name: str,
-    column: dict[str, Any],
-    codebook: dict[str, Any],
-    problems: list[Problem],
-) -> dict[str, str]:
-    """A choice field's codes -> codebook values; a choice or value without a match reported."""
-    choices: dict[str, str] = {}
-    for part in (p.strip() for p in text.split("|") if p.strip()):
-        code, _, label = (s.strip() for s in part.partition(","))
-        value = code_for_label(label, column, codebook) or code_for_label(code, column, codebook)
-        if value is None:
-            problems.append(
-                problem_at(
-                    shown,
-                    line,
-                    name,
-                    part,
-                    f"the choice '{part}' has a label data/codebook.yaml does not have for this "
-                    f"column. Correct it in REDCap (or the codebook): "
-                    f"{unknown_label_rule(label, column, codebook)}",
-                    here,
-                )
-            )
-            continue
-        choices[code] = value
-    allowed = column.get("values") or list(codebook["booleans"])
-    for value in allowed:
-        if value not in choices.values():
-            problems.append(
-                problem_at(
-                    shown,
-                    line,
-                    name,
-                    value,
-                    f"the codebook's value '{value}' has no choice in the data dictionary (its "
-                    f"choices: {text or 'none'}). Add it to the field's choices.",
-                    here,
-                )
-            )
-    return choices
-
-
-def check_range(
-    row: dict[str, str],
-    here: str,
-    shown: str,
-    line: int,
-    name: str,
-    column: dict[str, Any],
-    problems: list[Problem],
-) -> None:
-    """A validation minimum or maximum the dictionary sets must be the codebook's."""
-    for key, bound, word in ((MIN, "min", "minimum"), (MAX, "max", "maximum")):
-        stated = row[key].strip()
-        if not stated:
-            continue
-        try:
-            same = bound in column and float(stated) == float(column[bound])
-        except ValueError:
-            same = False
-        if not same:
-            codebook_bound = number_text(float(column[bound])) if bound in column else "none"
-            problems.append(
-                problem_at(
-                    shown,
-                    line,
-                    name,
-                    stated,
-                    f"the validation {word} is {stated}, but the codebook's {bound} is "
-                    f"{codebook_bound}. Make the two agree (in REDCap's Online Designer, or in "
-                    "data/codebook.yaml).",
-                    here,
-                )
-            )
-
-
-def generated_columns(codebook: dict[str, Any], settings: dict[str, Any]) -> set[str]:
-    """Columns REDCap's layout gives rather than a field: a visit named by its event."""
-    return {
-        spec.get("column") or codebook["tables"][table]["key"][1]
-        for table, spec in (settings.get("repeated") or {}).items()
-        if "events" in spec
-    }
-
-
 # --------------------------------------------------------------------------- records
+@dataclass
+class Layout:
+    """How the project's rows map onto the codebook's tables (config/sources.yaml)."""
+
+    record_id: str
+    record_event: str | None
+    event_of: dict[str, Target]  # event -> (table, value of the table's repeat column)
+    instrument_of: dict[str, str]  # repeating instrument -> table
+    repeat_column: dict[str, str]  # repeated table -> the column an event names
+    missing_codes: set[str]
+    single: list[str] = field(default_factory=list)  # tables with one row per patient
+
+
+def layout_of(settings: dict[str, Any], codebook: dict[str, Any], record_id: str) -> Layout:
+    tables = codebook["tables"]
+    repeated = settings.get("repeated") or {}
+    return Layout(
+        record_id=record_id,
+        record_event=settings.get("record_event"),
+        event_of={
+            event: (table, value)
+            for table, spec in repeated.items()
+            for event, value in (spec.get("events") or {}).items()
+        },
+        instrument_of={
+            spec["instrument"]: table for table, spec in repeated.items() if spec.get("instrument")
+        },
+        repeat_column={
+            table: spec.get("column") or tables[table]["key"][1] for table, spec in repeated.items()
+        },
+        missing_codes={str(code) for code in settings.get("missing_codes") or []},
+        single=[name for name, spec in tables.items() if len(spec["key"]) == 1],
+    )
+
+
 def reshape(
-    rows: list[tuple[int, dict[str, str]]],
+    rows: Rows,
     shown: str,
     fields: dict[str, Field],
     codebook: dict[str, Any],
     settings: dict[str, Any],
     problems: list[Problem],
 ) -> dict[str, RawTable]:
-    """The records as the codebook's tables of text cells, each cell placed in the export."""
+    """The records as the codebook's tables of text cells, each cell placed in the export.
+
+    A table with one row per patient gets a row for a record whose own row holds any of
+    its fields; a repeated table gets one for each event or instance row.
+    """
     tables = codebook["tables"]
-    record_id = next(iter(rows[0][1]))
-    repeated = settings.get("repeated") or {}
-    event_of = {
-        event: (table, visit)
-        for table, spec in repeated.items()
-        for event, visit in (spec.get("events") or {}).items()
-    }
-    instrument_of = {
-        spec["instrument"]: table for table, spec in repeated.items() if spec.get("instrument")
-    }
-    missing_codes = {str(code) for code in settings.get("missing_codes") or []}
-    found_columns = {c.split("___")[0] for c in rows[0][1]} - SYSTEM_COLUMNS
-    header = [c for c in found_columns if not c.endswith("_complete")]
-    columns_of = {name: list(spec["columns"]) for name, spec in tables.items()}
-    row_at: dict[int, dict[str, str]] = dict(rows)
-
-    def where_row(line: int) -> str:
-        row = row_at.get(line, {})
-        context = ", ".join(
-            [f"record {row.get(record_id, '?')}"]
-            + [f"event {row[EVENT]}" for _ in [1] if row.get(EVENT)]
-            + [
-                f"{row[INSTRUMENT]} instance {row.get(INSTANCE, '')}"
-                for _ in [1]
-                if row.get(INSTRUMENT)
-            ]
-        )
-        return f"{shown} line {line} ({context})"
-
-    def where(line: int, column: str | None) -> str:
-        return where_row(line) + (f", field {column}" if column else "")
-
-    known = {c for spec in tables.values() for c in spec["columns"]}
-    for name in sorted(set(header) - known - {record_id}):
-        problems.append(
-            problem_at(
-                shown,
-                1,
-                name,
-                None,
-                "the export has this field, which is not in the codebook. "
-                "Leave it out of the export (identifying fields such as names "
-                "must not be exported) or add it to data/codebook.yaml.",
-                f"{shown} line 1, field {name}",
-            )
-        )
-    absent = sorted(set(fields) - found_columns - {record_id})
-    for name in absent:
-        problems.append(
-            problem_at(
-                shown,
-                1,
-                name,
-                None,
-                "the export has no such field, though the codebook needs "
-                "it. Export all fields of the project (raw data, CSV).",
-                f"{shown} line 1, field {name}",
-            )
-        )
-    if absent:
+    layout = layout_of(settings, codebook, next(iter(rows[0][1])))
+    where = placer(shown, dict(rows), layout.record_id)
+    if not export_fields_agree(rows[0][1], fields, codebook, layout, shown, problems):
         return {}
     cells: dict[str, dict[int, dict[str, str]]] = {name: {} for name in tables}
-    record_rows: dict[str, int] = {}
-    seen_instances: dict[tuple[str, str, str], int] = {}
-    record_event = settings.get("record_event")
+    seen: dict[tuple[str, ...], int] = {}
     for line, row in rows:
-        record = row.get(record_id, "")
-        event, instrument = row.get(EVENT, ""), row.get(INSTRUMENT, "")
-        if instrument:
-            instance_key = (record, instrument, row.get(INSTANCE, ""))
-            if instance_key in seen_instances:
-                problems.append(
-                    problem_at(
-                        shown,
-                        line,
-                        INSTANCE,
-                        instance_key[2],
-                        f"record {record} has instance {instance_key[2]} of {instrument} twice "
-                        f"(lines {seen_instances[instance_key]} and {line}). Remove or renumber "
-                        "the copy.",
-                        where(line, INSTANCE),
-                    )
-                )
-                continue
-            seen_instances[instance_key] = line
-            if instrument not in instrument_of:
-                problems.append(
-                    problem_at(
-                        shown,
-                        line,
-                        INSTRUMENT,
-                        instrument,
-                        f"the repeating instrument '{instrument}' is not mapped to a codebook "
-                        "table in config/sources.yaml (redcap › repeated › <table> › instrument).",
-                        where(line, INSTRUMENT),
-                    )
-                )
-                continue
-            targets = [(instrument_of[instrument], None)]
-        elif event and event != record_event:
-            if event not in event_of:
-                problems.append(
-                    problem_at(
-                        shown,
-                        line,
-                        EVENT,
-                        event,
-                        f"the event '{event}' is not in config/sources.yaml: map it to its visit "
-                        "under redcap › repeated › <table> › events, or to redcap › record_event "
-                        f"(events mapped now: {', '.join([record_event or ''] + list(event_of))}).",
-                        where(line, EVENT),
-                    )
-                )
-                continue
-            targets = [event_of[event]]
-        else:
-            if record in record_rows:
-                problems.append(
-                    problem_at(
-                        shown,
-                        line,
-                        record_id,
-                        record,
-                        f"record {record} has a second row (the first is line "
-                        f"{record_rows[record]}). Remove the copy.",
-                        where(line, record_id),
-                    )
-                )
-                continue
-            record_rows[record] = line
-            targets = [(name, None) for name, spec in tables.items() if len(spec["key"]) == 1]
-        repeated_targets = {t for t, _ in targets if t in repeated}
-        for table, visit in targets:
-            values = {}
-            for column in columns_of[table]:
-                if column == record_id:
-                    values[column] = record
-                elif visit is not None and column == (
-                    repeated[table].get("column") or tables[table]["key"][1]
-                ):
-                    values[column] = visit
-                else:
-                    values[column] = cell_value(
+        targets = row_targets(line, row, layout, seen, shown, where, problems)
+        for table, repeat_value in targets or []:
+            values = {
+                column: (
+                    repeat_value
+                    if repeat_value is not None and column == layout.repeat_column[table]
+                    else row.get(layout.record_id, "")
+                    if column == layout.record_id
+                    else cell_value(
                         row.get(column, ""),
                         column,
                         line,
                         fields.get(column),
-                        missing_codes,
+                        layout.missing_codes,
                         shown,
                         where,
                         problems,
                     )
-            if table in repeated_targets or any(
-                values[c] for c in columns_of[table] if c != record_id
+                )
+                for column in tables[table]["columns"]
+            }
+            if table in layout.repeat_column or any(
+                values[c] for c in values if c != layout.record_id
             ):
                 cells[table][line] = values
-        placed_fields = {c for t, _ in targets for c in columns_of[t]}
-        for column in sorted(set(header) & known - placed_fields - {record_id}):
-            if row.get(column, "").strip():
-                problems.append(
-                    problem_at(
-                        shown,
-                        line,
-                        column,
-                        row[column],
-                        f"the field has a value ({row[column]}) in a row where it does not belong "
-                        "(a field of another event or instrument). Move it to its event or form.",
-                        where(line, column),
-                    )
-                )
+        if targets is not None:
+            report_misplaced(line, row, targets, codebook, layout, shown, where, problems)
     raw = {}
     for name, spec in tables.items():
         table = text_table(
             shown,
-            columns_of[name],
-            [list(v.values()) for v in cells[name].values()],
+            list(spec["columns"]),
+            [list(values.values()) for values in cells[name].values()],
             list(cells[name]),
             where,
         )
         if checked_header(table, spec, problems, lambda column: f"{shown}, field {column}"):
             raw[name] = table
     return raw
+
+
+def placer(shown: str, row_at: dict[int, dict[str, str]], record_id: str):
+    """Where a cell is: the export's line, its record, event or instance, and the field."""
+
+    def where(line: int, column: str | None) -> str:
+        row = row_at.get(line, {})
+        context = [f"record {row.get(record_id, '?')}"]
+        if row.get(EVENT):
+            context.append(f"event {row[EVENT]}")
+        if row.get(INSTRUMENT):
+            context.append(f"{row[INSTRUMENT]} instance {row.get(INSTANCE, '')}")
+        return f"{shown} line {line} ({', '.join(context)})" + (
+            f", field {column}" if column else ""
+        )
+
+    return where
+
+
+def export_fields_agree(
+    header_row: dict[str, str],
+    fields: dict[str, Field],
+    codebook: dict[str, Any],
+    layout: Layout,
+    shown: str,
+    problems: list[Problem],
+) -> bool:
+    """The export has every field the codebook needs and none it does not know."""
+    found = {c.split("___")[0] for c in header_row} - SYSTEM_COLUMNS
+    found = {c for c in found if not c.endswith("_complete")}  # form status, not data
+    known = {c for spec in codebook["tables"].values() for c in spec["columns"]}
+    count = len(problems)
+    for name in sorted(found - known - {layout.record_id}):
+        problems.append(
+            problem_at(
+                shown,
+                1,
+                name,
+                None,
+                "the export has this field, which is not in the codebook. Leave it out "
+                "of the export (identifying fields such as names must not be exported) "
+                "or add it to data/codebook.yaml.",
+                f"{shown} line 1, field {name}",
+            )
+        )
+    for name in sorted(set(fields) - found - {layout.record_id}):
+        problems.append(
+            problem_at(
+                shown,
+                1,
+                name,
+                None,
+                "the export has no such field, though the codebook needs it. Export "
+                "all fields of the project (raw data, CSV).",
+                f"{shown} line 1, field {name}",
+            )
+        )
+    return len(problems) == count
+
+
+def row_targets(
+    line: int,
+    row: dict[str, str],
+    layout: Layout,
+    seen: dict[tuple[str, ...], int],
+    shown: str,
+    where: Callable[[int, str | None], str],
+    problems: list[Problem],
+) -> list[Target] | None:
+    """The tables one export row fills (None, with a problem, for a row that fits none).
+
+    ``seen`` remembers each record's own row and each instance, to refuse a copy.
+    """
+    record = row.get(layout.record_id, "")
+    event, instrument = row.get(EVENT, ""), row.get(INSTRUMENT, "")
+
+    def refuse(column: str, value: str, rule: str) -> None:
+        problems.append(problem_at(shown, line, column, value, rule, where(line, column)))
+
+    if instrument:
+        instance = row.get(INSTANCE, "")
+        first = seen.setdefault((record, event, instrument, instance), line)
+        if first != line:
+            refuse(
+                INSTANCE,
+                instance,
+                f"record {record} has instance {instance} of {instrument} twice (lines "
+                f"{first} and {line}). Remove or renumber the copy.",
+            )
+            return None
+        if instrument not in layout.instrument_of:
+            refuse(
+                INSTRUMENT,
+                instrument,
+                f"the repeating instrument '{instrument}' is not mapped to a codebook table "
+                "in config/sources.yaml (redcap › repeated › <table> › instrument)."
+                + did_you_mean(instrument, list(layout.instrument_of)),
+            )
+            return None
+        return [(layout.instrument_of[instrument], None)]
+    if event and event != layout.record_event:
+        if event not in layout.event_of:
+            mapped = [layout.record_event or "", *layout.event_of]
+            refuse(
+                EVENT,
+                event,
+                f"the event '{event}' is not in config/sources.yaml: map it to its visit "
+                "under redcap › repeated › <table> › events, or to redcap › record_event "
+                f"(events mapped now: {', '.join(mapped)})." + did_you_mean(event, mapped),
+            )
+            return None
+        return [layout.event_of[event]]
+    first = seen.setdefault((record,), line)
+    if first != line:
+        refuse(
+            layout.record_id,
+            record,
+            f"record {record} has a second row (the first is line {first}). Remove the copy.",
+        )
+        return None
+    return [(name, None) for name in layout.single]
+
+
+def report_misplaced(
+    line: int,
+    row: dict[str, str],
+    targets: list[Target],
+    codebook: dict[str, Any],
+    layout: Layout,
+    shown: str,
+    where: Callable[[int, str | None], str],
+    problems: list[Problem],
+) -> None:
+    """A value in a field of another event or instrument than the row's is refused."""
+    tables = codebook["tables"]
+    placed = {c for table, _ in targets for c in tables[table]["columns"]}
+    known = {c for spec in tables.values() for c in spec["columns"]}
+    for column in sorted(known - placed - {layout.record_id}):
+        if row.get(column, "").strip():
+            problems.append(
+                problem_at(
+                    shown,
+                    line,
+                    column,
+                    row[column],
+                    f"the field has a value ({row[column]}) in a row where it does not "
+                    "belong (a field of another event or instrument). Move it to its "
+                    "event or form.",
+                    where(line, column),
+                )
+            )
 
 
 def cell_value(
@@ -532,11 +367,11 @@ def cell_value(
     entry: Field | None,
     missing_codes: set[str],
     shown: str,
-    where,
+    where: Callable[[int, str | None], str],
     problems: list[Problem],
 ) -> str:
-    """One raw value as codebook text: a choice code to its value, a declared missing code
-    to missing."""
+    """One raw value as codebook text: a choice code to its value, a declared missing
+    code to missing."""
     if text in missing_codes:
         return ""
     if entry is None or not entry.choices or text == "":
@@ -548,10 +383,15 @@ def cell_value(
                 line,
                 column,
                 text,
-                f"'{text}' is not a choice of this field in the data dictionary (choices: "
-                f"{', '.join(entry.choices)}).",
+                f"'{text}' is not a choice of this field in the data dictionary "
+                f"(choices: {', '.join(entry.choices)}).",
                 where(line, column),
             )
         )
         return text
     return entry.choices[text]
+
+
+def did_you_mean(found: str, known: list[str]) -> str:
+    near = difflib.get_close_matches(found, known, n=1, cutoff=0.7)
+    return f" Did you mean '{near[0]}'?" if near else ""
