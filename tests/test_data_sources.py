@@ -149,6 +149,34 @@ def test_spss_user_missing_values_are_missing_and_counted(cohort, csv_tables, tm
     assert f"procedure.sav: {empty.sum()} value(s) declared missing in SPSS" in caplog.text
 
 
+def test_spss_labels_may_be_the_codes_or_their_labels_in_any_case(cohort, tmp_path):
+    """1 labelled 'M' or 'male' is the code M (printed Male); 'Yes' is yes; 'none' is none."""
+    folder = tmp_path / "spss"
+    export_spss(cohort, BOOK, folder)
+    expected = written(validate_source({"data_source": "spss", "spss_dir": str(folder)}, BOOK))
+    for table, column, labels in [
+        ("baseline", "sex", {1.0: "M", 2.0: "female"}),
+        ("enrollment", "included", {1.0: "Yes", 0.0: "NO"}),
+        (
+            "procedure",
+            "leakage_site",
+            {
+                1.0: "none",
+                2.0: "Intervertebral disc",
+                3.0: "PUNCTURE_PATH",
+                4.0: "paravertebral space",
+                5.0: "venous",
+                6.0: "Spinal canal",
+            },
+        ),
+    ]:
+        spec = BOOK["tables"][table]
+        frame, all_labels = spss_table(cohort[table], spec, BOOK)
+        write_spss(frame, {**all_labels, column: labels}, spec, folder / f"{table}.sav")
+    got = validate_source({"data_source": "spss", "spss_dir": str(folder)}, BOOK)
+    assert written(got) == expected
+
+
 def test_excel_numbers_typed_as_text_blank_rows_and_columns_are_read(cohort, csv_tables, tmp_path):
     from openpyxl import load_workbook
 
@@ -382,6 +410,13 @@ BAD = {
         redcap_file("dictionary", replace_line(6, "integer,18,100", ",18,100")),
         "dictionary.csv line 6, field age_years: the field type is 'text' without validation, "
         "but the codebook column is an integer. Set its validation to integer.",
+    ),
+    "redcap_checkbox_field": (
+        redcap_file(
+            "dictionary", replace_line(23, "died,followup,,yesno,", "died,followup,,checkbox,")
+        ),
+        "dictionary.csv line 23, field died: a checkbox field holds several answers, but the "
+        "codebook column holds one value. Make it a radio or dropdown field.",
     ),
     "redcap_code_not_a_choice": (
         redcap_file(

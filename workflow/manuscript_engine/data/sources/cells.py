@@ -12,11 +12,12 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from manuscript_engine.data.validation import Problem, RawTable, check_header
+from manuscript_engine.data.validation import Problem, RawTable, check_header, refused_file
 
 
 def number_text(value: float) -> str:
@@ -124,3 +125,21 @@ def problem_at(
     """A problem the reader finds itself, already named at its place (one per cell:
     validation then reports nothing more about that cell)."""
     return Problem(shown_as, line, column, value, rule, place)
+
+
+def file_problem(shown_as: str, rule: str) -> Problem:
+    """A problem with a whole file (missing, unreadable, empty)."""
+    return Problem(shown_as, None, None, None, rule)
+
+
+def readable(path: Path, folder: Path, shown_as: str, if_missing: str, problems: list) -> bool:
+    """Whether a source file may be read: a regular file in its folder, present.
+
+    Otherwise the problem is added (``if_missing`` says how to export a missing file).
+    """
+    refused = refused_file(path, folder, shown_as)
+    if refused is None and not path.exists():
+        refused = file_problem(shown_as, if_missing)
+    if refused is not None:
+        problems.append(refused)
+    return refused is None

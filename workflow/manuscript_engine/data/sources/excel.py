@@ -18,8 +18,15 @@ from xml.etree import ElementTree
 
 from openpyxl.utils import get_column_letter
 
-from manuscript_engine.data.sources.cells import checked_header, number_text, problem_at, text_table
-from manuscript_engine.data.validation import Problem, RawTable, refused_file
+from manuscript_engine.data.sources.cells import (
+    checked_header,
+    file_problem,
+    number_text,
+    problem_at,
+    readable,
+    text_table,
+)
+from manuscript_engine.data.validation import Problem, RawTable
 
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -32,29 +39,17 @@ def read_excel_tables(
 
     shown = Path(workbook).as_posix()
     files = {name: f"{shown}, sheet {name}" for name in codebook["tables"]}
-    refused = refused_file(Path(workbook), Path(workbook).parent, shown)
-    if refused is not None or not Path(workbook).exists():
-        problems.append(
-            refused
-            or Problem(
-                shown,
-                None,
-                None,
-                None,
-                "the workbook is missing. Save it under this name "
-                "or set excel_workbook in config/config.yaml.",
-            )
-        )
+    missing = "the workbook is missing. Save it under this name or set excel_workbook in "
+    if not readable(
+        Path(workbook), Path(workbook).parent, shown, missing + "config/config.yaml.", problems
+    ):
         return {}, files
     try:
         book = load_workbook(workbook, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         problems.append(
-            Problem(
+            file_problem(
                 shown,
-                None,
-                None,
-                None,
                 f"this is not an Excel workbook that can be read ({exc}). "
                 "Save it again from Excel as 'Excel Workbook (.xlsx)'.",
             )
@@ -65,11 +60,8 @@ def read_excel_tables(
         for name, spec in codebook["tables"].items():
             if name not in book.sheetnames:
                 problems.append(
-                    Problem(
+                    file_problem(
                         files[name],
-                        None,
-                        None,
-                        None,
                         f"the workbook has no sheet named '{name}' (its sheets: "
                         f"{', '.join(book.sheetnames)}). Name the sheet holding "
                         f"this table '{name}'.",
@@ -98,129 +90,109 @@ def read_sheet(
     merged, uncached = scan_sheet_xml(archive, sheet._worksheet_path)
     for ref in merged:
         problems.append(
-            problem_at(
+            at_place(
                 file,
-                None,
-                None,
-                None,
-                "merged cells hold one value for several cells. Unmerge them "
-                "(Home > Merge & Center) and put one value in each cell; a "
-                "title belongs above the sheet, not in it.",
                 f"{shown}, cells {name}!{ref}",
+                "merged cells hold one value for several cells. Unmerge them (Home > Merge & "
+                "Center) and put one value in each cell; a title row is deleted instead: the "
+                "sheet's first filled row must be its header.",
             )
         )
-    if merged:
-        return None
-    sheet.reset_dimensions()  # read every row, whatever size the file claims
-    rows = [
-        (row[0].row, row)
-        for row in sheet.iter_rows()
-        if row and any(c.value not in (None, "") for c in row if hasattr(c, "row"))
-    ]
-    rows = [(number, [c for c in cells if hasattr(c, "row")]) for number, cells in rows]
+    rows = filled_rows(sheet) if not merged else []
     if not rows:
-        problems.append(
-            Problem(
-                file,
-                None,
-                None,
-                None,
-                f"the sheet '{name}' is empty; it needs a header row and data rows.",
-            )
-        )
+        if not merged:
+            problems.append(file_problem(file, f"the sheet '{name}' is empty; it needs a header."))
         return None
     header_row, header_cells = rows[0]
     width = max(c.column for c in header_cells if c.value not in (None, ""))
-    header = [text_of_header(c.value) for c in header_cells if c.column <= width]
+    header = ["" if c.value is None else str(c.value) for c in header_cells if c.column <= width]
     letters = {column: get_column_letter(i + 1) for i, column in enumerate(header)}
 
     def where(line: int, column: str | None) -> str:
-        letter = letters.get(column or "")
-        if letter:
-            return f"{shown}, cell {name}!{letter}{line} (column {column})"
+        if column in letters:
+            return f"{shown}, cell {name}!{letters[column]}{line} (column {column})"
         return f"{shown}, sheet {name} row {line}"
 
+    if not header_fits(header, header_row, letters, shown, file, name, spec, problems):
+        return None
+    body = {
+        number: row_texts(cells, header, width, uncached, shown, file, name, spec, problems)
+        for number, cells in rows[1:]
+    }
+    if not body:
+        problems.append(file_problem(file, f"the sheet '{name}' has a header but no data rows."))
+        return None
+    return text_table(file, header, list(body.values()), list(body), where)
+
+
+def filled_rows(sheet) -> list[tuple[int, list]]:
+    """Each row with a value, as (Excel row number, its cells); blank rows are skipped."""
+    sheet.reset_dimensions()  # read every row, whatever size the file claims
+    rows = []
+    for row in sheet.iter_rows():
+        cells = [c for c in row if hasattr(c, "row")]  # not the padding of read-only mode
+        if any(c.value not in (None, "") for c in cells):
+            rows.append((cells[0].row, cells))
+    return rows
+
+
+def header_fits(header, header_row, letters, shown, file, name, spec, problems) -> bool:
+    """The sheet's first filled row names the codebook's columns (each problem at its cell)."""
     if not set(header) & set(spec["columns"]):
         problems.append(
-            problem_at(
+            at_place(
                 file,
-                None,
-                None,
-                None,
+                f"{shown}, sheet {name} row {header_row}",
                 f"the sheet's first filled row must be its header, the codebook's column "
                 f"names: {', '.join(spec['columns'])}. Row {header_row} holds "
                 f"{', '.join(repr(h) for h in header if h)}: delete any title or note rows "
                 "above the header.",
-                f"{shown}, sheet {name} row {header_row}",
             )
         )
-        return None
-    table = text_table(file, header, [], [], where)
-    if not checked_header(
-        table,
+        return False
+    return checked_header(
+        text_table(file, header, [], [], lambda line, column: ""),
         spec,
         problems,
         lambda column: (
             f"{shown}, sheet {name} header row {header_row}, column {column}"
             + (f" (cell {name}!{letters[column]}{header_row})" if column in letters else "")
         ),
-    ):
-        return None
-    body, lines = [], []
-    for number, cells in rows[1:]:
-        texts = [""] * len(header)
-        for cell in cells:
-            column = header[cell.column - 1] if cell.column <= width else None
-            ref = f"{name}!{cell.coordinate}"
-            if cell.coordinate in uncached:
-                problems.append(
-                    problem_at(
-                        file,
-                        number,
-                        column,
-                        None,
-                        "the formula has no saved value (the file was written "
-                        "by a program that does not calculate). Open the "
-                        "workbook in Excel and save it, or type the value.",
-                        f"{shown}, cell {ref}",
-                    )
-                )
-                continue
-            if cell.value in (None, ""):
-                continue
-            if column is None:
-                problems.append(
-                    problem_at(
-                        file,
-                        number,
-                        None,
-                        str(cell.value),
-                        f"the cell holds '{cell.value}' but its column has no "
-                        f"header. Move the value into its column or delete it.",
-                        f"{shown}, cell {ref}",
-                    )
-                )
-                continue
+    )
+
+
+def row_texts(cells, header, width, uncached, shown, file, name, spec, problems) -> list[str]:
+    """One data row's cells as codebook text, refusing what cannot be read as a value."""
+    texts = [""] * len(header)
+    for cell in cells:
+        column = header[cell.column - 1] if cell.column <= width else None
+        ref = f"{shown}, cell {name}!{cell.coordinate}"
+        if cell.coordinate in uncached:
+            rule = (
+                "the formula has no saved value (the file was written by a program that does "
+                "not calculate). Open the workbook in Excel and save it, or type the value."
+            )
+            problems.append(problem_at(file, cell.row, column, None, rule, ref))
+        elif cell.value in (None, ""):
+            continue
+        elif column is None:
+            rule = (
+                f"the cell holds '{cell.value}' but its column has no header. Move the value "
+                "into its column or delete it."
+            )
+            problems.append(problem_at(file, cell.row, None, str(cell.value), rule, ref))
+        else:
             text, rule = cell_text(cell.value, spec["columns"].get(column, {}))
             if rule:
-                problems.append(
-                    problem_at(
-                        file, number, column, text, rule, f"{shown}, cell {ref} (column {column})"
-                    )
-                )
+                place = f"{ref} (column {column})"
+                problems.append(problem_at(file, cell.row, column, text, rule, place))
             texts[cell.column - 1] = text
-        body.append(texts)
-        lines.append(number)
-    if not body:
-        problems.append(
-            Problem(file, None, None, None, f"the sheet '{name}' has a header but no data rows.")
-        )
-        return None
-    return text_table(file, header, body, lines, where)
+    return texts
 
 
-def text_of_header(value: Any) -> str:
-    return "" if value is None else str(value)
+def at_place(file: str, place: str, rule: str) -> Problem:
+    """A problem of a range or a row rather than of one cell."""
+    return problem_at(file, None, None, None, rule, place)
 
 
 def cell_text(value: Any, column: dict[str, Any]) -> tuple[str, str | None]:

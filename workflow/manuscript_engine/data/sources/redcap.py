@@ -21,9 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from manuscript_engine.data.sources.cells import checked_header, problem_at, text_table
+from manuscript_engine.data.sources.cells import (
+    checked_header,
+    file_problem,
+    problem_at,
+    readable,
+    text_table,
+)
 from manuscript_engine.data.sources.redcap_dictionary import Field, check_dictionary
-from manuscript_engine.data.validation import Problem, RawTable, refused_file
+from manuscript_engine.data.validation import Problem, RawTable
 
 EVENT, INSTRUMENT, INSTANCE = (
     "redcap_event_name",
@@ -70,28 +76,17 @@ def read_redcap_tables(
 def read_csv_rows(path: Path, problems: list[Problem]) -> Rows | None:
     """The rows of a REDCap CSV with their spreadsheet line (header = line 1)."""
     shown = path.as_posix()
-    refused = refused_file(path, path.parent, shown)
-    if refused is not None or not path.exists():
-        problems.append(
-            refused
-            or Problem(
-                shown,
-                None,
-                None,
-                None,
-                "the file is missing. Export it from REDCap (Data "
-                "Exports: raw data, CSV; Dictionary: download the "
-                "data dictionary) under this name.",
-            )
-        )
+    missing = (
+        "the file is missing. Export it from REDCap (Data Exports: raw data, CSV; "
+        "Dictionary: download the data dictionary) under this name."
+    )
+    if not readable(path, path.parent, shown, missing, problems):
         return None
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         problems.append(
-            Problem(
-                shown, None, None, None, "the file is not UTF-8 text. Export it again from REDCap."
-            )
+            file_problem(shown, "the file is not UTF-8 text. Export it again from REDCap.")
         )
         return None
     reader = csv.DictReader(io.StringIO(text, newline=""))
@@ -106,7 +101,7 @@ def read_csv_rows(path: Path, problems: list[Problem]) -> Rows | None:
             return None
         rows.append((reader.line_num, {k: v or "" for k, v in row.items()}))
     if not rows:
-        problems.append(Problem(shown, None, None, None, "the file has a header but no rows."))
+        problems.append(file_problem(shown, "the file has a header but no rows."))
         return None
     return rows
 

@@ -17,12 +17,14 @@ from typing import Any
 from manuscript_engine.data.sources.cells import (
     checked_header,
     code_for_label,
+    file_problem,
     number_text,
     problem_at,
+    readable,
     text_table,
     unknown_label_rule,
 )
-from manuscript_engine.data.validation import Problem, RawTable, refused_file
+from manuscript_engine.data.validation import Problem, RawTable
 
 log = logging.getLogger("manuscript")
 
@@ -57,21 +59,8 @@ def read_spss_tables(
     for name, spec in codebook["tables"].items():
         path = spss_file(folder, spec)
         files[name] = path.as_posix()
-        refused = refused_file(path, Path(folder), files[name])
-        if refused is not None:
-            problems.append(refused)
-            continue
-        if not path.exists():
-            problems.append(
-                Problem(
-                    files[name],
-                    None,
-                    None,
-                    None,
-                    "the file is missing. Save the table from SPSS under "
-                    "this exact name (File > Save As > SPSS Statistics).",
-                )
-            )
+        missing = "the file is missing. Save the table from SPSS under this exact name "
+        if not readable(path, Path(folder), files[name], missing + "(File > Save As).", problems):
             continue
         table = read_sav(path, files[name], spec, codebook, problems)
         if table is not None:
@@ -97,11 +86,8 @@ def read_sav(
         )
     except pyreadstat.ReadstatError as exc:
         problems.append(
-            Problem(
+            file_problem(
                 shown_as,
-                None,
-                None,
-                None,
                 f"SPSS cannot read this file ({exc}). Save it again from SPSS "
                 "as an SPSS Statistics (.sav) file.",
             )
@@ -122,7 +108,7 @@ def read_sav(
     if not checked_header(empty, spec, problems, lambda column: f"{shown_as}, variable {column}"):
         return None
     if data.empty:
-        problems.append(Problem(shown_as, None, None, None, "the file has no cases."))
+        problems.append(file_problem(shown_as, "the file has no cases."))
         return None
     missing_declared = 0
     columns, reported = {}, set()
