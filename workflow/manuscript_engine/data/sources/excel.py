@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -68,8 +69,8 @@ def read_excel_tables(
                     )
                 )
                 continue
-            sheet = book[name]
-            table = read_sheet(sheet, shown, files[name], spec, book._archive, problems)
+            sheet = Sheet(name, shown, files[name], spec, list(codebook["booleans"]))
+            table = read_sheet(book[name], sheet, book._archive, problems)
             if table is not None:
                 raw[name] = table
     finally:
@@ -77,31 +78,43 @@ def read_excel_tables(
     return raw, files
 
 
+@dataclass
+class Sheet:
+    """One sheet being read: its names in messages, its codebook table, and what the
+    sheet's XML says about it."""
+
+    name: str  # the sheet (and table) name
+    shown: str  # the workbook, as messages name it
+    file: str  # the table's name in messages: "<workbook>, sheet <name>"
+    spec: dict[str, Any]
+    booleans: list[str]
+    uncached: set[str] = field(default_factory=set)  # formula cells without a saved value
+
+    def cell(self, ref: str) -> str:
+        return f"{self.shown}, cell {self.name}!{ref}"
+
+
 def read_sheet(
-    sheet,
-    shown: str,
-    file: str,
-    spec: dict[str, Any],
-    archive: zipfile.ZipFile,
-    problems: list[Problem],
+    worksheet, sheet: Sheet, archive: zipfile.ZipFile, problems: list[Problem]
 ) -> RawTable | None:
     """One sheet as text cells, indexed by Excel row number."""
-    name = sheet.title
-    merged, uncached = scan_sheet_xml(archive, sheet._worksheet_path)
+    merged, sheet.uncached = scan_sheet_xml(archive, worksheet._worksheet_path)
     for ref in merged:
         problems.append(
             at_place(
-                file,
-                f"{shown}, cells {name}!{ref}",
+                sheet.file,
+                f"{sheet.shown}, cells {sheet.name}!{ref}",
                 "merged cells hold one value for several cells. Unmerge them (Home > Merge & "
                 "Center) and put one value in each cell; a title row is deleted instead: the "
                 "sheet's first filled row must be its header.",
             )
         )
-    rows = filled_rows(sheet) if not merged else []
+    rows = filled_rows(worksheet) if not merged else []
     if not rows:
         if not merged:
-            problems.append(file_problem(file, f"the sheet '{name}' is empty; it needs a header."))
+            problems.append(
+                file_problem(sheet.file, f"the sheet '{sheet.name}' is empty; it needs a header.")
+            )
         return None
     header_row, header_cells = rows[0]
     width = max(c.column for c in header_cells if c.value not in (None, ""))
@@ -110,69 +123,71 @@ def read_sheet(
 
     def where(line: int, column: str | None) -> str:
         if column in letters:
-            return f"{shown}, cell {name}!{letters[column]}{line} (column {column})"
-        return f"{shown}, sheet {name} row {line}"
+            return f"{sheet.cell(f'{letters[column]}{line}')} (column {column})"
+        return f"{sheet.shown}, sheet {sheet.name} row {line}"
 
-    if not header_fits(header, header_row, letters, shown, file, name, spec, problems):
+    if not header_fits(sheet, header, header_row, letters, problems):
         return None
-    body = {
-        number: row_texts(cells, header, width, uncached, shown, file, name, spec, problems)
-        for number, cells in rows[1:]
-    }
+    body = {number: row_texts(sheet, cells, header, problems) for number, cells in rows[1:]}
     if not body:
-        problems.append(file_problem(file, f"the sheet '{name}' has a header but no data rows."))
+        problems.append(
+            file_problem(sheet.file, f"the sheet '{sheet.name}' has a header but no data rows.")
+        )
         return None
-    return text_table(file, header, list(body.values()), list(body), where)
+    return text_table(sheet.file, header, list(body.values()), list(body), where)
 
 
-def filled_rows(sheet) -> list[tuple[int, list]]:
+def filled_rows(worksheet) -> list[tuple[int, list]]:
     """Each row with a value, as (Excel row number, its cells); blank rows are skipped."""
-    sheet.reset_dimensions()  # read every row, whatever size the file claims
+    worksheet.reset_dimensions()  # read every row, whatever size the file claims
     rows = []
-    for row in sheet.iter_rows():
+    for row in worksheet.iter_rows():
         cells = [c for c in row if hasattr(c, "row")]  # not the padding of read-only mode
         if any(c.value not in (None, "") for c in cells):
             rows.append((cells[0].row, cells))
     return rows
 
 
-def header_fits(header, header_row, letters, shown, file, name, spec, problems) -> bool:
+def header_fits(
+    sheet: Sheet, header: list[str], header_row: int, letters: dict[str, str], problems
+) -> bool:
     """The sheet's first filled row names the codebook's columns (each problem at its cell)."""
-    if not set(header) & set(spec["columns"]):
+    columns = sheet.spec["columns"]
+    if not set(header) & set(columns):
         problems.append(
             at_place(
-                file,
-                f"{shown}, sheet {name} row {header_row}",
+                sheet.file,
+                f"{sheet.shown}, sheet {sheet.name} row {header_row}",
                 f"the sheet's first filled row must be its header, the codebook's column "
-                f"names: {', '.join(spec['columns'])}. Row {header_row} holds "
+                f"names: {', '.join(columns)}. Row {header_row} holds "
                 f"{', '.join(repr(h) for h in header if h)}: delete any title or note rows "
                 "above the header.",
             )
         )
         return False
     return checked_header(
-        text_table(file, header, [], [], lambda line, column: ""),
-        spec,
+        text_table(sheet.file, header, [], [], lambda line, column: ""),
+        sheet.spec,
         problems,
         lambda column: (
-            f"{shown}, sheet {name} header row {header_row}, column {column}"
-            + (f" (cell {name}!{letters[column]}{header_row})" if column in letters else "")
+            f"{sheet.shown}, sheet {sheet.name} header row {header_row}, column {column}"
+            + (f" (cell {sheet.name}!{letters[column]}{header_row})" if column in letters else "")
         ),
     )
 
 
-def row_texts(cells, header, width, uncached, shown, file, name, spec, problems) -> list[str]:
+def row_texts(sheet: Sheet, cells: list, header: list[str], problems) -> list[str]:
     """One data row's cells as codebook text, refusing what cannot be read as a value."""
     texts = [""] * len(header)
     for cell in cells:
-        column = header[cell.column - 1] if cell.column <= width else None
-        ref = f"{shown}, cell {name}!{cell.coordinate}"
-        if cell.coordinate in uncached:
+        column = header[cell.column - 1] if cell.column <= len(header) else None
+        ref = sheet.cell(cell.coordinate)
+        if cell.coordinate in sheet.uncached:
             rule = (
                 "the formula has no saved value (the file was written by a program that does "
                 "not calculate). Open the workbook in Excel and save it, or type the value."
             )
-            problems.append(problem_at(file, cell.row, column, None, rule, ref))
+            problems.append(problem_at(sheet.file, cell.row, column, None, rule, ref))
         elif cell.value in (None, ""):
             continue
         elif column is None:
@@ -180,12 +195,14 @@ def row_texts(cells, header, width, uncached, shown, file, name, spec, problems)
                 f"the cell holds '{cell.value}' but its column has no header. Move the value "
                 "into its column or delete it."
             )
-            problems.append(problem_at(file, cell.row, None, str(cell.value), rule, ref))
+            problems.append(problem_at(sheet.file, cell.row, None, str(cell.value), rule, ref))
         else:
-            text, rule = cell_text(cell.value, spec["columns"].get(column, {}))
+            text, rule = cell_text(
+                cell.value, sheet.spec["columns"].get(column, {}), sheet.booleans
+            )
             if rule:
                 place = f"{ref} (column {column})"
-                problems.append(problem_at(file, cell.row, column, text, rule, place))
+                problems.append(problem_at(sheet.file, cell.row, column, text, rule, place))
             texts[cell.column - 1] = text
     return texts
 
@@ -195,11 +212,14 @@ def at_place(file: str, place: str, rule: str) -> Problem:
     return problem_at(file, None, None, None, rule, place)
 
 
-def cell_text(value: Any, column: dict[str, Any]) -> tuple[str, str | None]:
-    """The codebook text of one cell, and why it is refused (None when it is not)."""
+def cell_text(value: Any, column: dict[str, Any], booleans: list[str]) -> tuple[str, str | None]:
+    """The codebook text of one cell, and why it is refused (None when it is not).
+
+    Excel's TRUE and FALSE are the codebook's yes and no words in a boolean column.
+    """
     if isinstance(value, bool):
         if column.get("type") == "boolean":
-            return ("yes" if value else "no"), None
+            return booleans[0 if value else 1], None
         return str(value).upper(), None
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         shown = value.isoformat()

@@ -33,7 +33,8 @@ VALIDATION, MIN, MAX = (
 )
 NUMBER_VALIDATIONS = {"integer", "number"}
 CHOICE_TYPES = {"dropdown", "radio"}
-BOOLEAN_TYPES = {"yesno": {"1": "yes", "0": "no"}, "truefalse": {"1": "yes", "0": "no"}}
+BOOLEAN_TYPES = {"yesno", "truefalse"}
+"""REDCap's own boolean fields: raw 1 and 0, the codebook's yes and no words."""
 
 
 @dataclass
@@ -124,7 +125,7 @@ def check_field(
             row[CHOICES], here, shown, line, name, column, codebook, problems
         )
     elif wanted == "boolean" and kind in BOOLEAN_TYPES:
-        entry.choices = dict(BOOLEAN_TYPES[kind])
+        entry.choices = dict(zip(("1", "0"), codebook["booleans"], strict=True))
     elif wanted in ("category", "boolean"):
         refuse(
             f"the field type is '{kind}', but the codebook column is a {wanted}: make it a "

@@ -1,6 +1,6 @@
 """SPSS data files (.sav), one per codebook table, read with pyreadstat.
 
-Value labels are the codebook's codes: a value labelled "PVP+ITR" (or with the code's
+Value labels are the codebook's codes: a value labelled with a code (or with the code's
 printed label) is that code, whatever number SPSS stores. System-missing values and the
 user-defined missing values the file declares are missing. Everything else is turned
 into the codebook's text notation and checked by the same rules as a CSV, with each
