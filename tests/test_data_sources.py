@@ -28,7 +28,8 @@ from devtools.export_cohort import (
 from manuscript_engine.core.settings import settings_file, write_setting
 from manuscript_engine.core.yaml_files import load_yaml
 from manuscript_engine.data.cohort import load_codebook, to_csv_text
-from manuscript_engine.data.sources import source_files, validate_source
+from manuscript_engine.data.sources import source_files
+from manuscript_engine.data.sources.read import validate_source
 from manuscript_engine.data.steps import validate_cohort as first_step
 from manuscript_engine.data.validation import CohortInvalid
 from vertebroplasty.cross_table_rules import check_across_tables

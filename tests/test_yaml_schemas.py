@@ -102,7 +102,7 @@ def render(workdir: Path) -> None:
 
 
 def read_sources(workdir: Path) -> None:
-    from manuscript_engine.data.sources import load_sources_config
+    from manuscript_engine.data.sources.read import load_sources_config
 
     load_sources_config(Path(SHIPPED["sources"]), [])
 

@@ -17,7 +17,8 @@ log = logging.getLogger("manuscript")
 def validate_cohort(input, output, params, wildcards) -> None:
     from manuscript_engine.core.step_runner import study_function
     from manuscript_engine.data.cohort import load_codebook, write_table
-    from manuscript_engine.data.sources import SOURCE_PATHS, chosen_source, validate_source
+    from manuscript_engine.data.sources import SOURCE_PATHS, chosen_source
+    from manuscript_engine.data.sources.read import validate_source
 
     settings = read_settings(input.settings)
     book = load_codebook(Path(input.codebook))

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from manuscript_engine.data.sources import spss_file
 from manuscript_engine.data.sources.cells import (
     checked_header,
     code_for_label,
@@ -44,11 +45,6 @@ DATE_FORMATS = (
     "MONTH",
 )
 """SPSS display formats of dates and times (the codebook has no date columns)."""
-
-
-def spss_file(folder: Path, spec: dict[str, Any]) -> Path:
-    """The .sav file of one table: the codebook's file name with .sav (visits.sav)."""
-    return Path(folder) / Path(spec["file"]).with_suffix(".sav").name
 
 
 def read_spss_tables(
