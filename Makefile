@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.pins-installed
 CORES ?= 4
 
-.PHONY: paper test cohort lint clean numbers watch report bench verify audit
+.PHONY: paper test cohort lint clean numbers watch report bench verify audit refs
 
 ## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output.
 paper: $(STAMP)
@@ -35,6 +35,11 @@ numbers: $(STAMP)
 PUBLISHED ?= data/published.yaml
 audit: $(STAMP)
 	@$(BIN)/python -m manuscript_engine.cli.audit_paper $(PUBLISHED) $(if $(OUT),--out $(OUT)) $(if $(RELATIONS),--relations $(RELATIONS))
+
+## Look up the templates' [@doi:...] and [@pmid:...] citations (online) into
+## templates/references.json; commit that file. The build itself never goes online.
+refs: $(STAMP)
+	$(BIN)/python -m manuscript_engine.cli.refs
 
 ## Rebuild whenever a template, the config or the data change.
 watch: $(STAMP)

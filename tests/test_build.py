@@ -7,6 +7,7 @@ import hashlib
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pypandoc
@@ -18,7 +19,13 @@ from pypdf import PdfReader
 from manuscript_engine.text.rendering import SYNTHETIC_SUBTITLE
 from vertebroplasty.layout import FIGURES, TABLES
 
-OUTPUTS = ("manuscript.md", "manuscript.html", "manuscript.docx", "manuscript.pdf")
+OUTPUTS = (
+    "manuscript.md",
+    "manuscript.html",
+    "manuscript.docx",
+    "manuscript.pdf",
+    "manuscript.xml",
+)
 
 
 def included_per_arm(enrollment_csv) -> dict[str, int]:
@@ -36,6 +43,8 @@ def text_of(path) -> str:
         return " ".join(page.extract_text() for page in PdfReader(path).pages)
     if path.suffix == ".docx":
         return pypandoc.convert_file(str(path), "plain", format="docx")
+    if path.suffix == ".xml":  # JATS, as a journal's ingest reads it
+        return " ".join(ElementTree.parse(path).getroot().itertext())
     return path.read_text(encoding="utf-8")
 
 
@@ -199,6 +208,27 @@ def test_the_docx_opens_in_python_docx_with_every_table_and_figure(built_repo):
     # Table 1's header cells carry the arms' labels and sizes, as the Markdown does.
     header = [cell.text for cell in document.tables[1].rows[0].cells]
     assert any("PVP+ITR (n = 71)" in cell for cell in header), header
+
+
+@pytest.mark.e2e
+def test_the_jats_holds_front_matter_sections_tables_figures_and_references(built_repo):
+    """Read back as XML, the way a journal's ingest (or PubMed Central's) reads it."""
+    root = ElementTree.parse(built_repo / "results/manuscript/manuscript.xml").getroot()
+    metadata = yaml.safe_load((built_repo / "templates/metadata.yaml").read_text("utf-8"))
+    meta = root.find("front/article-meta")
+    names = [c.findtext("string-name") for c in meta.findall("contrib-group/contrib")]
+    assert names == [author["name"] for author in metadata["authors"]]
+    assert len(meta.findall("contrib-group/aff")) == len(metadata["affiliations"])
+    assert [k.text for k in meta.findall("kwd-group/kwd")] == metadata["keywords"]
+    assert "Objective" in "".join(meta.find("abstract").itertext())
+    assert "synthetic" in "".join(root.find("front/notes").itertext()).lower()
+    titles = [sec.findtext("title") for sec in root.findall("body/sec")]
+    assert "Abstract" not in titles and {"Introduction", "Results", "Discussion"} <= set(titles)
+    assert len(list(root.iter("table-wrap"))) == len(TABLES) + 1
+    assert len(list(root.iter("fig"))) == len(FIGURES)
+    markdown = (built_repo / "results/manuscript/manuscript.md").read_text("utf-8")
+    cited = set(re.findall(r"@([a-z]+\d{4}[a-z]*)\b", markdown))
+    assert len(root.findall("back/ref-list/ref")) == len(cited) > 0
 
 
 @pytest.mark.e2e

@@ -383,7 +383,7 @@ def test_make_paper_says_what_it_rebuilt(capsys):
     assert report(SnakemakeRun(0, stored("rebuilt")), [], 2.0) == 0
     assert capsys.readouterr().out == (
         "Rebuilt 4 steps (validate, figure x2, render) in 2.0 s.\n"
-        "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf}\n"
+        "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf,xml}\n"
     )
 
 
@@ -415,7 +415,7 @@ def planned_jobs(workdir: Path) -> Counter:
 
 @pytest.mark.e2e
 def test_make_paper_says_what_it_rebuilt_or_that_nothing_had_to_be(fresh_copy):
-    where = "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf}"
+    where = "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf,xml}"
     nothing = run_make_paper(fresh_copy)
     assert nothing.returncode == 0, nothing.stderr
     first, second = nothing.stdout.splitlines()

@@ -250,23 +250,30 @@ class Files(list):
         return self.__dict__[key] if isinstance(key, str) else super().__getitem__(key)
 
 
-@pytest.mark.parametrize("case", sorted(EXPECTED))
-def test_the_validation_step_shows_the_message_logs_it_and_writes_nothing(
-    case, tmp_path, monkeypatch, capsys
-):
-    """The step as the build runs it (the build itself is tested with one bad cohort in
-    test_integrity_build.py)."""
+def step_settings(folder: Path, project: Path, monkeypatch) -> list[str]:
+    """The settings files the validation step reads, written in ``project`` (made the
+    working folder) for the cohort in ``folder``."""
     from manuscript_engine.core.settings import settings_file, write_setting
-    from manuscript_engine.core.step_runner import StepFailed, run_in_process
 
-    folder = bad_cohort(case, tmp_path / "cohort")
-    project = tmp_path / "project"
     (project / "results/settings").mkdir(parents=True)
     monkeypatch.chdir(project)
     config = {"data_dir": folder.as_posix(), "study_package": "vertebroplasty"}
     settings = [settings_file("results/settings", key, config[key]) for key in config]
     for key, setting in zip(config, settings, strict=True):
         write_setting(config, key, setting)
+    return settings
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_the_validation_step_shows_the_message_logs_it_and_writes_nothing(
+    case, tmp_path, monkeypatch, capsys
+):
+    """The step as the build runs it (the build itself is tested with one bad cohort in
+    test_integrity_build.py)."""
+    from manuscript_engine.core.step_runner import StepFailed, run_in_process
+
+    folder = bad_cohort(case, tmp_path / "cohort")
+    settings = step_settings(folder, tmp_path / "project", monkeypatch)
     book = load_codebook(CODEBOOK)
     tables = [str(folder / f"{name}.csv") for name in book["tables"]]
     inputs = Files(

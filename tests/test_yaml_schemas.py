@@ -170,6 +170,16 @@ CASES = [
         ],
     ),
     (
+        "codebook missing code that is also an allowed value",
+        CB,
+        "labels: {M: Male, F: Female}, missing: false}",
+        "labels: {M: Male, F: Female}, missing: false, missing_codes: {M: not known}}",
+        [
+            "data/codebook.yaml, tables › baseline › columns › sex › missing_codes: 'M' is "
+            "both an allowed value and a code for a missing value"
+        ],
+    ),
+    (
         "codebook column with typ: for type",  # was: KeyError: 'type' in validation
         CB,
         AGE,

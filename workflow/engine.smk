@@ -68,6 +68,7 @@ MANUSCRIPT_TARGETS = [
     rules.to_html.output.html,
     rules.to_docx.output.docx,
     rules.compile_pdf.output.pdf,
+    rules.to_jats.output.jats,
     rules.check_formats.output.report,
     rules.manifest.output.manifest,
     *AUDIT_OUTPUTS,

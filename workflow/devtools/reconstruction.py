@@ -12,23 +12,33 @@ How the patients are made
   follow it, so a patient's scores correlate across visits and with each other.
 * Means and SDs are met with an exact step-valued search
   (:mod:`manuscript_engine.audit.step_search`), starting from the latent values.
-* Follow-up lengths decide which visits exist (a visit at month k needs k months of
-  follow-up, and death ends follow-up). Among candidate follow-up draws, the one whose
-  visit counts make the most Table 3 means possible on each scale's step is kept.
+* Each score (VAS, ODI, KPS) has a latent of its own per visit: shared frailty, a
+  patient's trait for that score, a visit-level state shared by the three scores, and
+  noise (:data:`SCORE_LATENT`), so the scores correlate moderately, not almost perfectly.
+* Survival and censoring follow a stated model (:data:`SURVIVAL`): follow-up is the
+  earlier of death and the end of the study, and a patient died when death came first.
+  Follow-up lengths decide which visits are due (a visit at month k needs k months);
+  a few patients alive and due miss a visit after month 3 (:func:`choose_visit_counts`)
+  when the Table 3 means need another n. Among candidate draws, the one whose visit
+  counts make the most Table 3 means and SDs possible on each scale's step is kept.
+* The one technical failure (no cement) is not improved: its scores stay near their
+  baseline at every visit (:func:`failure_value`).
 * Where the paper contradicts itself, :data:`CHOICES` says which value was used and why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from devtools.reachable import closest_reachable
 from manuscript_engine.audit.published import printed_number
-from manuscript_engine.audit.step_search import reachable_sums, search_values
+from manuscript_engine.audit.step_search import reachable_squares, reachable_sums, search_values
 from manuscript_engine.data.cohort import write_table
 from manuscript_engine.data.vocabulary import study_arms
 
@@ -37,6 +47,86 @@ FRACTURE_SEED = SEED + 16  # a stream of its own: the times leave every other dr
 FOLLOWUP_BOUNDS = (3.0, 60.0)  # inclusion needs >= 3 months; the study ran about six years
 HOSPITAL_BOUNDS = (3, 12)
 FOLLOWUP_DRAWS = 300
+VISIT_SEED = SEED + 32  # which due visits were missed: a stream of its own
+FAILURE_SEED = SEED + 48  # the failed procedure's scores: a stream of their own
+
+
+@dataclass(frozen=True)
+class SurvivalModel:
+    """Survival after the procedure and censoring, the model deaths and follow-up come from.
+
+    Time to death is Weibull with ``shape``; a patient of average frailty with a
+    moderately growing primary tumour has median survival ``median_months``. Frailty
+    multiplies the hazard by ``exp(frailty_log_hr * frailty)`` and the primary tumour by
+    its growth group's hazard ratio (slow, moderate, rapid: the grouping of Tomita K et
+    al., Spine 2001;26:298-306; the ratios are this reconstruction's choice). Patients
+    were included only with at least ``min_months`` of follow-up, so death times are
+    drawn given survival past it. Censoring is the end of the study: procedures spread
+    evenly over the study, so the potential follow-up is uniform on ``censor_months``.
+    Follow-up = min(death, censoring); died = death came first. The lengths are then
+    rescaled linearly (order kept) to the printed mean and SD of each arm.
+    """
+
+    shape: float = 1.4
+    median_months: float = 26.0
+    frailty_log_hr: float = 0.5
+    growth_hr: tuple[tuple[str, float], ...] = (("slow", 0.5), ("moderate", 1.0), ("rapid", 1.5))
+    tumour_growth: tuple[tuple[str, str], ...] = (
+        ("breast", "slow"),
+        ("prostate", "slow"),
+        ("thyroid", "slow"),
+        ("myeloma", "slow"),
+        ("renal", "moderate"),
+        ("lung", "rapid"),
+        ("liver", "rapid"),
+        ("colon", "rapid"),
+        ("gastric", "rapid"),
+        ("pancreatic", "rapid"),
+        ("thymic", "moderate"),
+    )
+    min_months: float = 3.0
+    censor_months: tuple[float, float] = (8.0, 40.0)
+
+    def hazard_ratio(self, frailty: np.ndarray, tumour: np.ndarray) -> np.ndarray:
+        growth = dict(self.tumour_growth)
+        ratio = dict(self.growth_hr)
+        by_tumour = np.array([ratio[growth[t]] for t in tumour], float)
+        return by_tumour * np.exp(self.frailty_log_hr * np.asarray(frailty, float))
+
+    def draw(self, frailty, tumour, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(follow-up months before rescaling, died) for each patient."""
+        n = len(frailty)
+        scale = self.median_months / np.log(2) ** (1 / self.shape)
+        cumulative = (self.min_months / scale) ** self.shape + rng.exponential(1.0, n) / (
+            self.hazard_ratio(frailty, tumour)
+        )
+        death = scale * cumulative ** (1 / self.shape)
+        censor = rng.uniform(*self.censor_months, n)
+        return np.minimum(death, censor), death <= censor
+
+
+SURVIVAL = SurvivalModel()
+"""The one place the survival model's parameters live (data/raw/README.md quotes them)."""
+
+SCORE_LATENT = {"frailty": 0.6, "trait": 0.45, "visit": 0.45, "noise": 0.5}
+"""Weights of a score's latent at a visit: shared frailty, the patient's trait for that
+score, a state of the visit shared by the three scores, and noise of its own. With these
+weights two scores at one visit correlate about (0.55^2 + 0.35^2) / 1.0 = 0.43 on the
+latent scale and one score across visits about 0.55, the moderate range published for
+pain and disability scores (VAS-ODI r = 0.47-0.64 in spine patients: Klemenc-Ketis,
+Zdrav Var 2011;50:90-8; Kato et al., Health Qual Life Outcomes 2020;18:192)."""
+
+EXACT_MAX_STEPS = 20
+"""Scales with at most this many steps get the exact closest mean and SD (KPS)."""
+
+MAX_MISSED_SHARE = 0.12
+"""At most this share of the patients due for a visit after month 3 may miss it."""
+
+KPS_OVERLAP = {"pvp_itr": 80}
+"""Baseline KPS given to the arm's least frail patient so that the arms' baseline
+distributions overlap: Table 3's mean 60.4 and SD 4.5 leave room for one patient at 80
+(with five at 50 and six at 70 the SD is as far from 4.47 as without). The other arm's
+mean 76 and SD 3.89 leave none: a 60 there would raise its SD further above 3.89."""
 
 CHOICES: dict[str, tuple[float, str]] = {
     "pain.final.good.pvp_itr": (
@@ -128,6 +218,8 @@ class Arm:
     key: str
     frame: pd.DataFrame
     rng: np.random.Generator
+    visits: dict[Any, list[str]] = field(default_factory=dict)
+    unrecorded: set[tuple[Any, str, str]] = field(default_factory=set)
 
 
 def standardised(x: np.ndarray) -> np.ndarray:
@@ -291,58 +383,155 @@ def build_procedure(arm: Arm, pub: Published) -> None:
 
 
 # --------------------------------------------------------------------------- follow-up
-def table3_n(followup: np.ndarray) -> dict[str, int]:
-    """Patients with each Table 3 visit, given follow-up lengths (months)."""
-    return {
-        "m06": int((followup >= 6).sum()),
-        "m12": int((followup >= 12).sum()),
-        "gt12": int((followup >= 18).sum()),
-    }
+LATE_DUE = {"m06": 6, "m12": 12, "gt12": 18}
+"""Table 3's columns after month 3 and the month from which a patient is due for each."""
 
 
-def followup_draw(arm: Arm, pub: Published, attempt: int) -> np.ndarray:
+def visit_names(months: float) -> list[str]:
+    """Every visit a patient with this follow-up is due for."""
+    names = ["preop", "discharge", "m01", "m03"]
+    names += [f"m{m:02d}" for m in range(6, int(months) + 1, 6) if m <= months]
+    return names
+
+
+def month_of(visit: str) -> int:
+    return int(visit[1:]) if visit.startswith("m") else 0
+
+
+def column_of_visit(visit: str) -> str:
+    """The Table 3 column a visit counts in (a late visit counts only if it is the last)."""
+    return "gt12" if month_of(visit) > 12 else visit
+
+
+def missable(months: np.ndarray, column: str) -> np.ndarray:
+    """Who may miss a column's visit while a later visit keeps their last column.
+
+    Month 6 and 12 may be missed by patients due for a visit after them; the late
+    column only by patients whose one late visit is month 18 (they then end at month 12).
+    """
+    if column == "gt12":
+        return (months >= 18) & (months < 24)
+    return months >= LATE_DUE[column] + 6
+
+
+@cache
+def score_possible(pub: Published, key: str, column: str, score: str, n: int) -> int:
+    """Whether some n values on the score's step print its mean (1) and also its SD (2)."""
+    step = SCORE_STEPS[score]
+    top = int(SCORE_BOUNDS[score][1] / step * n)
+    sums = reachable_sums(n, step, pub.text(f"t3.{score}.{column}.mean.{key}"), 0, top)
+    sd_text = pub.text(f"t3.{score}.{column}.sd.{key}")
+    return bool(sums) + any(reachable_squares(n, step, t, sd_text) for t in sums)
+
+
+def choose_visit_counts(pub: Published, key: str, months: np.ndarray) -> dict[str, dict]:
+    """Patients with each score at each late column: the n that print the most stats.
+
+    The paper prints no n after month 3, so a patient alive and due may have missed a
+    visit (all three scores missing; only patients for whom :func:`missable` holds), or
+    had one of ODI and KPS not recorded at a visit that took place (VAS, which decides
+    the final pain category, always is). At most :data:`MAX_MISSED_SHARE` of the
+    patients due miss either way; among equally good counts the largest are kept.
+    """
+    counts = {}
+    for column, due_month in LATE_DUE.items():
+        due = int((months >= due_month).sum())
+        most = int(MAX_MISSED_SHARE * due)
+        best = None
+        for n in range(due, due - min(most, int(missable(months, column).sum())) - 1, -1):
+            chosen = {"vas": n}
+            for score in ("odi", "kps"):
+                options = range(n, max(due - most, 0) - 1, -1)
+                chosen[score] = max(
+                    options, key=lambda m, s=score: score_possible(pub, key, column, s, m)
+                )
+            hits = sum(score_possible(pub, key, column, s, m) for s, m in chosen.items())
+            rank = (hits, -sum(due - m for m in chosen.values()))
+            if best is None or rank > best[0]:
+                best = (rank, chosen)
+        counts[column] = best[1]
+    return counts
+
+
+def unprintable(pub: Published, key: str, counts: dict[str, dict]) -> int:
+    """Late-column means and SDs that no data with these counts can print."""
+    return sum(
+        2 - score_possible(pub, key, column, score, n)
+        for column, chosen in counts.items()
+        for score, n in chosen.items()
+    )
+
+
+def followup_draw(arm: Arm, pub: Published, attempt: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Follow-up lengths (on the printed mean and SD), deaths from :data:`SURVIVAL`, and
+    whether the lengths print the published mean and SD."""
     k, n = arm.key, len(arm.frame)
     rng = np.random.default_rng([SEED, len(arm.label), attempt])
+    raw, died = SURVIVAL.draw(arm.frame["frailty"], arm.frame["primary_tumor"], rng)
     mean, sd = pub.text(f"t2.followup_months.mean.{k}"), pub.text(f"t2.followup_months.sd.{k}")
-    z = -0.5 * arm.frame["frailty"].to_numpy() + 0.85 * standardised(rng.gamma(4.0, 1.0, n))
-    return search_values(
-        float(mean) + float(sd) * standardised(z),
+    found = search_values(
+        float(mean) + float(sd) * standardised(raw),
         low=np.full(n, FOLLOWUP_BOUNDS[0]),
         high=np.full(n, FOLLOWUP_BOUNDS[1]),
         step=0.01,
         mean_text=mean,
         sd_text=sd,
         rng=rng,
-    ).values
-
-
-def impossible_means(arm: Arm, pub: Published, followup: np.ndarray) -> int:
-    """How many of the arm's Table 3 means after month 3 no data could print (GRIM)."""
-    outcome = arm.frame["technical_success"].to_numpy()
-    counts = table3_n(followup[outcome])
-    misses = 0
-    for score, step in SCORE_STEPS.items():
-        top = SCORE_BOUNDS[score][1] / step
-        for column, n in counts.items():
-            printed = pub.text(f"t3.{score}.{column}.mean.{arm.key}")
-            misses += not reachable_sums(n, step, printed, 0, int(top * n))
-    return misses
+    )
+    return found.values, died, found.mean_reachable and found.sd_reachable
 
 
 def build_followup(arm: Arm, pub: Published) -> None:
     f, rng, k = arm.frame, arm.rng, arm.key
-    draws = [followup_draw(arm, pub, a) for a in range(FOLLOWUP_DRAWS)]
-    scores = [impossible_means(arm, pub, d) for d in draws]
-    f["followup_months"] = draws[int(np.argmin(scores))]
-    months = f["followup_months"].to_numpy()
-    death_risk = np.where(months < 24, 0.55, 0.25)
-    f["died"] = rng.random(len(f)) < death_risk
+    outcome = f["technical_success"].to_numpy()
+    best = None
+    for attempt in range(FOLLOWUP_DRAWS):
+        months, died, printed = followup_draw(arm, pub, attempt)
+        counts = choose_visit_counts(pub, k, months[outcome])
+        missed = sum(
+            int((months[outcome] >= LATE_DUE[c]).sum()) - n
+            for c, chosen in counts.items()
+            for n in chosen.values()
+        )
+        rank = (not printed, unprintable(pub, k, counts), missed)
+        if best is None or rank < best[0]:
+            best = (rank, months, died, counts)
+    _, months, died, counts = best
+    f["followup_months"], f["died"] = months, died
+    arm.visits = assign_visits(arm, counts)
     f["new_fracture"] = False
     treated = f.index[f["technical_success"]]
     fractures = pub.count(f"stability.new_fracture.{k}")
     frail = f.loc[treated, "frailty"].to_numpy() + rng.normal(0, 1.0, len(treated))
     f.loc[treated[np.argsort(-frail, kind="stable")[:fractures]], "new_fracture"] = True
     f["new_fracture_months"] = fracture_months(arm)
+
+
+def assign_visits(arm: Arm, counts: dict[str, dict]) -> dict[Any, list[str]]:
+    """Each patient's visits (those due, less the missed ones) and unrecorded scores.
+
+    Who missed what is drawn at random from a stream of its own; the unrecorded scores
+    go into ``arm.unrecorded`` as (patient, visit, score).
+    """
+    f = arm.frame
+    rng = np.random.default_rng([VISIT_SEED, len(arm.label)])
+    visits = {p: visit_names(f.at[p, "followup_months"]) for p in f.index}
+    treated = f.index[f["technical_success"]]
+    months = f.loc[treated, "followup_months"].to_numpy()
+    for column, chosen in counts.items():
+        due = int((months >= LATE_DUE[column]).sum())
+        skipped = rng.permutation(treated[missable(months, column)].to_numpy())
+        for p in sorted(skipped[: due - chosen["vas"]]):
+            visits[p] = [v for v in visits[p] if column_of_visit(v) != column]
+        seen = [
+            (p, [v for v in visits[p] if column_of_visit(v) == column][-1])
+            for p in treated
+            if any(column_of_visit(v) == column for v in visits[p])
+        ]
+        for score in ("odi", "kps"):
+            for i in sorted(rng.permutation(len(seen))[: chosen["vas"] - chosen[score]]):
+                arm.unrecorded.add((*seen[i], score))
+    return visits
 
 
 def fracture_months(arm: Arm) -> pd.Series:
@@ -386,9 +575,9 @@ def pain_plan(arm: Arm, pub: Published) -> list[tuple[bool, str]]:
     return plan
 
 
-def last_column(months: float) -> str:
+def last_column(visits: list[str]) -> str:
     """The Table 3 column of a patient's last visit."""
-    return "gt12" if months >= 18 else "m12" if months >= 12 else "m06" if months >= 6 else "m03"
+    return column_of_visit(visits[-1])
 
 
 def column_penalty(categories: list[str], n_column: int, mean: float, sd: float) -> float:
@@ -417,13 +606,10 @@ def assign_pain(arm: Arm, pub: Published) -> None:
     """
     f, rng, k = arm.frame, arm.rng, arm.key
     treated = f.index[f["technical_success"]]
-    months = f.loc[treated, "followup_months"]
-    column_of = months.map(last_column)
+    column_of = pd.Series({p: last_column(arm.visits[p]) for p in treated})
     size = {
-        "m03": len(treated),
-        "m06": int((months >= 6).sum()),
-        "m12": int((months >= 12).sum()),
-        "gt12": int((months >= 18).sum()),
+        column: sum(any(column_of_visit(v) == column for v in arm.visits[p]) for p in treated)
+        for column in ("m03", "m06", "m12", "gt12")
     }
     target = {
         c: (float(pub.text(f"t3.vas.{c}.mean.{k}")), float(pub.text(f"t3.vas.{c}.sd.{k}")))
@@ -464,21 +650,11 @@ def assign_pain(arm: Arm, pub: Published) -> None:
 
 
 # --------------------------------------------------------------------------- visits
-def visit_names(months: float) -> list[str]:
-    names = ["preop", "discharge", "m01", "m03"]
-    names += [f"m{m:02d}" for m in range(6, int(months) + 1, 6) if m <= months]
-    return names
-
-
 def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.DataFrame:
     f, rng, k = arm.frame, arm.rng, arm.key
     ids = f.index.to_numpy()
-    visits = {p: visit_names(f.at[p, "followup_months"]) for p in ids}
-    latent: dict[tuple[Any, str], float] = {}
-    for p in ids:
-        frailty = f.at[p, "frailty"]
-        for v in visits[p]:
-            latent[p, v] = 0.75 * frailty + 0.65 * rng.normal()
+    visits = arm.visits
+    latent = score_latents(f["frailty"], visits, rng)
     values: dict[tuple[Any, str, str], float] = {}
     treated = set(f.index[f["technical_success"]])
 
@@ -495,31 +671,43 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
                 members.append((p, column))
         return members
 
-    for score, step in SCORE_STEPS.items():
+    for score in SCORE_STEPS:
         sign = -1.0 if score == "kps" else 1.0
         for column in COLUMNS:
-            members = column_members(column)
+            members = [
+                (p, v) for p, v in column_members(column) if (p, v, score) not in arm.unrecorded
+            ]
             mean = pub.text(f"t3.{score}.{column}.mean.{k}")
             sd = pub.text(f"t3.{score}.{column}.sd.{k}")
-            z = standardised(np.array([latent[m] + 0.3 * rng.normal() for m in members]))
+            z = standardised(np.array([latent[p, v, score] for p, v in members]))
             lo = np.full(len(members), SCORE_BOUNDS[score][0])
             hi = np.full(len(members), SCORE_BOUNDS[score][1])
+            if score == "kps" and column == "preop" and k in KPS_OVERLAP:
+                fittest = int(np.argmin(z))
+                lo[fittest] = hi[fittest] = KPS_OVERLAP[k]
             if score == "vas":
                 for i, (p, v) in enumerate(members):
                     if v == visits[p][-1]:
                         bounds = categories[f.at[p, "final_category"]]
                         lo[i], hi[i] = bounds["min"], bounds["max"]
             ideal = float(mean) + sign * float(sd) * z
-            found = search_values(
-                ideal, low=lo, high=hi, step=step, mean_text=mean, sd_text=sd, rng=rng
-            ).values
+            found = fit_column(ideal, lo, hi, score, mean, sd, rng)
             for (p, v), value in zip(members, found, strict=True):
                 values[p, v, score] = value
 
+    failure_rng = np.random.default_rng([FAILURE_SEED, len(arm.label)])
     for p in ids:
         for v in visits[p]:
             for score, step in SCORE_STEPS.items():
                 if (p, v, score) in values:
+                    continue
+                if (p, v, score) in arm.unrecorded:
+                    values[p, v, score] = np.nan
+                    continue
+                if p not in treated and v != "preop":
+                    values[p, v, score] = failure_value(
+                        values[p, "preop", score], score, failure_rng
+                    )
                     continue
                 values[p, v, score] = _free_value(
                     p, v, score, step, f, values, visits, latent, categories, pub, k, p in treated
@@ -532,6 +720,64 @@ def build_visits(arm: Arm, pub: Published, categories: dict[str, Any]) -> pd.Dat
     return pd.DataFrame(rows, columns=["patient_id", "visit", "vas", "odi", "kps"])
 
 
+def fit_column(ideal, lo, hi, score: str, mean: str, sd: str, rng) -> np.ndarray:
+    """A Table 3 column's values: the printed mean and SD, else the closest reachable.
+
+    Where no data on the scale's step can print the mean or the SD (GRIM, GRIMMER), the
+    exact closest reachable pair (:func:`devtools.reachable.closest_reachable`) is the
+    target, so the reconciliation's "closest reachable" is what the cohort holds. The
+    exact enumeration is kept to coarse scales (KPS: 10 steps); it is where the gaps are.
+    """
+    step = SCORE_STEPS[score]
+    found = search_values(ideal, low=lo, high=hi, step=step, mean_text=mean, sd_text=sd, rng=rng)
+    n, top = len(ideal), int(SCORE_BOUNDS[score][1] / step)
+    if (found.mean_reachable and found.sd_reachable) or top > EXACT_MAX_STEPS:
+        return found.values
+    closest = closest_reachable(n, step, mean, sd, 0, top)
+    exact = search_values(
+        ideal,
+        low=lo,
+        high=hi,
+        step=step,
+        mean_text=f"{closest.mean:.9f}",
+        sd_text=f"{closest.sd:.9f}",
+        rng=rng,
+    )
+    return exact.values if exact.sd_reachable else found.values
+
+
+def score_latents(frailty: pd.Series, visits, rng: np.random.Generator) -> dict:
+    """Latent of each (patient, visit, score), weighted as :data:`SCORE_LATENT` says."""
+    w = SCORE_LATENT
+    latent = {}
+    for p, names in visits.items():
+        trait = {score: rng.normal() for score in SCORE_STEPS}
+        for v in names:
+            state = rng.normal()
+            for score in SCORE_STEPS:
+                latent[p, v, score] = (
+                    w["frailty"] * frailty[p]
+                    + w["trait"] * trait[score]
+                    + w["visit"] * state
+                    + w["noise"] * rng.normal()
+                )
+    return latent
+
+
+def failure_value(baseline: float, score: str, rng: np.random.Generator) -> float:
+    """A score after a failed procedure (no cement): no improvement on its baseline.
+
+    Pain stays as high or drifts half a point up or down (never below its baseline less
+    half a point), disability drifts by a few points, and performance stays as it was.
+    """
+    low, high = SCORE_BOUNDS[score]
+    if score == "vas":
+        return float(np.clip(baseline + rng.choice([-0.5, 0.0, 0.5]), low, high))
+    if score == "odi":
+        return float(np.clip(baseline + round(rng.normal(1.0, 2.0)), low, high))
+    return float(baseline)
+
+
 def _free_value(p, v, score, step, f, values, visits, latent, categories, pub, k, treated):
     """A value no published mean constrains: discharge, intermediate late visits, failures."""
     low, high = SCORE_BOUNDS[score]
@@ -541,7 +787,7 @@ def _free_value(p, v, score, step, f, values, visits, latent, categories, pub, k
             bounds = {"min": 0.0, "max": 4.5}
         else:
             bounds = {"min": categories["fair"]["min"], "max": 10.0}
-        target = values[p, "m01", "vas"] + 0.5 * latent[p, v]
+        target = values[p, "m01", "vas"] + 0.5 * latent[p, v, score]
         return float(np.clip(np.round(target / step) * step, bounds["min"], bounds["max"]))
     if v == "discharge" and (p, "m01", score) in values and (p, "preop", score) in values:
         target = 0.35 * values[p, "preop", score] + 0.65 * values[p, "m01", score]
@@ -550,7 +796,7 @@ def _free_value(p, v, score, step, f, values, visits, latent, categories, pub, k
     column = column if column in COLUMNS else "m03"
     mean = float(pub.text(f"t3.{score}.{column}.mean.{k}"))
     sd = float(pub.text(f"t3.{score}.{column}.sd.{k}"))
-    target = mean + sign * sd * latent[p, v]
+    target = mean + sign * sd * latent[p, v, score]
     return float(np.clip(np.round(target / step) * step, low, high))
 
 

@@ -10,6 +10,11 @@ from manuscript_engine.core.yaml_files import load_yaml
 
 TEMPLATE_DIR = "templates"
 CODEBOOK = "data/codebook.yaml"
+# References: BibTeX entries by key, and the CSL JSON of DOI and PMID citations that
+# `make refs` writes (once a template cites one)
+BIBLIOGRAPHY = [f"{TEMPLATE_DIR}/references.bib"] + [
+    path for path in [f"{TEMPLATE_DIR}/references.json"] if Path(path).exists()
+]
 ENGINE_DIR = os.path.relpath(ENGINE_WORKFLOW / "manuscript_engine")
 RULES_DIR = os.path.relpath(ENGINE_WORKFLOW / "rules")
 # The study's package says what this study builds (its steps, tables and figures);
@@ -49,6 +54,7 @@ ENGINE_STEPS = {
     "document_tree": "manuscript_engine.output.steps:document_tree",
     "convert_document": "manuscript_engine.output.steps:convert_document",
     "compile_pdf": "manuscript_engine.output.steps:compile_pdf",
+    "write_jats": "manuscript_engine.output.steps:write_jats",
     "reference_docx": "manuscript_engine.output.steps:reference_docx",
     "check_formats": "manuscript_engine.output.steps:check_formats",
     "manifest": "manuscript_engine.output.steps:manifest",
@@ -115,7 +121,7 @@ def template_files():
     The metadata and the bibliography are inputs of their own; the authors' guide is not
     rendered.
     """
-    apart = {"README.md", "metadata.yaml", "references.bib"}
+    apart = {"README.md", "metadata.yaml", *(Path(file).name for file in BIBLIOGRAPHY)}
     return sorted(
         p.as_posix()
         for p in Path(TEMPLATE_DIR).rglob("*")
@@ -173,7 +179,7 @@ def manifest_sources(wildcards=None):
         "config/study_facts.yaml",
         CODEBOOK,
         f"{TEMPLATE_DIR}/metadata.yaml",
-        f"{TEMPLATE_DIR}/references.bib",
+        *BIBLIOGRAPHY,
     ] + (
         ["config/audit.yaml", "data/published.yaml", "data/published_checks.yaml"]
         if AUDITED

@@ -29,7 +29,7 @@ rule document_tree:
         sources=rules.render_markdown.output.sources,
         defaults=pandoc_file("tree.yaml"),
         lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
-        bibliography=f"{TEMPLATE_DIR}/references.bib",
+        bibliography=BIBLIOGRAPHY,
         figures=rules.render_markdown.input.figures,
         code=step_code("document_tree"),
     output:
@@ -102,6 +102,19 @@ rule to_typst:
         run_step("convert_document", input, output, params, wildcards, log)
 
 
+rule to_jats:
+    input:
+        tree=rules.document_tree.output.tree,
+        metadata=f"{TEMPLATE_DIR}/metadata.yaml",
+        code=step_code("write_jats"),
+    output:
+        jats="results/manuscript/manuscript.xml",
+    log:
+        "results/logs/to_jats.log",
+    run:
+        run_step("write_jats", input, output, params, wildcards, log)
+
+
 rule compile_pdf:
     input:
         typst=rules.to_typst.output.typst,
@@ -139,6 +152,7 @@ rule manifest:
             rules.to_html.output.html,
             rules.to_docx.output.docx,
             rules.compile_pdf.output.pdf,
+            rules.to_jats.output.jats,
             rules.check_formats.output.report,
             *AUDIT_OUTPUTS,
         ],

@@ -175,11 +175,24 @@ def figure_scores(scores: pd.DataFrame, codebook: dict):
             )
         ax.set_ylabel(label)
     axes[0].legend(frameon=False, loc="upper right")
-    ticks = []
     first = next(iter(names))
-    for time in times:
-        n = scores[(scores["score"] == first) & (scores["time"] == time)].set_index("arm")["n"]
-        ticks.append(f"{short[time]}\n" + " / ".join(str(n[code]) for code in arms.codes))
+    counts = {score: _assessed(scores, score, times, arms.codes) for score in names}
+    shared = all(counts[score] == counts[first] for score in names)
+    ticks = [f"{short[time]}\n{counts[first][time]}" if shared else short[time] for time in times]
+    if not shared:  # a score left blank at some visits: each panel gets its own n row
+        for ax, score in zip(axes, names, strict=True):
+            low, high = ax.get_ylim()
+            ax.set_ylim(low - 0.15 * (high - low), high)  # room for the n row
+            for i, time in enumerate(times):
+                ax.annotate(
+                    counts[score][time],
+                    (i, 0.02),
+                    xycoords=("data", "axes fraction"),
+                    ha="center",
+                    va="bottom",
+                    fontsize=6,
+                    color="0.35",
+                )
     axes[-1].set_xticks(range(len(times)), ticks)
     axes[-1].set_xlabel(f"Time point (n assessed: {' / '.join(arms.labels)})")
     fig.tight_layout()
@@ -187,7 +200,7 @@ def figure_scores(scores: pd.DataFrame, codebook: dict):
     shown = [specs[score].get("label", score) for score in names]
 
     def means(score: str) -> list[str]:
-        return [f"{end.loc[(score, code), 'mean']:.2f}" for code in arms.codes]
+        return [_mean_or_dash(end.loc[(score, code), "mean"]) for code in arms.codes]
 
     first_means = means(first)
     later = "; ".join(
@@ -199,7 +212,12 @@ def figure_scores(scores: pd.DataFrame, codebook: dict):
     text = FigureText(
         f"{', '.join(shown[:-1])} and {shown[-1]} before treatment and during follow-up "
         "(mean ± SD), by treatment. "
-        "The numbers under each time point are the patients assessed in each arm.",
+        + (
+            "The numbers under each time point are the patients assessed in each arm."
+            if shared
+            else "The numbers at the foot of each panel are the patients assessed with that "
+            "score at each time point, in each arm."
+        ),
         f"{COUNT_WORDS[len(names)].capitalize()} line charts of mean score with SD bars over "
         f"{COUNT_WORDS[len(times)]} time points. {when}, mean {shown[0]} was "
         + " and ".join(
@@ -209,6 +227,18 @@ def figure_scores(scores: pd.DataFrame, codebook: dict):
         + ".",
     )
     return fig, text
+
+
+def _assessed(scores: pd.DataFrame, score: str, times: list[str], codes: list) -> dict:
+    """Per time point, the n of each arm with the score, as the figure prints it: '68 / 51'."""
+    rows = scores[scores["score"] == score]
+    n = rows.set_index(["time", "arm"])["n"]
+    return {time: " / ".join(str(int(n[time, code])) for code in codes) for time in times}
+
+
+def _mean_or_dash(mean: float) -> str:
+    """A mean for the figure's description; a dash where nobody was assessed."""
+    return "—" if pd.isna(mean) else f"{mean:.2f}"
 
 
 # --------------------------------------------------------------------------- pain relief

@@ -25,6 +25,7 @@ from manuscript_engine.stats.competing_risks import (
 )
 from manuscript_engine.stats.tables import NumberBook, TableResult, markdown_table
 from vertebroplasty.derived import scores, table3_columns
+from vertebroplasty.missing_data import attrition_reasons, missed_clause, register_missing_data
 
 STATUSES = {
     "assessed": "Assessed",
@@ -149,6 +150,12 @@ def table_attrition(
                 ]
             )
             tidy.append({"time": time, "due_month": month, "arm": arm.code, **row})
+    missed = sum(row["missed"] for row in counts.values())
+    register_missing_data(book, patients, outcome, missed, codebook)
+    book.add("attrition.reasons", missed, attrition_reasons(missed), "", None)
+    for (time, code), row in counts.items():
+        clause = missed_clause(row["missed"], row["due"])
+        book.add(f"attrition.{time}.{arms.key_of(code)}.missed.clause", row["missed"], clause)
     deaths = _register_deaths(book, outcome, arms, totals, decimals["percent"])
     late = table3_columns(codebook)[-1]
     footnote = (

@@ -26,6 +26,8 @@ from manuscript_engine.stats.comparisons import compare_categorical, compare_con
 from manuscript_engine.stats.effects import bonferroni, holm, paired_change, risk_difference
 from manuscript_engine.stats.longitudinal import ancova, course_model
 from manuscript_engine.stats.tables import (
+    NO_SUMMARY,
+    TOO_FEW_NOTE,
     NumberBook,
     TableResult,
     continuous_effects,
@@ -93,13 +95,17 @@ def table_effects(
         tidy += [_tidy_row(key, "", name, e, p) for name, e in effects.items()]
 
     outcome = populations["outcome"]
-    family = []
+    family, too_few = [], False
     for score, name in _score_names(codebook).items():
         for time in table3_columns(codebook):
             column = f"{score}_{time}"
             values = [
                 outcome.loc[outcome[arms.column] == c, column].dropna() for c in (first, second)
             ]
+            if min(map(len, values)) < 2:
+                rows.append([name, times[time]["short"], *[NO_SUMMARY] * 3, ""])
+                too_few = True
+                continue
             effects = continuous_effects(*values, settings)
             p = compare_continuous(*values, settings, f"{name} at {times[time]['label']}").p
             row = [
@@ -151,10 +157,18 @@ def table_effects(
         + hl_note
         + f" P: the test of the main tables. Holm P: adjusted for the {len(family)} "
         "comparisons of scores after treatment, the family the text's 'at every time point' "
-        "rests on. Populations as in the main tables.",
+        "rests on. Populations as in the main tables." + (" " + TOO_FEW_NOTE if too_few else ""),
         align="llrrrr",
     )
     return TableResult("table_effects", pd.DataFrame(tidy), markdown, book.numbers)
+
+
+def _estimable_times(long: pd.DataFrame, times: list[str], arms: list[str]) -> list[str]:
+    """The time points at which each arm has at least two patients with the score before
+    treatment and at the time point: an arm difference can be estimated only there."""
+    complete = long.dropna(subset=["value", "baseline"])
+    counts = complete.groupby(["visit", "arm"]).size()
+    return [t for t in times if all(counts.get((t, arm), 0) >= 2 for arm in arms)]
 
 
 def _register_family(book, family, adjusted, stricter, alpha, codebook) -> None:
@@ -292,7 +306,8 @@ def table_longitudinal(
             ],
             ignore_index=True,
         )
-        model = course_model(long, followup, first, level)
+        estimable = _estimable_times(long, followup, arms.codes[:2])
+        model = course_model(long[long["visit"].isin(estimable)], estimable, first, level)
         interaction = book.add(
             f"mixed.{score}.interaction.p",
             model.interaction_p,
@@ -305,6 +320,9 @@ def table_longitudinal(
         book.count(f"mixed.{score}.patients.n", model.patients)
         book.count(f"mixed.{score}.observations.n", model.observations)
         for time in followup:
+            if time not in estimable:
+                rows.append([name, times[time]["short"], *[NO_SUMMARY] * 3])
+                continue
             adjusted, p, n = ancova(
                 outcome.rename(columns={arms.column: "_arm"}),
                 f"{score}_{time}",
@@ -344,7 +362,13 @@ def table_longitudinal(
         "arm × time and the score before treatment as fixed effects; a random intercept per "
         "patient; REML), Wald intervals. Later time points include survivors only. "
         + "; ".join(notes)
-        + ".",
+        + "."
+        + (
+            f" {NO_SUMMARY}: fewer than two patients in an arm with the score before treatment "
+            "and at the time point, so no estimate; the mixed model leaves the time point out."
+            if any(row[2] == NO_SUMMARY for row in rows)
+            else ""
+        ),
         align="llrrr",
     )
     return TableResult("table_longitudinal", pd.DataFrame(tidy), markdown, book.numbers)

@@ -12,6 +12,7 @@ from manuscript_engine.stats.tables import (
     arm_rows,
     arm_values,
     markdown_table,
+    missing_row,
     summarise_binary,
     summarise_categories,
 )
@@ -162,13 +163,16 @@ def table_pain_relief(
         )
         rows.append([label, *_blank(arms), marks(s["p"], s["test"])])
         rows += _category_rows(s, categories, arms)
+        rows += missing_row(frame, f"pain_{moment}", arms, 1, "  No VAS value, n")
         tidy += _tidy(s, f"pain_{moment}")
+    gaps = any(row[0] == "  No VAS value, n" for row in rows)
     markdown = markdown_table(
         _header(frame, arms, "Pain relief category, n (%)"),
         rows,
         "Pain relief categories at discharge and at the last visit.",
         "tbl:pain-categories",
-        marks.footnote(),
+        ("Percentages are of the patients with a VAS value at that visit. " if gaps else "")
+        + marks.footnote(),
     )
     return TableResult("table_pain_relief", pd.DataFrame(tidy), markdown, book.numbers)
 
@@ -199,6 +203,7 @@ def table_pain_course(
         rows.append([f"{label}, n", *totals, ""])
         rows += _category_rows(s, courses, arms)
         tidy += _tidy(s, key)
+    rows += missing_row(frame, "relief_discharge", arms, 1, "No VAS value at discharge, n")
     markdown = markdown_table(
         _header(frame, arms, "Course of pain from discharge to last visit, n (%)"),
         rows,

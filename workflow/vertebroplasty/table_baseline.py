@@ -16,15 +16,18 @@ from manuscript_engine.core.formatting import format_decimal, in_sentence
 from manuscript_engine.data.vocabulary import study_arms
 from manuscript_engine.stats.balance import smd_categorical, smd_continuous
 from manuscript_engine.stats.tables import (
+    TOO_FEW_NOTE,
     NumberBook,
     TableResult,
     TestMarks,
     category_key,
     codebook_categories,
     markdown_table,
+    missing_row,
     summarise_categories,
     summarise_continuous,
     tidy_rows,
+    with_n,
 )
 
 
@@ -43,7 +46,7 @@ def table_baseline(
     counts = {arm.code: int((patients[arms.column] == arm.code).sum()) for arm in arms}
     for arm in arms:
         book.count(f"baseline.n.{arm.key}", counts[arm.code])
-    rows, tidy, marks = [], [], TestMarks()
+    rows, tidy, marks, too_few = [], [], TestMarks(), False
     balance = Balance(book, float(settings.get("smd_threshold", 0.1)))
 
     for column, label, unit in (
@@ -61,6 +64,7 @@ def table_baseline(
             label.lower(),
         )
         c = s["cells"]
+        too_few = too_few or s["too_few"]
         first, second = (
             patients.loc[patients[arms.column] == code, column] for code in arms.codes[:2]
         )
@@ -68,12 +72,12 @@ def table_baseline(
         rows.append(
             [
                 f"{label}, mean ± SD (range)",
-                *(f"{c[code]['mean_sd']} ({c[code]['range']})" for code in arms.codes),
+                *(with_n(_with_range(c[code]), c[code]["n"], counts[code]) for code in arms.codes),
                 marks(s["p"], s["test"]),
                 smd,
             ]
         )
-        rows += _missing_row(patients, column, arms)
+        rows += missing_row(patients, column, arms, 2)
         tidy += tidy_rows(s, variable=column, category="")
 
     sexes = codebook_categories(columns["sex"], patients["sex"])
@@ -92,7 +96,7 @@ def table_baseline(
             balance.add("baseline.sex", "sex", _categorical_smd(sex, sexes, arms)),
         ]
     )
-    rows += _missing_row(patients, "sex", arms)
+    rows += missing_row(patients, "sex", arms, 2)
     _tidy_categories(tidy, "sex", sex)
 
     for key, column, label in (
@@ -108,7 +112,7 @@ def table_baseline(
         for category in shown:
             name = names.get(category, str(category))
             rows.append([f"  {name}", *(s["cells"][category][code] for code in arms.codes), "", ""])
-        rows += _missing_row(patients, column, arms)
+        rows += missing_row(patients, column, arms, 2)
         _tidy_categories(tidy, column, s)
 
     balance.register()
@@ -126,9 +130,10 @@ def table_baseline(
         rows,
         "Baseline characteristics of the included patients, by treatment.",
         "tbl:baseline",
-        "Percentages are of all included patients in the arm. SMD: standardized mean "
+        _denominators(any("Missing, n" in row[0] for row in rows)) + " SMD: standardized mean "
         "difference between the first two arms (for a categorical variable, over all its "
         f"categories); above {threshold} is commonly read as an imbalance. "
+        + (TOO_FEW_NOTE + " " if too_few else "")
         + (marks.footnote() if settings.get("baseline_p_values", True) else ""),
     )
     return TableResult("table_baseline", pd.DataFrame(tidy), markdown, book.numbers)
@@ -174,15 +179,19 @@ def _categorical_smd(summary: dict, categories: list, arms) -> float:
     )
 
 
-def _missing_row(patients: pd.DataFrame, column: str, arms) -> list[list[str]]:
-    """A "Missing, n" row under a variable when any arm has a missing value, else none."""
-    missing = {
-        code: int(patients.loc[patients[arms.column] == code, column].isna().sum())
-        for code in arms.codes
-    }
-    if not any(missing.values()):
-        return []
-    return [["  Missing, n", *(str(missing[code]) for code in arms.codes), "", ""]]
+def _with_range(cell: dict) -> str:
+    """Mean ± SD (range); a lone dash where fewer than two patients have a value."""
+    return f"{cell['mean_sd']} ({cell['range']})" if cell["n"] > 1 else cell["mean_sd"]
+
+
+def _denominators(gaps: bool) -> str:
+    """What the percentages are of: every patient, or those with a known value."""
+    if not gaps:
+        return "Percentages are of all included patients in the arm."
+    return (
+        "Percentages are of the patients in the arm with a known value; Missing rows count "
+        "the others, and a mean's n is given where it is not the arm's."
+    )
 
 
 def _without_column(header: list[str], rows: list[list[str]], index: int):

@@ -11,6 +11,7 @@ import pandas as pd
 
 from manuscript_engine.data.vocabulary import category_range, category_source, study_arms
 from manuscript_engine.stats.tables import (
+    TOO_FEW_NOTE,
     NumberBook,
     TableResult,
     TestMarks,
@@ -18,6 +19,7 @@ from manuscript_engine.stats.tables import (
     summarise_binary,
     summarise_continuous,
     tidy_rows,
+    with_n,
 )
 
 BINARY_ROWS = (
@@ -71,11 +73,16 @@ def table_outcomes(
         for arm in arms:
             n = int((rows[arms.column] == arm.code).sum())
             book.count(f"population.{label}.{arm.key}.n", n)
-    built, tidy, marks = {}, [], TestMarks()
+    sizes = {
+        label: {arm.code: int((rows[arms.column] == arm.code).sum()) for arm in arms}
+        for label, rows in population.items()
+    }
+    built, tidy, marks, too_few = {}, [], TestMarks(), False
     for key, column, label, pop in BINARY_ROWS:
         s = summarise_binary(book, key, population[pop], column, settings, decimals["percent"])
         c = s["cells"]
-        built[key] = [label, *(c[code]["n_pct"] for code in arms.codes), marks(s["p"], s["test"])]
+        shown = {code: with_n(c[code]["n_pct"], c[code]["total"], sizes[pop][code]) for code in c}
+        built[key] = [label, *(shown[code] for code in arms.codes), marks(s["p"], s["test"])]
         for arm, cell in c.items():
             tidy.append(
                 {
@@ -102,8 +109,15 @@ def table_outcomes(
             label.split(",")[0].lower(),
         )
         c = s["cells"]
+        too_few = too_few or s["too_few"]
         cell = {
-            arm: c[arm]["mean_sd"] + (f" ({c[arm]['range']})" if with_range else "") for arm in c
+            arm: with_n(
+                c[arm]["mean_sd"]
+                + (f" ({c[arm]['range']})" if with_range and c[arm]["n"] > 1 else ""),
+                c[arm]["n"],
+                sizes[pop][arm],
+            )
+            for arm in c
         }
         built[key] = [label, *(cell[code] for code in arms.codes), marks(s["p"], s["test"])]
         tidy += tidy_rows(s, row=key, population=pop)
@@ -123,7 +137,9 @@ def table_outcomes(
         "Technical success, hospital stay and follow-up: all included patients. Other rows: "
         f"patients with a technically successful procedure ({n_outcome}). Pain relief: "
         f"{scale} {relief}. Stable: no "
-        "further malignant compression fracture during follow-up. " + marks.footnote()
+        "further malignant compression fracture during follow-up. "
+        + (TOO_FEW_NOTE + " " if too_few else "")
+        + marks.footnote()
     )
     markdown = markdown_table(
         header,

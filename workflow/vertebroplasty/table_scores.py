@@ -13,6 +13,8 @@ from manuscript_engine.data.vocabulary import (
 )
 from manuscript_engine.stats.courses import Point, describe, reversals
 from manuscript_engine.stats.tables import (
+    NO_SUMMARY,
+    TOO_FEW_NOTE,
     NumberBook,
     TableResult,
     TestMarks,
@@ -30,7 +32,7 @@ def table_scores(
     arms = study_arms(codebook)
     book = NumberBook("table_scores (outcome population)", arms)
     outcome = patients[patients["outcome"]]
-    rows, tidy, marks = [], [], TestMarks()
+    rows, tidy, marks, too_few = [], [], TestMarks(), False
     names = {score: column_spec(codebook, score).get("label", score) for score in scores(codebook)}
     times = codebook["definitions"]["table3_columns"]
     courses: dict[tuple[str, str], list[Point]] = {}
@@ -54,7 +56,7 @@ def table_scores(
                         in_sentence(times[time]["label"]),
                         c[code]["mean"],
                         c[code]["sd"],
-                        format_decimal(c[code]["mean"], decimals[score]),
+                        _shown_mean(c[code], decimals[score]),
                     )
                 )
             rows.append(
@@ -66,6 +68,7 @@ def table_scores(
                 ]
             )
             tidy += tidy_rows(s, score=score, time=time)
+            too_few = too_few or s["too_few"]
     scales = ", ".join(
         f"{name} {_bounds(codebook, score)} "
         f"({'lower' if lower_is_better(codebook, score) else 'higher'} is better)"
@@ -83,6 +86,7 @@ def table_scores(
         + scales
         + ". "
         + _reversals(courses, arms, settings)
+        + (TOO_FEW_NOTE + " " if too_few else "")
         + marks.footnote(),
         align="ll" + "r" * (len(arms) + 1),
     )
@@ -100,6 +104,11 @@ def _reversals(courses: dict[tuple[str, str], list[Point]], arms, settings: dict
         for (name, code), course in courses.items()
         for found in reversals(course, float(k))
     )
+
+
+def _shown_mean(cell: dict, decimals: int) -> str:
+    """The mean as the note on a course quotes it; a dash for an arm nobody was assessed in."""
+    return NO_SUMMARY if not cell["n"] else format_decimal(cell["mean"], decimals)
 
 
 def _bounds(codebook: dict, score: str) -> str:

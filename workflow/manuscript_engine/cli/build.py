@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-OUTPUTS = "results/manuscript/manuscript.{md,html,docx,pdf}"
+OUTPUTS = "results/manuscript/manuscript.{md,html,docx,pdf,xml}"
 ERROR_START = re.compile(r"^(ERROR: |\w+(Invalid|Problem|Error) in file .*(Snakefile|\.smk).*:$)")
 NOISE = re.compile(
     r"^(  File |RuleException|CalledProcessError|\[\w{3} \w{3}|Error in rule|"

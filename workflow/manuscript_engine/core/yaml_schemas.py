@@ -411,6 +411,20 @@ def _column_rules(where: tuple, spec: dict[str, Any]) -> list[Problem]:
                 f"{found_words(spec.get('missing'))}; expected missing: true beside it.",
             )
         )
+    values = spec.get("values")
+    clashing = [
+        code
+        for code in spec.get("missing_codes", {})
+        if isinstance(values, list) and str(code) in map(str, values)
+    ]
+    if clashing:
+        problems.append(
+            (
+                (*where, "missing_codes"),
+                f"'{clashing[0]}' is both an allowed value and a code for a missing value; "
+                "a cell holding it could mean either. Choose another code.",
+            )
+        )
     return problems
 
 

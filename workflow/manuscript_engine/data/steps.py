@@ -26,6 +26,14 @@ def validate_cohort(input, output, params, wildcards) -> None:
     tables = validate_source(settings, book, rules)
     for name, spec in book["tables"].items():
         write_table(tables[name], spec, Path(output[name]))
+    for name, table in tables.items():
+        for column, reasons in table.attrs.get("missing", {}).items():
+            log.info(
+                "missing in %s, column %s: %s",
+                book["tables"][name]["file"],
+                column,
+                ", ".join(f"{n} {reason}" for reason, n in reasons.items()),
+            )
     source = chosen_source(settings)
     place = " and ".join(settings[key] for key in SOURCE_PATHS[source])
     log.info(

@@ -336,6 +336,52 @@ def check_whitespace(table: RawTable, problems: list[Problem]) -> None:
         table.frame[column] = cells.str.strip()
 
 
+def missing_codes(codebook: dict[str, Any], column: dict[str, Any]) -> dict[str, str]:
+    """The codes that mean "missing" in a column: its own ``missing_codes``, else the
+    codebook's default ``missing_codes`` (code -> what it means, such as not assessed)."""
+    codes = column.get("missing_codes", codebook.get("missing_codes", {}))
+    return {str(code): str(meaning) for code, meaning in codes.items()}
+
+
+def blank_missing_codes(
+    table: RawTable, spec: dict[str, Any], codebook: dict[str, Any], problems: list[Problem]
+) -> dict[str, dict[str, int]]:
+    """Turn the codebook's missing codes into empty cells, before any type check.
+
+    Returns, per column, how many cells were missing and why (``empty`` or the code).
+    A missing code in a column that may not be missing is a problem: it is left as it
+    is, and reported with what the code means.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for name, column in spec["columns"].items():
+        cells = table.frame[name]
+        found = {"empty": int((cells == "").sum())}
+        for code, meaning in missing_codes(codebook, column).items():
+            coded = cells == code
+            if not coded.any():
+                continue
+            if not column.get("missing", False):
+                for line in cells.index[coded]:
+                    problems.append(
+                        Problem(
+                            table.path,
+                            int(line),
+                            name,
+                            code,
+                            f"'{code}' is the code for a missing value ({meaning}), but this "
+                            "column may not be missing. Enter the value, or correct "
+                            "data/codebook.yaml if the column may be missing.",
+                        )
+                    )
+                continue
+            found[f"coded {code} ({meaning})"] = int(coded.sum())
+            cells = cells.mask(coded, "")
+        table.frame[name] = cells
+        if any(found.values()):
+            counts[name] = {reason: n for reason, n in found.items() if n}
+    return counts
+
+
 def parse_numbers(table: RawTable, spec: dict[str, Any], problems: list[Problem]) -> pd.DataFrame:
     """Text to typed values: numbers to float, booleans kept as yes/no, '' to missing."""
     typed = table.frame.replace("", np.nan)
@@ -562,8 +608,9 @@ def validate_cohort(
     Returns
     -------
     dict of DataFrame
-        Table name -> validated table (text stripped, numbers as float, booleans as
-        yes/no), index reset.
+        Table name -> validated table (text stripped, missing codes emptied, numbers as
+        float, booleans as yes/no), index reset. Each frame's ``attrs["missing"]`` holds,
+        per column, how many cells were missing and why (see :func:`blank_missing_codes`).
     """
     problems: list[Problem] = []
     files: dict[str, str] = {}
@@ -599,13 +646,22 @@ def validate_tables(
     for name, table in raw.items():
         spec = codebook["tables"][name]
         check_whitespace(table, problems)
+        gaps = blank_missing_codes(table, spec, codebook, problems)
         typed[name] = parse_numbers(table, spec, problems)
+        typed[name].attrs["missing"] = gaps
         check_columns(table, typed[name], spec, codebook["booleans"], problems)
     if not problems and cross_table_rules is not None:
         cross_table_rules(typed, files, problems, codebook)
     if problems:
         raise CohortInvalid(_unique(placed(problems, raw)))
-    return {name: frame.reset_index(drop=True) for name, frame in typed.items()}
+    return {name: _reset(frame) for name, frame in typed.items()}
+
+
+def _reset(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a plain index, keeping its missing-cell counts."""
+    plain = frame.reset_index(drop=True)
+    plain.attrs["missing"] = frame.attrs.get("missing", {})
+    return plain
 
 
 def placed(problems: list[Problem], raw: dict[str, RawTable]) -> list[Problem]:

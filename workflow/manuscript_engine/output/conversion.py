@@ -57,15 +57,18 @@ def build_document_tree(
     output: Path,
     *,
     defaults: Path,
-    bibliography: Path,
+    bibliography: Path | list[Path],
     sections: Path,
     figures: list[Path],
 ) -> None:
     """Read the manuscript Markdown and resolve its citations: pandoc's JSON document tree.
 
-    The tree is then checked for anything a manuscript may not contain; the check
-    names the template and line (``sections`` maps Markdown lines to templates).
+    ``bibliography`` is one file or several (the BibTeX file and the CSL JSON of the
+    DOI and PMID references). The tree is then checked for anything a manuscript may
+    not contain; the check names the template and line (``sections`` maps Markdown
+    lines to templates).
     """
+    files = [Path(bibliography)] if isinstance(bibliography, (str, Path)) else bibliography
 
     from manuscript_engine.text.document_safety import bibliography_keys, check_document
 
@@ -78,7 +81,7 @@ def build_document_tree(
         [
             f"--defaults={defaults}",
             f"--lua-filter={TREE_FILTER}",
-            f"--bibliography={bibliography}",
+            *(f"--bibliography={file}" for file in files),
             f"--csl={citation_style()}",
         ],
         check=lambda tree: check_document(
@@ -86,8 +89,8 @@ def build_document_tree(
             markdown,
             sections=sections,
             policy=image_policy(markdown, figures),
-            citation_keys=bibliography_keys(bibliography),
-            others=[bibliography],
+            citation_keys=set().union(*(bibliography_keys(file) for file in files)),
+            others=files,
         ),
     )
 

@@ -1,4 +1,5 @@
-"""Steps of the output stage: the document tree, HTML, DOCX, PDF, their agreement, the manifest.
+"""Steps of the output stage: the document tree, HTML, DOCX, PDF, JATS, their agreement,
+the manifest.
 
 The calling convention (``input, output, params, wildcards``; imports inside each
 step) is :mod:`manuscript_engine.core.step_runner`'s.
@@ -21,7 +22,7 @@ def document_tree(input, output, params, wildcards) -> None:
         Path(input.markdown),
         Path(output.tree),
         defaults=Path(input.defaults),
-        bibliography=Path(input.bibliography),
+        bibliography=[Path(f) for f in input.bibliography],
         sections=Path(input.sources),
         figures=[Path(f) for f in input.figures],
     )
@@ -41,6 +42,13 @@ def convert_document(input, output, params, wildcards) -> None:
         figures=[Path(f) for f in input.get("figures", [])],
         stylesheet=input.get("css"),
     )
+
+
+def write_jats(input, output, params, wildcards) -> None:
+    from manuscript_engine.core.yaml_schemas import load_checked_yaml
+    from manuscript_engine.output.jats import write_jats as write
+
+    write(Path(input.tree), Path(output.jats), load_checked_yaml(input.metadata, "metadata"))
 
 
 def compile_pdf(input, output, params, wildcards) -> None:

@@ -172,10 +172,18 @@ def summarise_continuous(
     unit: str,
     what: str,
 ) -> dict[str, Any]:
-    """Mean, SD, range and n per arm, and the comparison; all registered under ``key``."""
+    """Mean, SD, range and n per arm, and the comparison; all registered under ``key``.
+
+    An arm with fewer than two values has no SD and cannot be compared: its cell is a
+    dash (:data:`NO_SUMMARY`), the P too, and ``too_few`` says so for the table's note.
+    """
     cells = {}
     present = present_values(book, key, frame, column)
     for arm, (base, v) in present.items():
+        book.count(f"{base}.n", len(v))
+        if len(v) < 2:
+            cells[arm] = _too_few_cell(book, base, v, decimals, unit)
+            continue
         mean, sd, smallest, largest = (
             float(v.mean()),
             float(v.std(ddof=1)),
@@ -191,7 +199,6 @@ def summarise_continuous(
             f"{base}.mean_sd", mean, format_mean_sd(mean, sd, decimals), unit, len(v)
         )
         book.add(f"{base}.range", largest - smallest, f"{low}–{high}", unit, len(v))
-        book.count(f"{base}.n", len(v))
         cells[arm] = {
             "mean_sd": mean_sd,
             "range": f"{low}–{high}",
@@ -201,6 +208,9 @@ def summarise_continuous(
         }
     values = {arm: v for arm, (_, v) in present.items()}
     first, second = (values[code] for code in book.arms.codes[:2])
+    if min(len(first), len(second)) < 2:
+        book.add(f"{key}.p", None, NO_SUMMARY, "", len(first) + len(second))
+        return {"cells": cells, "p": NO_SUMMARY, "test": "", "too_few": True}
     p, test = compare_first_two(
         book,
         key,
@@ -211,7 +221,44 @@ def summarise_continuous(
         unit=unit,
         what=what,
     )
-    return {"cells": cells, "p": p, "test": test}
+    too_few = any(cell["n"] < 2 for cell in cells.values())
+    return {"cells": cells, "p": p, "test": test, "too_few": too_few}
+
+
+NO_SUMMARY = "—"
+"""What a cell prints where fewer than two patients have a value."""
+
+TOO_FEW_NOTE = (
+    f"{NO_SUMMARY}: fewer than two patients with a value in the arm, so no SD and no comparison."
+)
+"""The note under a table that prints :data:`NO_SUMMARY`."""
+
+
+def _too_few_cell(
+    book: NumberBook, base: str, v: pd.Series, decimals: int, unit: str
+) -> dict[str, Any]:
+    """The cell of an arm with no value or one: the mean when there is one, no SD."""
+    mean = float(v.iloc[0]) if len(v) else float("nan")
+    if len(v):
+        book.add(f"{base}.mean", mean, format_decimal(mean, decimals), unit, len(v))
+    for name in ("sd", "mean_sd", "range"):
+        book.add(f"{base}.{name}", None, NO_SUMMARY, unit, len(v))
+    return {
+        "mean_sd": NO_SUMMARY,
+        "range": NO_SUMMARY,
+        "n": len(v),
+        "mean": mean,
+        "sd": float("nan"),
+    }
+
+
+def with_n(text: str, n: int, full: int) -> str:
+    """A cell's text with its n where it differs from the column's (``2.30 ± 1.03 (n = 68)``).
+
+    Where a value is missing for some patients, the reader sees how many the cell
+    describes; a cell of the whole column stays as it is.
+    """
+    return text if n == full else f"{text} (n = {n})"
 
 
 def summarise_median(
@@ -377,6 +424,17 @@ def tidy_rows(summary: dict[str, Any], **labels: Any) -> list[dict[str, Any]]:
     ]
 
 
+def missing_row(
+    frame: pd.DataFrame, column: str, arms: Arms, trailing: int, label: str = "  Missing, n"
+) -> list[list[str]]:
+    """A "Missing, n" row (with ``trailing`` empty cells) under a variable when any arm
+    lacks a value, else none: a table's counts then still add up to each arm's n."""
+    missing = {code: int(v.isna().sum()) for code, v in arm_values(frame, column, arms).items()}
+    if not any(missing.values()):
+        return []
+    return [[label, *(str(missing[code]) for code in arms.codes), *[""] * trailing]]
+
+
 def markdown_table(
     header: list[str],
     rows: list[list[str]],
@@ -409,9 +467,10 @@ class TestMarks:
         self.letters: dict[str, str] = {}
 
     def __call__(self, p: str, test: str) -> str:
-        """The P cell: the value with its test's letter (``0.144^b^``)."""
-        if not p:
-            return ""
+        """The P cell: the value with its test's letter (``0.144^b^``); without a test
+        (no comparison was possible), the cell as given."""
+        if not p or not test:
+            return p
         letter = self.letters.setdefault(test, "abcdefgh"[len(self.letters)])
         return f"{p}^{letter}^"
 

@@ -132,13 +132,7 @@ def findings(
             for citation in node["c"][0]:
                 key = citation["citationId"]
                 if key not in citation_keys:
-                    found.append(
-                        Finding(
-                            f"the citation '@{key}' is not in the bibliography; add it to "
-                            "templates/references.bib or correct the key",
-                            f"@{key}",
-                        )
-                    )
+                    found.append(Finding(unknown_citation(key), f"@{key}"))
         elif kind == "Link":
             target = node["c"][2][0]
             if LINK_SCHEME.match(target) and not target.lower().startswith(SAFE_LINK_SCHEMES):
@@ -257,8 +251,26 @@ def locate(
 BIBTEX_KEY = re.compile(r"@(?!(?:comment|string|preamble)\b)\w+\s*\{\s*([^,\s]+)\s*,", re.I)
 
 
+def unknown_citation(key: str) -> str:
+    """Why a cited key has no reference, and what the author does about it."""
+    if key.startswith(("doi:", "pmid:")):
+        return (
+            f"the citation '@{key}' has not been looked up yet; run `make refs` (online) "
+            "and commit templates/references.json"
+        )
+    return (
+        f"the citation '@{key}' is not in the bibliography; add it to "
+        "templates/references.bib or correct the key"
+    )
+
+
 def bibliography_keys(bibliography: Path) -> set[str]:
-    """The entry keys of a BibTeX file (``@article{gu2014, ...}`` gives ``gu2014``)."""
+    """The entry keys of a BibTeX file (``@article{gu2014, ...}`` gives ``gu2014``), or
+    the ids of a CSL JSON file (the DOI and PMID references ``make refs`` writes)."""
+    if Path(bibliography).suffix == ".json":
+        from manuscript_engine.text.references import read_references
+
+        return {entry["id"] for entry in read_references(Path(bibliography))}
     return set(BIBTEX_KEY.findall(Path(bibliography).read_text(encoding="utf-8")))
 
 
