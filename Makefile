@@ -54,6 +54,19 @@ report: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m devtools.benchmark
 
+.PHONY: diff response
+## Tracked changes against an earlier version (make diff FROM=submitted-v1; default: the
+## latest tag): results/revision/ (DOCX with Word's tracked changes, HTML diff, changed
+## numbers, and the response to the reviewers).
+diff: $(STAMP)
+	@$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES)
+	@$(BIN)/python -m manuscript_engine.cli.revision diff $(FROM) --cores $(CORES)
+
+## The response to the reviewers again (templates/response/), without rebuilding the old version.
+response: $(STAMP)
+	@$(BIN)/python -m manuscript_engine.cli.build --cores $(CORES)
+	@$(BIN)/python -m manuscript_engine.cli.revision response
+
 lint: $(STAMP)
 	$(BIN)/ruff check workflow tests examples
 	$(BIN)/lint-imports

@@ -21,6 +21,7 @@ NOT_COPIED = shutil.ignore_patterns(
     "__pycache__",
     ".pytest_cache",
     ".ruff_cache",
+    ".cache",
     "*.egg-info",
 )
 
@@ -42,16 +43,21 @@ def run_snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def run_make_paper(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """``make paper`` in ``workdir``: the wrapper and the engine of that copy."""
+def run_engine(workdir: Path, module: str, *args: str) -> subprocess.CompletedProcess:
+    """``python -m <module>`` in ``workdir``, with the engine of that copy."""
     return subprocess.run(
-        [sys.executable, "-m", "manuscript_engine.cli.build", "--cores", "4", *args],
+        [sys.executable, "-m", module, *args],
         cwd=workdir,
         capture_output=True,
         text=True,
         timeout=600,
         env={**os.environ, "PYTHONPATH": str(workdir / "workflow")},
     )
+
+
+def run_make_paper(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``make paper`` in ``workdir``: the wrapper and the engine of that copy."""
+    return run_engine(workdir, "manuscript_engine.cli.build", "--cores", "4", *args)
 
 
 @pytest.fixture(scope="session")

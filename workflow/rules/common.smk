@@ -119,13 +119,16 @@ def template_files():
     """Every file the templates may render or include (sections, partials, ...).
 
     The metadata and the bibliography are inputs of their own; the authors' guide is not
-    rendered.
+    rendered, nor the response to the reviewers (`make diff` and `make response` do).
     """
     apart = {"README.md", "metadata.yaml", *(Path(file).name for file in BIBLIOGRAPHY)}
     return sorted(
         p.as_posix()
         for p in Path(TEMPLATE_DIR).rglob("*")
-        if p.is_file() and not p.name.startswith(".") and p.name not in apart
+        if p.is_file()
+        and not p.name.startswith(".")
+        and p.name not in apart
+        and p.relative_to(TEMPLATE_DIR).parts[0] != "response"
     )
 
 

@@ -145,11 +145,9 @@ def _printing_place() -> tuple[str | None, int | None]:
     return None, None
 
 
-def section_templates(template_dir: Path) -> list[str]:
+def section_templates(template_dir: Path, glob: str = SECTION_GLOB) -> list[str]:
     """Section templates in the order of their numeric prefix (``01-``, ``02-``, ...)."""
-    return sorted(
-        p.relative_to(template_dir).as_posix() for p in Path(template_dir).glob(SECTION_GLOB)
-    )
+    return sorted(p.relative_to(template_dir).as_posix() for p in Path(template_dir).glob(glob))
 
 
 def template_location(exc: BaseException, template_dir: Path) -> str:
@@ -235,6 +233,7 @@ def render_manuscript(
     metadata: Mapping[str, Any],
     settings: Mapping[str, Any],
     sources: list[dict] | None = None,
+    section_glob: str = SECTION_GLOB,
 ) -> str:
     """Check, then render every section template, in order, into one Markdown document.
 
@@ -252,6 +251,8 @@ def render_manuscript(
         Filled with the template behind each range of lines of the result
         (``template``, ``first_line``, ``last_line``), so later checks can say where a
         problem came from.
+    section_glob : str
+        Which templates are the sections (the response to reviewers has its own).
 
     Raises
     ------
@@ -260,9 +261,9 @@ def render_manuscript(
         error, a claim the data do not support, or prose a journal would not print
         (every slip of every section at once).
     """
-    names = section_templates(template_dir)
+    names = section_templates(template_dir, section_glob)
     if not names:
-        raise TemplateProblem(f"no section templates found under {template_dir}/{SECTION_GLOB}")
+        raise TemplateProblem(f"no section templates found under {template_dir}/{section_glob}")
     texts = [read_template(Path(template_dir) / name, template_dir) for name in names]
     problems = [
         problem
