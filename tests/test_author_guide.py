@@ -55,6 +55,14 @@ def tables_error(tmp):
     )
 
 
+def placed_twice(tmp):
+    root = templates(tmp, **{"04-results": "{{ table('effects') }}\n"})
+    (root / "supplement").mkdir()
+    (root / "supplement/01-secondary-analyses.md.j2").write_text("{{ table('effects') }}\n")
+    effects = {"effects": "| a |\n|---|\n| b |\n\nTable: E. {#tbl:effects}\n"}
+    return message_of(lambda: render(root, tables=effects))
+
+
 def bad_cohort(tmp):
     from test_validation import bad_cohort as build
 
@@ -95,7 +103,7 @@ def formats(tmp):
     html = tmp / "m.html"
     html.write_text("<h1>Abstract</h1><p>Value 88.7.</p>")
     with pytest.raises(FormatsDisagree) as excinfo:
-        format_agreement.check_formats(tree, [html], tmp / "report.txt")
+        format_agreement.check_formats({tree: [html]}, tmp / "report.txt")
     return str(excinfo.value)
 
 
@@ -183,6 +191,7 @@ TRIGGERS = {
         lambda: render(templates(tmp, **{"01-a": "{{ patients_total }}\n"}))
     ),
     "A table that does not exist, or one never placed": tables_error,
+    "A table placed in both the manuscript and the supplement": placed_twice,
     "A problem in the cohort data": bad_cohort,
     "A setting that does not exist or has the wrong type": bad_setting,
     "A number that differs between the formats": formats,

@@ -26,6 +26,10 @@ OUTPUTS = (
     "manuscript.pdf",
     "manuscript.xml",
 )
+SUPPLEMENT = ("supplement.md", "supplement.html", "supplement.docx", "supplement.pdf")
+MOVED_TABLES = ["attrition", "effects", "longitudinal", "change", "fracture_incidence"]
+"""The secondary tables, placed in the supplement in the order the article first cites
+them, then the audit's findings (templates/supplement/)."""
 
 
 def included_per_arm(enrollment_csv) -> dict[str, int]:
@@ -106,7 +110,8 @@ def test_two_builds_in_different_folders_are_byte_identical(built_repo, tmp_path
     other = copy_repository(tmp_path / "elsewhere")
     result = run_snakemake(other)
     assert result.returncode == 0, result.stderr
-    for name in OUTPUTS:
+    checklists = [f"../checklist/strobe.{ext}" for ext in ("docx", "html", "json")]
+    for name in [*OUTPUTS, *SUPPLEMENT, *checklists]:
         first = built_repo / "results/manuscript" / name
         second = other / "results/manuscript" / name
         assert digest(first) == digest(second), f"{name} differs between two builds"
@@ -168,7 +173,7 @@ def test_the_pdf_shows_the_title_every_table_and_every_figure(built_repo):
     # Every figure is drawn (as vector paths: a page of text or a table has a few at most)
     # on the page that carries its caption.
     figures = re.findall(r"^!\[(Figure \d+)\. ", markdown, flags=re.MULTILINE)
-    assert len(figures) == len(FIGURES)
+    assert len(figures) == len(FIGURES) - 1  # one is the supplement's
     document = pypdfium2.PdfDocument(pdf)
     for label in figures:
         (number,) = [i for i, text in enumerate(pages) if f"{label}. " in text]
@@ -202,9 +207,10 @@ def test_the_docx_opens_in_python_docx_with_every_table_and_figure(built_repo):
     assert document.core_properties.title == metadata["title"]
     assert "synthetic" in text.lower()
     captions = re.findall(r"^Table: (Table \d+)\.", markdown, re.M)
-    # every study table and the patient-flow table; every figure of the layout
-    assert len(document.tables) == len(captions) == len(TABLES) + 1
-    assert len(document.inline_shapes) == markdown.count("![Figure ") == len(FIGURES)
+    # every study table and the patient-flow table but those of the supplement; every
+    # figure of the layout but the supplement's
+    assert len(document.tables) == len(captions) == len(TABLES) + 1 - len(MOVED_TABLES)
+    assert len(document.inline_shapes) == markdown.count("![Figure ") == len(FIGURES) - 1
     # Table 1's header cells carry the arms' labels and sizes, as the Markdown does.
     header = [cell.text for cell in document.tables[1].rows[0].cells]
     assert any("PVP+ITR (n = 71)" in cell for cell in header), header
@@ -224,8 +230,8 @@ def test_the_jats_holds_front_matter_sections_tables_figures_and_references(buil
     assert "synthetic" in "".join(root.find("front/notes").itertext()).lower()
     titles = [sec.findtext("title") for sec in root.findall("body/sec")]
     assert "Abstract" not in titles and {"Introduction", "Results", "Discussion"} <= set(titles)
-    assert len(list(root.iter("table-wrap"))) == len(TABLES) + 1
-    assert len(list(root.iter("fig"))) == len(FIGURES)
+    assert len(list(root.iter("table-wrap"))) == len(TABLES) + 1 - len(MOVED_TABLES)
+    assert len(list(root.iter("fig"))) == len(FIGURES) - 1
     markdown = (built_repo / "results/manuscript/manuscript.md").read_text("utf-8")
     cited = set(re.findall(r"@([a-z]+\d{4}[a-z]*)\b", markdown))
     assert len(root.findall("back/ref-list/ref")) == len(cited) > 0
@@ -236,12 +242,13 @@ def test_every_format_is_compared_with_the_markdown(built_repo):
     """The format check reads every output (that it stops the build on a difference is
     tested on the function, tests/test_format_agreement.py)."""
     report = (built_repo / "results/checks/formats.txt").read_text().splitlines()
-    assert report[0].startswith("Markdown (manuscript.json): ")
-    count = int(report[0].split(": ")[1].split()[0])
-    assert count > 500
-    assert report[1:] == [
-        f"manuscript.{fmt}: {count} numbers, same sequence" for fmt in ("html", "docx", "pdf")
-    ]
+    for document, lines in (("manuscript", report[:4]), ("supplement", report[4:])):
+        assert lines[0].startswith(f"Markdown ({document}.json): ")
+        count = int(lines[0].split(": ")[1].split()[0])
+        assert count > 500
+        assert lines[1:] == [
+            f"{document}.{fmt}: {count} numbers, same sequence" for fmt in ("html", "docx", "pdf")
+        ]
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,7 @@ def test_a_pdf_with_the_same_numbers_passes_and_is_reported(tree, tmp_path):
         tmp_path, "= Abstract\n\nOf 124 patients, relief was reached in 88.6% of 71 treated.\n"
     )
     report = tmp_path / "formats.txt"
-    check_formats(tree, [same], report)
+    check_formats({tree: [same]}, report)
     assert report.read_text().splitlines() == [
         "Markdown (manuscript.json): 3 numbers from 'Abstract' onwards",
         "manuscript.pdf: 3 numbers, same sequence",
@@ -60,7 +60,7 @@ def test_a_number_changed_in_the_pdf_stops_the_build_with_its_place(tree, tmp_pa
     )
     report = tmp_path / "formats.txt"
     with pytest.raises(FormatsDisagree) as excinfo:
-        check_formats(tree, [changed], report)
+        check_formats({tree: [changed]}, report)
     assert str(excinfo.value).splitlines() == [
         "The output formats do not show the same numbers as the Markdown:",
         "  - manuscript.pdf: after '124': Markdown has [88.6], this format has [88.7]",

@@ -52,7 +52,7 @@ def test_a_misspelt_key_stops_make_paper_at_its_template_and_line(fresh_copy):
         "  there is no number with the key 'flow.enroled.pvp_itr.n'. "
         "Did you mean 'flow.enrolled.pvp_itr.n'"
     )
-    assert "Details: results/logs/render_markdown.log" in shown
+    assert "Details: results/logs/render_markdown_manuscript.log" in shown
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -86,7 +86,7 @@ def test_a_count_that_reads_wrongly_stops_make_paper_and_leaves_no_manuscript(fr
     # for the manuscript files of the last good build.
     results = fresh_copy / "results"
     assert not (results / "manuscript/manuscript.md").exists()
-    assert not (results / "pandoc/sections.json").exists()
+    assert not (results / "pandoc/manuscript-sections.json").exists()
     assert not (results / "manuscript/manifest.json").exists()
     assert not list(results.rglob(f"{PARTIAL}*"))
     template.write_text(original, encoding="utf-8")

@@ -379,12 +379,24 @@ def test_make_paper_prints_only_the_authors_message_and_the_log(capsys):
     )
 
 
-def test_make_paper_says_what_it_rebuilt(capsys):
+def test_make_paper_says_what_it_rebuilt(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a study without a supplement
     assert report(SnakemakeRun(0, stored("rebuilt")), [], 2.0) == 0
     assert capsys.readouterr().out == (
         "Rebuilt 4 steps (validate, figure x2, render) in 2.0 s.\n"
         "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf,xml}\n"
     )
+
+
+def test_make_paper_names_the_supplement_when_the_study_has_one(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("results/manuscript").mkdir(parents=True)
+    Path("results/manuscript/supplement.md").write_text("# Secondary analyses\n")
+    assert report(SnakemakeRun(0, stored("rebuilt")), [], 2.0) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [
+        "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf,xml}",
+        "The supplement: results/manuscript/supplement.{md,html,docx,pdf}",
+    ]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -415,21 +427,24 @@ def planned_jobs(workdir: Path) -> Counter:
 
 @pytest.mark.e2e
 def test_make_paper_says_what_it_rebuilt_or_that_nothing_had_to_be(fresh_copy):
-    where = "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf,xml}"
+    where = [
+        "The manuscript: results/manuscript/manuscript.{md,html,docx,pdf,xml}",
+        "The supplement: results/manuscript/supplement.{md,html,docx,pdf}",
+    ]
     nothing = run_make_paper(fresh_copy)
     assert nothing.returncode == 0, nothing.stderr
-    first, second = nothing.stdout.splitlines()
+    first, *rest = nothing.stdout.splitlines()
     assert re.fullmatch(
         r"Nothing to do: the manuscript is up to date \(checked in \d+\.\d s\)\.", first
     )
-    assert second == where
+    assert rest == where
 
     conclusion = fresh_copy / "templates/sections/06-conclusion.md.j2"
     conclusion.write_text(conclusion.read_text() + "\nThe authors thank the patients.\n")
     planned = planned_jobs(fresh_copy)
     rebuilt = run_make_paper(fresh_copy)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    first, second = rebuilt.stdout.splitlines()
+    first, *rest = rebuilt.stdout.splitlines()
     said = re.fullmatch(r"Rebuilt (\d+) steps \((.+)\) in \d+\.\d s\.", first)
     assert said, first
     listed: Counter = Counter()
@@ -439,4 +454,4 @@ def test_make_paper_says_what_it_rebuilt_or_that_nothing_had_to_be(fresh_copy):
     assert listed == planned and int(said.group(1)) == sum(planned.values())
     assert {"render_markdown", "to_html", "to_docx", "compile_pdf", "manifest"} <= set(listed)
     assert not {"validate_cohort", "make_table", "figure", "audit"} & set(listed)
-    assert second == where
+    assert rest == where

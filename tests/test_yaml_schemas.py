@@ -28,6 +28,7 @@ SHIPPED = {
     "study_facts": "config/study_facts.yaml",
     "metadata": "templates/metadata.yaml",
     "sources": "config/sources.yaml",
+    "checklist": "config/checklists/strobe_cohort.yaml",
 }
 """Each file format (schema name) and the project's file in it."""
 
@@ -107,6 +108,12 @@ def read_sources(workdir: Path) -> None:
     load_sources_config(Path(SHIPPED["sources"]), [])
 
 
+def read_checklist(workdir: Path) -> None:
+    from manuscript_engine.text.checklists import load_checklist
+
+    load_checklist("strobe", {"items": SHIPPED["checklist"]})
+
+
 READERS = {
     "codebook": read_codebook,
     "published": read_published,
@@ -115,6 +122,7 @@ READERS = {
     "study_facts": render,
     "metadata": render,
     "sources": read_sources,
+    "checklist": read_checklist,
 }
 """Where the build reads each file."""
 
@@ -500,6 +508,27 @@ CASES = [
         "{name: Dong Chen,",
         "{name: 42,",
         ["templates/metadata.yaml, authors[7] › name: must be text, found 42"],
+    ),
+    (
+        "checklist item numbered with a capital letter",  # would never match a marker
+        "checklist",
+        '{id: "12b",',
+        '{id: "12B",',
+        [
+            "config/checklists/strobe_cohort.yaml, items[14] (id 12B) › id: '12B' is not in the "
+            "expected form (the item's number, with its letter or number for a sub-item "
+            "('12b', '6.1'))."
+        ],
+    ),
+    (
+        "checklist item without its description",
+        "checklist",
+        ', description: "Consider showing the flow of participants in a diagram."}',
+        "}",
+        [
+            "config/checklists/strobe_cohort.yaml, items[20] (id 13c): the key 'description' is "
+            "missing (what the item asks, in the project's own words); found only id, section."
+        ],
     ),
     (
         "metadata affiliation that is not listed",  # was: accepted, the author unaffiliated

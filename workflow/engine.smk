@@ -64,14 +64,12 @@ include: "rules/manuscript.smk"
 # What a build makes: the study's Snakefile asks for these in its `rule all` (Snakemake
 # takes the default target from the study's own Snakefile, never from an included file).
 MANUSCRIPT_TARGETS = [
-    rules.render_markdown.output.markdown,
-    rules.to_html.output.html,
-    rules.to_docx.output.docx,
-    rules.compile_pdf.output.pdf,
+    *DOCUMENT_OUTPUTS,
     rules.to_jats.output.jats,
     rules.check_formats.output.report,
     rules.manifest.output.manifest,
     *AUDIT_OUTPUTS,
+    *CHECKLIST_OUTPUTS,
 ]
 
 

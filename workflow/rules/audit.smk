@@ -17,6 +17,7 @@ if AUDITED:
             csv="results/audit/audit.csv",
             markdown="results/audit/audit.md",
             numbers="results/numbers/audit.json",
+            table=AUDIT_TABLE[0],
         log:
             "results/logs/audit.log",
         run:

@@ -34,6 +34,19 @@ PATIENT_FLOW_NUMBERS = ["results/numbers/patient_flow.json"] if HAS_PATIENT_FLOW
 PATIENT_FLOW_TABLE = ["results/tables/patient_flow.md"] if HAS_PATIENT_FLOW else []
 AUDIT_NUMBERS = ["results/numbers/audit.json"] if AUDITED else []
 AUDIT_OUTPUTS = ["results/audit/audit.html"] if AUDITED else []
+# The audit's findings as a table the templates can place (in the supplement, here).
+AUDIT_TABLE = ["results/tables/audit_findings.md"] if AUDITED else []
+# The documents built: the manuscript, and a supplement when the study has its
+# templates (templates/supplement/*.md.j2), with its own S-numbered tables and figures.
+DOCUMENTS = ["manuscript"] + (
+    ["supplement"] if any(Path(TEMPLATE_DIR, "supplement").glob("*.md.j2")) else []
+)
+# Each document's Markdown, HTML, DOCX and PDF.
+DOCUMENT_OUTPUTS = [
+    f"results/manuscript/{document}.{extension}"
+    for document in DOCUMENTS
+    for extension in ("md", "html", "docx", "pdf")
+]
 if AUDITED and "audit_strict" not in config:
     from manuscript_engine.core.settings import ConfigInvalid
 
@@ -58,6 +71,7 @@ ENGINE_STEPS = {
     "reference_docx": "manuscript_engine.output.steps:reference_docx",
     "check_formats": "manuscript_engine.output.steps:check_formats",
     "manifest": "manuscript_engine.output.steps:manifest",
+    "checklist": "manuscript_engine.output.steps:checklist",
 }
 if set(STUDY.STEPS) & set(ENGINE_STEPS):
     from manuscript_engine.core.step_runner import LayoutInvalid
@@ -95,6 +109,26 @@ def settings_files(*keys):
     from manuscript_engine.core.settings import settings_file
 
     return [settings_file("results/settings", key, config[key]) for key in keys]
+
+
+# Reporting checklists the manuscript fills (config › checklists), by the name templates
+# call them; each becomes results/checklist/<name>.{docx,html,json}.
+CHECKLISTS = config.get("checklists") or {}
+CHECKLIST_OUTPUTS = [
+    f"results/checklist/{name}.{ext}"
+    for name in CHECKLISTS
+    for ext in ("docx", "html", "json")
+]
+
+
+def checklist_settings():
+    """The checklists' setting file (none when the config names no checklist)."""
+    return settings_files("checklists") if CHECKLISTS else []
+
+
+def checklist_items():
+    """The files listing each configured checklist's items."""
+    return [c["items"] for c in CHECKLISTS.values()]
 
 
 def existing_cohort_files(wildcards=None):
@@ -183,6 +217,7 @@ def manifest_sources(wildcards=None):
         CODEBOOK,
         f"{TEMPLATE_DIR}/metadata.yaml",
         *BIBLIOGRAPHY,
+        *checklist_items(),
     ] + (
         ["config/audit.yaml", "data/published.yaml", "data/published_checks.yaml"]
         if AUDITED

@@ -1,22 +1,32 @@
-# Rendering: templates + numbers -> Markdown -> document tree -> HTML, DOCX, Typst -> PDF.
+# Rendering: templates + numbers -> Markdown -> document tree -> HTML, DOCX, Typst -> PDF,
+# for each document: the manuscript, and the supplement when the study has one.
+
+
+wildcard_constraints:
+    document="|".join(DOCUMENTS),
 
 
 rule render_markdown:
     input:
         numbers=rules.numbers_registry.output.numbers,
-        tables=PATIENT_FLOW_TABLE + expand("results/tables/{table}.md", table=TABLES),
+        tables=PATIENT_FLOW_TABLE
+        + AUDIT_TABLE
+        + expand("results/tables/{table}.md", table=TABLES),
         figures=expand("results/figures/{figure}.svg", figure=FIGURES),
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         facts="config/study_facts.yaml",
         codebook=CODEBOOK,
-        settings=settings_files("manuscript", "synthetic_cohort", "statistics"),
+        settings=settings_files("manuscript", "synthetic_cohort", "statistics")
+        + checklist_settings(),
+        checklists=checklist_items(),
         templates=template_files(),
         code=step_code("render_markdown"),
     output:
-        markdown="results/manuscript/manuscript.md",
-        sources="results/pandoc/sections.json",
+        markdown="results/manuscript/{document}.md",
+        sources="results/pandoc/{document}-sections.json",
+        markers="results/pandoc/{document}-checklist-markers.json",
     log:
-        "results/logs/render_markdown.log",
+        "results/logs/render_markdown_{document}.log",
     params:
         template_dir=template_folder,
     run:
@@ -29,13 +39,14 @@ rule document_tree:
         sources=rules.render_markdown.output.sources,
         defaults=pandoc_file("tree.yaml"),
         lua=f"{ENGINE_DIR}/output/pandoc/citations-resolved.lua",
+        anchors=f"{ENGINE_DIR}/output/pandoc/anchors-in-captions.lua",
         bibliography=BIBLIOGRAPHY,
         figures=rules.render_markdown.input.figures,
         code=step_code("document_tree"),
     output:
-        tree="results/pandoc/manuscript.json",
+        tree="results/pandoc/{document}.json",
     log:
-        "results/logs/document_tree.log",
+        "results/logs/document_tree_{document}.log",
     run:
         run_step("document_tree", input, output, params, wildcards, log)
 
@@ -50,12 +61,12 @@ rule to_html:
         code=step_code("convert_document"),
     output:
         html=report(
-            "results/manuscript/manuscript.html",
+            "results/manuscript/{document}.html",
             caption="../report/manuscript.rst",
             category="Manuscript",
         ),
     log:
-        "results/logs/to_html.log",
+        "results/logs/to_html_{document}.log",
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 
@@ -80,9 +91,9 @@ rule to_docx:
         settings=settings_files("manuscript"),
         code=step_code("convert_document"),
     output:
-        docx="results/manuscript/manuscript.docx",
+        docx="results/manuscript/{document}.docx",
     log:
-        "results/logs/to_docx.log",
+        "results/logs/to_docx_{document}.log",
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 
@@ -92,19 +103,21 @@ rule to_typst:
         tree=rules.document_tree.output.tree,
         defaults=pandoc_file("typst.yaml"),
         header=f"{ENGINE_DIR}/output/pandoc/typst-header.typ",
+        anchors=f"{ENGINE_DIR}/output/pandoc/typst-anchors.lua",
         settings=settings_files("manuscript"),
         code=step_code("convert_document"),
     output:
-        typst="results/manuscript/manuscript.typ",
+        typst="results/manuscript/{document}.typ",
     log:
-        "results/logs/to_typst.log",
+        "results/logs/to_typst_{document}.log",
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 
 
+# JATS for the manuscript only: a journal takes the supplement as files beside it.
 rule to_jats:
     input:
-        tree=rules.document_tree.output.tree,
+        tree="results/pandoc/manuscript.json",
         metadata=f"{TEMPLATE_DIR}/metadata.yaml",
         code=step_code("write_jats"),
     output:
@@ -122,19 +135,20 @@ rule compile_pdf:
         settings=settings_files("manuscript"),
         code=step_code("compile_pdf"),
     output:
-        pdf="results/manuscript/manuscript.pdf",
+        pdf="results/manuscript/{document}.pdf",
     log:
-        "results/logs/compile_pdf.log",
+        "results/logs/compile_pdf_{document}.log",
     run:
         run_step("compile_pdf", input, output, params, wildcards, log)
 
 
+# One check and one report for every document.
 rule check_formats:
     input:
-        tree=rules.document_tree.output.tree,
-        html=rules.to_html.output.html,
-        docx=rules.to_docx.output.docx,
-        pdf=rules.compile_pdf.output.pdf,
+        tree=expand(rules.document_tree.output.tree, document=DOCUMENTS),
+        html=expand(rules.to_html.output.html, document=DOCUMENTS),
+        docx=expand(rules.to_docx.output.docx, document=DOCUMENTS),
+        pdf=expand(rules.compile_pdf.output.pdf, document=DOCUMENTS),
         code=step_code("check_formats"),
     output:
         report="results/checks/formats.txt",
@@ -144,17 +158,38 @@ rule check_formats:
         run_step("check_formats", input, output, params, wildcards, log)
 
 
+# The checklist locates its items in the manuscript (page of its PDF, line of its DOCX).
+rule checklist:
+    input:
+        markers=expand(rules.render_markdown.output.markers, document="manuscript")[0],
+        docx=expand(rules.to_docx.output.docx, document="manuscript")[0],
+        typst=expand(rules.to_typst.output.typst, document="manuscript")[0],
+        pdf=expand(rules.compile_pdf.output.pdf, document="manuscript")[0],
+        figures=rules.render_markdown.input.figures,
+        checklists=checklist_items(),
+        settings=checklist_settings() + settings_files("manuscript"),
+        code=step_code("checklist"),
+    output:
+        docx="results/checklist/{checklist}.docx",
+        html="results/checklist/{checklist}.html",
+        table="results/checklist/{checklist}.json",
+    log:
+        "results/logs/checklist_{checklist}.log",
+    wildcard_constraints:
+        checklist="[a-z][a-z0-9_]*",
+    run:
+        run_step("checklist", input, output, params, wildcards, log)
+
+
 rule manifest:
     input:
         sources=manifest_sources,
         outputs=[
-            rules.render_markdown.output.markdown,
-            rules.to_html.output.html,
-            rules.to_docx.output.docx,
-            rules.compile_pdf.output.pdf,
+            *DOCUMENT_OUTPUTS,
             rules.to_jats.output.jats,
             rules.check_formats.output.report,
             *AUDIT_OUTPUTS,
+            *CHECKLIST_OUTPUTS,
         ],
         code=step_code("manifest"),
     output:

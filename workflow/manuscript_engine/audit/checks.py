@@ -49,6 +49,7 @@ from manuscript_engine.audit.report import (  # noqa: F401
     audit_markdown,
     audit_numbers,
     checks_frame,
+    findings_table,
 )
 from manuscript_engine.audit.sections import check_sections
 from manuscript_engine.audit.summary_tests import check_marks, check_tests
@@ -131,8 +132,10 @@ def write_audit(
     csv,
     markdown,
     numbers,
+    table=None,
 ) -> None:
-    """Run every check, write the report (CSV, Markdown) and the audit's numbers.
+    """Run every check, write the report (CSV, Markdown) and the audit's numbers, and,
+    with ``table``, its findings as a table the manuscript can place.
 
     Raises
     ------
@@ -161,6 +164,8 @@ def write_audit(
         checks_frame(audit.checks).to_csv(partial, index=False, lineterminator="\n")
     write_text_atomically(markdown, audit_markdown(audit, policy, acknowledged, synthetic))
     audit_numbers(audit, policy).to_json(numbers)
+    if table:
+        write_text_atomically(table, findings_table(audit.findings))
     log.info("audit: %d checks; %s", len(audit.checks), counts_sentence(audit.findings))
     for key in policy["resolved"]:
         log.info("resolved (acknowledged, no longer found): %s", key)

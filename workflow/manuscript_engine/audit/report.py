@@ -9,6 +9,7 @@ checks whose verdict holds only for some n, then every check.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 
 import pandas as pd
@@ -57,6 +58,45 @@ def audit_numbers(audit: Audit, policy: dict) -> NumbersRegistry:
                 for s, n in severities.items()
             ],
             number("audit.new.n", len(policy["new"]), "findings"),
+        ]
+    )
+
+
+MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]<>|$@^~#{}])")
+"""Characters that would make Markdown of a published value's text (emphasis, a link, a
+citation, raw HTML): escaped, so that a table cell shows them as typed."""
+
+
+def findings_table(findings: list[Finding]) -> str:
+    """The findings, one row each and worst first, as a table the manuscript can place
+    (``table('audit_findings')``); the numbers are the report's.
+
+    Where, what and the reading that would explain it share one cell: a PDF reader reads
+    a row line by line, so a second wrapping cell would interleave its numbers.
+    """
+    rows = []
+    for number, finding in enumerate(findings, 1):
+        reading = f" Reading: {finding.reading}." if finding.reading else ""
+        text = MARKDOWN_MARKS.sub(r"\\\1", f"{finding.summary}.{reading}")
+        rows.append(f"| {number} | {finding.severity} | {text} |")
+    return "\n".join(
+        [
+            "| No. | Severity | Where, and what the audit found |",
+            "| ---: | :------------- | :" + "-" * 72 + " |",
+            *rows,
+            "",
+            "Table: Findings of the audit of the published paper, the most severe first. "
+            "{#tbl:audit_findings}",
+            "",
+            "::: {.table-note}",
+            "Severity: contradiction, impossible under every reading; likely error, no "
+            "reading the audit knows makes the numbers consistent; ambiguous, a reading "
+            "exists that makes them consistent (given); convention, a rounding or display "
+            "convention explains them. Places (sections, tables) are those of the published "
+            "paper. Each finding's evidence, every check that shows it, is in the audit "
+            "report under the same number.",
+            ":::",
+            "",
         ]
     )
 

@@ -30,6 +30,7 @@ def audit(input, output, params, wildcards) -> None:
         csv=output.csv,
         markdown=output.markdown,
         numbers=output.numbers,
+        table=output.get("table"),
     )
 
 

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 OUTPUTS = "results/manuscript/manuscript.{md,html,docx,pdf,xml}"
+SUPPLEMENT = Path("results/manuscript/supplement.md")
+SUPPLEMENT_OUTPUTS = "results/manuscript/supplement.{md,html,docx,pdf}"
+"""Named after a build when the study has a supplement (templates/supplement/)."""
 ERROR_START = re.compile(r"^(ERROR: |\w+(Invalid|Problem|Error) in file .*(Snakefile|\.smk).*:$)")
 NOISE = re.compile(
     r"^(  File |RuleException|CalledProcessError|\[\w{3} \w{3}|Error in rule|"
@@ -305,6 +308,8 @@ def report(run: SnakemakeRun, targets: Sequence[str], seconds: float = 0.0) -> i
         if not targets:
             print(rebuilt_summary(steps_run(run.output), seconds))
             print(f"The manuscript: {OUTPUTS}")
+            if SUPPLEMENT.exists():
+                print(f"The supplement: {SUPPLEMENT_OUTPUTS}")
         return 0
     if lock_refused(run.output):
         print(LOCK_STUCK, file=sys.stderr)

@@ -81,6 +81,7 @@ def build_document_tree(
         [
             f"--defaults={defaults}",
             f"--lua-filter={TREE_FILTER}",
+            f"--lua-filter={ANCHOR_FILTER}",
             *(f"--bibliography={file}" for file in files),
             f"--csl={citation_style()}",
         ],
@@ -140,7 +141,10 @@ could make pandoc read a file or put markup into the page, and a filter other th
 citeproc is a program: the engine adds its own (``manuscript_engine/output/pandoc/``)."""
 ENGINE_FILES = Path(__file__).parent / "pandoc"
 TREE_FILTER = ENGINE_FILES / "citations-resolved.lua"
+ANCHOR_FILTER = ENGINE_FILES / "anchors-in-captions.lua"
 ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
+ENGINE_FILTERS = {"typst": ENGINE_FILES / "typst-anchors.lua"}
+"""The engine's own filters per format (code of the engine, not settings)."""
 
 
 def check_pandoc_defaults(path: Path) -> None:
@@ -169,6 +173,25 @@ def check_pandoc_defaults(path: Path) -> None:
         )
 
 
+def unlink_other_documents(tree: dict) -> dict:
+    """The tree with each link into the other document as its text ("Table S1").
+
+    The manuscript and its supplement link to each other's tables and figures; the link
+    works between the two HTML files, which sit side by side, but a DOCX, a PDF or a
+    JATS file is read on its own (a journal's system renames the files), so there the
+    reference is plain text.
+    """
+    from manuscript_engine.text.document_safety import nodes
+    from manuscript_engine.text.template_helpers import OTHER_DOCUMENT
+
+    for node in nodes(tree.get("blocks", [])):
+        if node["t"] == "Link" and OTHER_DOCUMENT in node["c"][0][1]:
+            node["t"], node["c"] = "Span", [["", [], []], node["c"][1]]
+    return tree
+
+
+LINKED_FORMATS = {"html"}
+"""Formats that keep the links into the other document."""
 EMBEDDED_IMAGES = {"html": ".svg", "docx": ".png"}
 """Formats whose file carries its pictures, and the picture type each prefers."""
 UNSANDBOXED = {"docx"}
@@ -202,18 +225,19 @@ def convert_document(
     check_pandoc_defaults(defaults)
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch_of(date))
     with tempfile.TemporaryDirectory() as scratch:
-        source = Path(tree)
+        document = json.loads(Path(tree).read_text(encoding="utf-8"))
         if fmt in EMBEDDED_IMAGES:
             # Relative figure paths resolve from the Markdown's folder, beside the output.
-            document = json.loads(source.read_text(encoding="utf-8"))
             embed_images(
                 document,
                 image_policy(output, figures),
                 prefer=EMBEDDED_IMAGES[fmt],
                 inline=fmt not in UNSANDBOXED,
             )
-            source = Path(scratch) / "manuscript.json"
-            source.write_text(json.dumps(document), encoding="utf-8")
+        if fmt not in LINKED_FORMATS:
+            unlink_other_documents(document)
+        source = Path(scratch) / "manuscript.json"
+        source.write_text(json.dumps(document), encoding="utf-8")
         headers = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
         if stylesheet:
             headers.append(Path(scratch) / "style.html")
@@ -228,6 +252,7 @@ def convert_document(
                 f"--resource-path={Path(output).parent}",
                 *([f"--reference-doc={reference_doc}"] if reference_doc else []),
                 *[f"--include-in-header={header}" for header in headers],
+                *([f"--lua-filter={ENGINE_FILTERS[fmt]}"] if fmt in ENGINE_FILTERS else []),
             ],
             sandbox=fmt not in UNSANDBOXED,
         )

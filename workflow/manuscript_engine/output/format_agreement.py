@@ -3,15 +3,18 @@
 The Markdown's numbers are read from its document tree (the Markdown as pandoc reads
 it, citations resolved: see :mod:`manuscript_engine.output.conversion`). Each output is turned
 back into text (pandoc for HTML and DOCX, PDFium for the PDF), every number is
-extracted from the abstract onwards, and each sequence is compared with the
-Markdown's. A number lost, added or changed by a converter fails the build with its
-neighbours shown, so it can be found.
+extracted from the document's first heading onwards (the manuscript's Abstract), and
+each sequence is compared with the Markdown's. The manuscript and its supplement are
+checked together, into one report. A number lost, added or changed by a converter
+fails the build with its neighbours shown, so it can be found.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from manuscript_engine.core.atomic_files import write_text_atomically
@@ -19,7 +22,6 @@ from manuscript_engine.core.errors import ManuscriptError
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 ATTRIBUTES = re.compile(r"\{[#.][^}]*\}")
-START = "Abstract"
 
 
 class FormatsDisagree(ManuscriptError):
@@ -64,10 +66,26 @@ def pdf_text(path: Path) -> str:
         document.close()
 
 
-def numbers_of(text: str) -> list[str]:
-    """Every number from the abstract onwards (title-page dates are laid out differently)."""
-    start = text.find(START)
-    return NUMBER.findall(ATTRIBUTES.sub(" ", text[max(start, 0) :]))
+def first_heading(tree: Path) -> str:
+    """The text of the document tree's first heading ("Abstract" in the manuscript)."""
+    blocks = json.loads(Path(tree).read_text(encoding="utf-8")).get("blocks", [])
+    header = next((b for b in blocks if b["t"] == "Header"), None)
+    if header is None:
+        return ""
+    from manuscript_engine.text.document_safety import nodes
+
+    words = {"Space": " ", "SoftBreak": " "}
+    return "".join(
+        node["c"] if node["t"] == "Str" else words.get(node["t"], "")
+        for node in nodes(header["c"][2])
+    )
+
+
+def numbers_of(text: str, start: str) -> list[str]:
+    """Every number from the first heading onwards (title-page dates are laid out
+    differently in each format)."""
+    where = text.find(start) if start else 0
+    return NUMBER.findall(ATTRIBUTES.sub(" ", text[max(where, 0) :]))
 
 
 def differences(reference: list[str], other: list[str], limit: int = 10) -> list[str]:
@@ -85,28 +103,32 @@ def differences(reference: list[str], other: list[str], limit: int = 10) -> list
     return found[:limit]
 
 
-def check_formats(tree: Path, outputs: list[Path], report: Path) -> None:
-    """Compare every output with the Markdown's document tree; write a report; fail on
-    any difference.
+def check_formats(documents: Mapping[Path, list[Path]], report: Path) -> None:
+    """Compare every output with its document tree (``documents`` maps each tree to the
+    outputs written from it); write one report; fail on any difference.
 
     The texts are extracted at the same time (each is a pandoc or PDF reader run).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    paths = [Path(tree), *map(Path, outputs)]
+    paths = [Path(p) for tree, outputs in documents.items() for p in [tree, *outputs]]
     with ThreadPoolExecutor(max_workers=len(paths)) as pool:
-        texts = list(pool.map(text_of, paths))
-    reference = numbers_of(texts[0])
-    lines = [f"Markdown ({paths[0].name}): {len(reference)} numbers from '{START}' onwards"]
-    problems = []
-    for output, text in zip(paths[1:], texts[1:], strict=True):
-        found = numbers_of(text)
-        diff = differences(reference, found)
+        texts = dict(zip(paths, pool.map(text_of, paths), strict=True))
+    lines, problems = [], []
+    for tree, outputs in documents.items():
+        start = first_heading(Path(tree))
+        reference = numbers_of(texts[Path(tree)], start)
         lines.append(
-            f"{output.name}: {len(found)} numbers, "
-            + ("same sequence" if not diff else f"{len(diff)} difference(s)")
+            f"Markdown ({Path(tree).name}): {len(reference)} numbers from '{start}' onwards"
         )
-        problems += [f"{output.name}: {d}" for d in diff]
+        for output in map(Path, outputs):
+            found = numbers_of(texts[output], start)
+            diff = differences(reference, found)
+            lines.append(
+                f"{output.name}: {len(found)} numbers, "
+                + ("same sequence" if not diff else f"{len(diff)} difference(s)")
+            )
+            problems += [f"{output.name}: {d}" for d in diff]
     write_text_atomically(report, "\n".join(lines + problems) + "\n")
     if problems:
         raise FormatsDisagree(

@@ -96,9 +96,9 @@ def move_front_matter(tree: dict) -> dict:
 
 def write_jats(tree_path: Path, output: Path, metadata: dict[str, Any]) -> None:
     """The manuscript as JATS XML (``output``), checked by :func:`check_jats`."""
-    from manuscript_engine.output.conversion import run_pandoc
+    from manuscript_engine.output.conversion import run_pandoc, unlink_other_documents
 
-    tree = json.loads(Path(tree_path).read_text(encoding="utf-8"))
+    tree = unlink_other_documents(json.loads(Path(tree_path).read_text(encoding="utf-8")))
     expected = expected_structure(tree, metadata)
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "front.json"

@@ -68,11 +68,33 @@ def reference_docx(input, output, params, wildcards) -> None:
 def check_formats(input, output, params, wildcards) -> None:
     from manuscript_engine.output.format_agreement import check_formats as check
 
-    check(
-        Path(input.tree),
-        [Path(input.html), Path(input.docx), Path(input.pdf)],
-        Path(output.report),
+    # The rule lists the trees, HTML, DOCX and PDF files in the same order of documents.
+    outputs = zip(input.html, input.docx, input.pdf, strict=True)
+    documents = {
+        Path(tree): [Path(path) for path in files]
+        for tree, files in zip(input.tree, outputs, strict=True)
+    }
+    check(documents, Path(output.report))
+
+
+def checklist(input, output, params, wildcards) -> None:
+    """Fill one reporting checklist with the section, PDF page and DOCX line of each item."""
+    from manuscript_engine.output.checklist import fill_checklist
+    from manuscript_engine.output.conversion import epoch_of
+    from manuscript_engine.text.checklists import load_checklist, read_markers
+
+    settings = read_settings(input.settings)
+    rows = fill_checklist(
+        load_checklist(wildcards.checklist, settings["checklists"][wildcards.checklist]),
+        read_markers(Path(input.markers)),
+        manuscript_docx=Path(input.docx),
+        manuscript_typst=Path(input.typst),
+        docx=Path(output.docx),
+        html=Path(output.html),
+        table=Path(output.table),
+        epoch=epoch_of(settings["manuscript"]["date"]),
     )
+    log.info("filled %s: %d items", output.html, len(rows))
 
 
 def manifest(input, output, params, wildcards) -> None:

@@ -97,7 +97,9 @@ def render_response(repo: Path, changes_file: Path | None = None) -> str:
     config = load_yaml(repo / "config" / "config.yaml")
     changes_file = Path(changes_file) if changes_file else repo / CHANGES
     markdown = (results / "manuscript" / "manuscript.md").read_text(encoding="utf-8")
-    sections = json.loads((results / "pandoc" / "sections.json").read_text(encoding="utf-8"))
+    sections = json.loads(
+        (results / "pandoc" / "manuscript-sections.json").read_text(encoding="utf-8")
+    )
     manuscript = RevisedManuscript(
         registry=NumbersRegistry.from_json(results / "numbers.json"),
         facts=load_checked_yaml(repo / "config" / "study_facts.yaml", "study_facts"),

@@ -237,6 +237,9 @@ NOT_PROSE_LINE = re.compile(
 BLOCK_MARKER = re.compile(r"^(\s*)(Table:\s|:\s|[-*+]\s+|#[.)]\s+|\d+[.)]\s+|>\s?)")
 """Where a block's text starts after its marker: a table's caption, a list item, a quote."""
 INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+ANCHOR = re.compile(r"\[\]\{#[A-Za-z][\w:.-]*\}")
+"""An empty span with an id (a checklist marker): invisible, so the sentence after it
+starts where it would without it."""
 
 
 def prose_view(text: str) -> tuple[str, set[int]]:
@@ -264,7 +267,7 @@ def prose_view(text: str) -> tuple[str, set[int]]:
         shown.append(view)
         offset += len(line) + 1
     blank = "\n".join(shown)
-    for pattern in (INLINE_CODE, RENDERED_NOT_PROSE):
+    for pattern in (INLINE_CODE, ANCHOR, RENDERED_NOT_PROSE):
         blank = pattern.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), blank)
     return blank, starts
 

@@ -20,7 +20,6 @@ printed the number (each sealed value records it as it is printed).
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import traceback
@@ -35,18 +34,22 @@ from jinja2.sandbox import SandboxedEnvironment
 from manuscript_engine.core.errors import TemplateProblem
 from manuscript_engine.core.text_files import decode_utf8
 from manuscript_engine.text.prose_lint import Nouns, ProseSlip, nouns_of_templates, prose_slips
-from manuscript_engine.text.template_helpers import Manuscript, placement_order
+from manuscript_engine.text.template_helpers import Manuscript, number_placements
 from manuscript_engine.text.template_lint import (
     PRINTED,
     Printed,
     Seals,
     is_issued,
     lint_source,
+    printing_place,
     quoted,
     rendered_problems,
 )
 
-SECTION_GLOB = "sections/*.md.j2"
+DOCUMENT_FOLDERS = {"manuscript": "sections", "supplement": "supplement"}
+"""Each document's templates: ``<folder>/NN-name.md.j2`` under the templates folder. A
+study without a supplement has no ``supplement/`` folder."""
+SUPPLEMENT_TITLE = "Supplementary material"
 YAML_BLOCK = re.compile(r"(?m)^---[ \t]*\n(?=[ \t]*[\w-]+[ \t]*:)")
 """A pandoc YAML metadata block (it would override the title block, the synthetic-data
 notice included)."""
@@ -107,7 +110,7 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
 
     def finalize(value):
         if is_issued(value):
-            path, line = _printing_place()
+            path, line = printing_place()
             return seals.seal(value, Printed(path, line, value.call))
         text = str(value)
         problems = rendered_problems(text, seals, "", PRINTED)
@@ -130,24 +133,32 @@ def build_environment(template_dir: Path, seals: Seals | None = None) -> Sandbox
     )
 
 
-def _printing_place() -> tuple[str | None, int | None]:
-    """The template file and line whose ``{{ }}`` is being printed (Jinja's own tracebacks
-    find them the same way: the compiled template's frame and its line map)."""
-    frame = inspect.currentframe()
-    while frame is not None:
-        template = frame.f_globals.get("__jinja_template__")
-        if template is not None:
-            return (
-                template.filename or template.name,
-                template.get_corresponding_lineno(frame.f_lineno),
-            )
-        frame = frame.f_back
-    return None, None
+def section_templates(
+    template_dir: Path, document: str = "manuscript", glob: str | None = None
+) -> list[str]:
+    """A document's templates in the order of their numeric prefix (``01-``, ``02-``, ...);
+    ``glob`` (under ``template_dir``) for a document outside the manuscript's folders,
+    such as the response letter."""
+    pattern = glob or f"{DOCUMENT_FOLDERS[document]}/*.md.j2"
+    return sorted(p.relative_to(template_dir).as_posix() for p in Path(template_dir).glob(pattern))
 
 
-def section_templates(template_dir: Path, glob: str = SECTION_GLOB) -> list[str]:
-    """Section templates in the order of their numeric prefix (``01-``, ``02-``, ...)."""
-    return sorted(p.relative_to(template_dir).as_posix() for p in Path(template_dir).glob(glob))
+def placements(template_dir: Path) -> dict:
+    """The number of every table and figure, from the templates of every document.
+
+    Each document's rendering reads the others' templates too, so "Table S1" in the
+    manuscript and the supplement's own caption agree.
+    """
+    shown = Path(template_dir).name
+    return number_placements(
+        {
+            document: {
+                f"{shown}/{name}": read_template(Path(template_dir) / name, template_dir)
+                for name in section_templates(template_dir, document)
+            }
+            for document in DOCUMENT_FOLDERS
+        }
+    )
 
 
 def template_location(exc: BaseException, template_dir: Path) -> str:
@@ -209,14 +220,18 @@ def _slip_message(slip: ProseSlip, section: str, template_dir: Path) -> str:
 SYNTHETIC_SUBTITLE = "Built from a SYNTHETIC cohort, not the study's patient records"
 
 
-def front_matter(metadata: Mapping[str, Any], date: str, synthetic_cohort: bool) -> str:
+def front_matter(
+    metadata: Mapping[str, Any], date: str, synthetic_cohort: bool, document: str = "manuscript"
+) -> str:
     """Pandoc's YAML metadata block: title, authors and the fixed date of the build.
 
     With the synthetic cohort the subtitle says so, which puts the notice in the
-    title block of every output format (HTML, DOCX and PDF alike).
+    title block of every output format (HTML, DOCX and PDF alike). The supplement's
+    title names the article it belongs to.
     """
+    title = metadata["title"]
     block = {
-        "title": metadata["title"],
+        "title": title if document == "manuscript" else f"{SUPPLEMENT_TITLE}: {title}",
         "author": [author["name"] for author in metadata["authors"]],
         "date": date,
         "lang": "en-GB",
@@ -233,14 +248,16 @@ def render_manuscript(
     metadata: Mapping[str, Any],
     settings: Mapping[str, Any],
     sources: list[dict] | None = None,
-    section_glob: str = SECTION_GLOB,
+    document: str = "manuscript",
+    section_glob: str | None = None,
 ) -> str:
-    """Check, then render every section template, in order, into one Markdown document.
+    """Check, then render every template of ``document``, in order, into one Markdown
+    document (the manuscript's ``sections/``, or the ``supplement/``).
 
     Parameters
     ----------
     template_dir : Path
-        Folder holding ``sections/NN-name.md.j2``.
+        Folder holding ``sections/NN-name.md.j2`` (and ``supplement/NN-name.md.j2``).
     manuscript : Manuscript
         Numbers, facts, tables and figures the templates may quote or place.
     metadata : mapping
@@ -261,9 +278,12 @@ def render_manuscript(
         error, a claim the data do not support, or prose a journal would not print
         (every slip of every section at once).
     """
-    names = section_templates(template_dir, section_glob)
+    names = section_templates(template_dir, document, section_glob)
     if not names:
-        raise TemplateProblem(f"no section templates found under {template_dir}/{section_glob}")
+        raise TemplateProblem(
+            "no templates found under "
+            f"{template_dir}/{section_glob or DOCUMENT_FOLDERS[document] + '/*.md.j2'}"
+        )
     texts = [read_template(Path(template_dir) / name, template_dir) for name in names]
     problems = [
         problem
@@ -288,7 +308,8 @@ def render_manuscript(
     ]
     if problems:
         raise TemplateProblem("\n".join(map(str, problems)))
-    manuscript.order = placement_order(texts)
+    manuscript.placed = placements(template_dir)
+    manuscript.document = document
     nouns = Nouns(tuple(nouns_of_templates(texts).items()))
     slips: list[str] = []
     seals = Seals()
@@ -300,7 +321,7 @@ def render_manuscript(
         meta={**metadata, "affiliations": quoted(metadata.get("affiliations") or {})},
         synthetic_cohort=bool(settings["synthetic_cohort"]),
     )
-    parts = [front_matter(metadata, settings["date"], bool(settings["synthetic_cohort"]))]
+    parts = [front_matter(metadata, settings["date"], bool(settings["synthetic_cohort"]), document)]
     origins = [f"{Path(template_dir).as_posix()}/metadata.yaml"]
     for name in names:
         shown = f"{Path(template_dir).name}/{name}"

@@ -20,6 +20,7 @@ def render_markdown(input, output, params, wildcards) -> None:
     from manuscript_engine.core.registry import NumbersRegistry
     from manuscript_engine.core.yaml_schemas import load_checked_yaml
     from manuscript_engine.data.cohort import load_codebook
+    from manuscript_engine.text.checklists import ChecklistMarkers, load_checklists
     from manuscript_engine.text.rendering import render_manuscript
     from manuscript_engine.text.template_helpers import Manuscript
 
@@ -36,6 +37,7 @@ def render_markdown(input, output, params, wildcards) -> None:
         figure_dir=Path("..", figures.relative_to(markdown.parent.parent)).as_posix(),
         statistics=settings["statistics"],
         codebook=load_codebook(Path(input.codebook)),
+        checklists=ChecklistMarkers(load_checklists(settings.get("checklists"))),
     )
     meta = load_checked_yaml(input.metadata, "metadata")
     shown = {
@@ -43,9 +45,19 @@ def render_markdown(input, output, params, wildcards) -> None:
         "synthetic_cohort": settings["synthetic_cohort"],
     }
     sources: list[dict] = []
+    document = getattr(wildcards, "document", "manuscript")
     text = render_manuscript(
-        Path(params.template_dir), manuscript, metadata=meta, settings=shown, sources=sources
+        Path(params.template_dir),
+        manuscript,
+        metadata=meta,
+        settings=shown,
+        sources=sources,
+        document=document,
     )
+    manuscript.checklists.check_located(document)
+    if document == "manuscript":
+        manuscript.checklists.check_complete()
+    manuscript.checklists.write(Path(output.markers))
     write_text_atomically(output.sources, json.dumps(sources, indent=1) + "\n")
     write_text_atomically(markdown, text)
     log.info("rendered %s (%d lines)", markdown, text.count("\n"))

@@ -25,6 +25,7 @@ from manuscript_engine.data.vocabulary import (
     study_arms,
 )
 from manuscript_engine.stats.comparisons import monte_carlo_detail
+from manuscript_engine.text.checklists import ChecklistMarkers
 from manuscript_engine.text.template_lint import (
     SIGNIFICANCE,
     HelperCall,
@@ -42,9 +43,32 @@ CLAIMS = (
 )
 
 
+DOCUMENTS = {"manuscript": "", "supplement": "S"}
+"""The documents a build renders, each with the prefix of its table and figure numbers
+("Table 2" in the manuscript, "Table S2" in the supplement)."""
+OTHER_DOCUMENT = "other-document"
+"""The class of a link into the other document: only the HTML keeps it as a link (the
+HTML files sit side by side); the other formats print its text (see
+:func:`manuscript_engine.output.conversion.unlink_other_documents`)."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a table or figure is placed: its document, its number there, its template."""
+
+    document: str
+    label: str
+    template: str
+
+
 @dataclass
 class Manuscript:
-    """What the templates can reach, with the numbering of tables and figures."""
+    """What the templates can reach, with the numbering of tables and figures.
+
+    ``document`` is the one being rendered; ``placed`` numbers the tables and figures
+    of every document (see :func:`number_placements`), so a reference into the other
+    document prints its number there ("Table S1").
+    """
 
     registry: NumbersRegistry
     facts: Mapping[str, str]
@@ -52,7 +76,9 @@ class Manuscript:
     figure_dir: str
     statistics: Mapping[str, Any]
     codebook: Mapping[str, Any] = field(default_factory=dict)
-    order: Mapping[str, list[str]] = field(default_factory=dict)
+    placed: Mapping[str, Mapping[str, Placed]] = field(default_factory=dict)
+    document: str = "manuscript"
+    checklists: ChecklistMarkers | None = None
 
     @functools.cached_property
     def _arms(self):
@@ -337,14 +363,34 @@ class Manuscript:
         return statement
 
     # ------------------------------------------------------------------ tables, figures
-    def _number(self, kind: str, name: str) -> int:
-        names = self.order.get(kind, [])
-        if name not in names:
+    def _placed(self, kind: str, name: str) -> Placed:
+        placed = self.placed.get(kind, {}).get(name)
+        if placed is None:
             raise TemplateProblem(
                 f"{kind} '{name}' is referred to but never placed with "
                 f"{kind}('{name}') in a template."
             )
-        return names.index(name) + 1
+        return placed
+
+    def _place(self, kind: str, name: str) -> str:
+        """The number of a table or figure placed here (refused if placed elsewhere)."""
+        placed = self._placed(kind, name)
+        if placed.document != self.document:
+            raise TemplateProblem(
+                f"{kind} '{name}' is placed in the {placed.document} ({placed.template}); "
+                f"refer to it here with {kind}_ref('{name}')."
+            )
+        return placed.label
+
+    def _reference(self, kind: str, name: str, anchor: str | None) -> str:
+        """'Table S1', linked to its place: in this document, or in the other one's HTML."""
+        placed = self._placed(kind, name)
+        text = f"{kind.capitalize()} {placed.label}"
+        if anchor is None:
+            return text
+        if placed.document == self.document:
+            return f"[{text}](#{anchor})"
+        return f"[{text}]({placed.document}.html#{anchor}){{.{OTHER_DOCUMENT}}}"
 
     def table(self, name: str) -> str:
         """Place a table built by the analysis, numbered in order of placement."""
@@ -352,10 +398,10 @@ class Manuscript:
             raise TemplateProblem(
                 f"there is no table named '{name}'. Tables: {', '.join(sorted(self.tables))}."
             )
-        number = self._number("table", name)
+        label = self._place("table", name)
         return re.sub(
             r"^Table: ",
-            f"Table: Table {number}. ",
+            f"Table: Table {label}. ",
             self.tables[name].rstrip("\n"),
             count=1,
             flags=re.MULTILINE,
@@ -363,21 +409,20 @@ class Manuscript:
 
     def figure(self, name: str) -> str:
         """Place a figure with its caption and alt text from the registry."""
-        number = self._number("figure", name)
+        label = self._place("figure", name)
         caption = self.num(f"figures.{name}.caption")
         alt = self.num(f"figures.{name}.alt").replace('"', "'")
         return (
-            f"![Figure {number}. {caption}]({self.figure_dir}/{name}.svg)"
+            f"![Figure {label}. {caption}]({self.figure_dir}/{name}.svg)"
             f'{{#fig:{name} fig-alt="{alt}"}}'
         )
 
     def table_ref(self, name: str) -> str:
         label = re.search(r"\{#(tbl:[\w-]+)\}", self.tables.get(name, ""))
-        number = self._number("table", name)
-        return f"[Table {number}](#{label.group(1)})" if label else f"Table {number}"
+        return self._reference("table", name, label.group(1) if label else None)
 
     def figure_ref(self, name: str) -> str:
-        return f"[Figure {self._number('figure', name)}](#fig:{name})"
+        return self._reference("figure", name, f"fig:{name}")
 
     def globals(self) -> dict[str, Any]:
         """The helpers templates call, each returning marked text (see template_lint)."""
@@ -385,7 +430,32 @@ class Manuscript:
             **{name: _marking(getattr(self, name), Quoted) for name in QUOTING_HELPERS},
             **{name: _marking(getattr(self, name), Verdict) for name in VERDICT_HELPERS},
             "value": self.value,  # a raw value, for conditions; printing it is refused
+            **self._checklist_markers(),
         }
+
+    def _checklist_markers(self) -> dict[str, Any]:
+        """``checklist(name, item)`` and, per configured checklist, its shorthand
+        (``strobe(item)``): markers that print an invisible anchor (see checklists)."""
+        if self.checklists is None:
+            return {}
+
+        def checklist(name: str, item: str) -> str:
+            return self.checklists.mark(name, item)
+
+        helpers = {"checklist": _marking(checklist, Quoted)}
+        for key in self.checklists.checklists:
+            if key in (*QUOTING_HELPERS, *VERDICT_HELPERS, "value", "checklist"):
+                raise TemplateProblem(
+                    f"config/config.yaml › checklists: a checklist may not be called '{key}', "
+                    "the name of a template helper; rename it."
+                )
+
+            def shorthand(item: str, _key: str = key) -> str:
+                return self.checklists.mark(_key, item)
+
+            shorthand.__name__ = key
+            helpers[key] = _marking(shorthand, Quoted)
+        return helpers
 
 
 def _with_range(spec: dict) -> dict:
@@ -455,11 +525,30 @@ def _marking(helper: Callable[..., str], kind: type[Quoted]) -> Callable[..., Qu
 PLACEMENT = re.compile(r"""\b(table|figure)\(\s*["']([\w-]+)["']\s*\)""")
 
 
-def placement_order(sources: list[str]) -> dict[str, list[str]]:
-    """Tables and figures in the order the templates place them (this sets their numbers)."""
-    order: dict[str, list[str]] = {"table": [], "figure": []}
-    for source in sources:
-        for kind, name in PLACEMENT.findall(source):
-            if name not in order[kind]:
-                order[kind].append(name)
-    return order
+def number_placements(
+    documents: Mapping[str, Mapping[str, str]],
+) -> dict[str, dict[str, Placed]]:
+    """Number every table and figure by its document and its order of placement there.
+
+    ``documents`` maps each document ("manuscript", "supplement") to its templates'
+    names and sources, in order. A table placed in two documents is refused, naming
+    both templates: it would carry two numbers.
+    """
+    placed: dict[str, dict[str, Placed]] = {"table": {}, "figure": {}}
+    for document, templates in documents.items():
+        counts = {"table": 0, "figure": 0}
+        for template, source in templates.items():
+            for kind, name in PLACEMENT.findall(source):
+                earlier = placed[kind].get(name)
+                if earlier is None:
+                    counts[kind] += 1
+                    label = f"{DOCUMENTS[document]}{counts[kind]}"
+                    placed[kind][name] = Placed(document, label, template)
+                elif earlier.document != document:
+                    raise TemplateProblem(
+                        f"{kind} '{name}' is placed in the {earlier.document} "
+                        f"({earlier.template}) and in the {document} ({template}). Place it "
+                        f"in one of them, and refer to it from the other with "
+                        f"{kind}_ref('{name}')."
+                    )
+    return placed

@@ -20,6 +20,7 @@ text (:mod:`manuscript_engine.text.prose_lint`) can name the line behind any num
 
 from __future__ import annotations
 
+import inspect
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -273,3 +274,18 @@ def rendered_problems(
     """
     view = mask(seals.prose(text), RENDERED_NOT_PROSE)
     return lint_source(seals.unseal(text), shown_as, masked=view, how=how)
+
+
+def printing_place() -> tuple[str | None, int | None]:
+    """The template file and line whose ``{{ }}`` is being printed (Jinja's own tracebacks
+    find them the same way: the compiled template's frame and its line map)."""
+    frame = inspect.currentframe()
+    while frame is not None:
+        template = frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            return (
+                template.filename or template.name,
+                template.get_corresponding_lineno(frame.f_lineno),
+            )
+        frame = frame.f_back
+    return None, None
