@@ -27,6 +27,7 @@ SHIPPED = {
     "audit": "config/audit.yaml",
     "study_facts": "config/study_facts.yaml",
     "metadata": "templates/metadata.yaml",
+    "sources": "config/sources.yaml",
     "checklist": "config/checklists/strobe_cohort.yaml",
 }
 """Each file format (schema name) and the project's file in it."""
@@ -101,6 +102,12 @@ def render(workdir: Path) -> None:
     )
 
 
+def read_sources(workdir: Path) -> None:
+    from manuscript_engine.data.sources.read import load_sources_config
+
+    load_sources_config(Path(SHIPPED["sources"]), [])
+
+
 def read_checklist(workdir: Path) -> None:
     from manuscript_engine.text.checklists import load_checklist
 
@@ -114,6 +121,7 @@ READERS = {
     "audit": run_audit,
     "study_facts": render,
     "metadata": render,
+    "sources": read_sources,
     "checklist": read_checklist,
 }
 """Where the build reads each file."""
@@ -159,6 +167,16 @@ TITLE = (REPO / SHIPPED["metadata"]).read_text(encoding="utf-8").split("authors:
 
 CASES = [
     # (case, file format, text replaced (None: the whole file), replacement, expected parts)
+    (
+        "sources record_event misspelt",
+        "sources",
+        "  record_event:",
+        "  record_evnt:",
+        [
+            "config/sources.yaml, redcap › record_evnt: 'record_evnt' is not a known key. Did "
+            "you mean 'record_event'?"
+        ],
+    ),
     (
         "codebook missing code that is also an allowed value",
         CB,
