@@ -136,5 +136,5 @@ def test_true_and_false_typed_on_the_command_line_are_switches():
 
 def test_a_missing_setting_is_named():
     assert config_message(data_dir=None).splitlines()[1:] == [
-        "  - config/config.yaml: 'data_dir' is a required property."
+        "  - config/config.yaml: the setting data_dir is missing; add it."
     ]

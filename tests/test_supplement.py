@@ -245,3 +245,17 @@ def test_the_manifest_vouches_for_the_supplement(built_repo):
     manifest = json.loads((built_repo / "results/manuscript/manifest.json").read_text())
     for name in ("md", "html", "docx", "pdf"):
         assert f"results/manuscript/supplement.{name}" in manifest["outputs"]
+
+
+def test_only_a_table_longer_than_a_page_may_break_across_pdf_pages():
+    from manuscript_engine.output.conversion import LONG_TABLE_ROWS, let_long_tables_break
+
+    def table(name, rows):
+        body = [[["", [], []], 0, [], [[["", [], []], []]] * rows]]
+        return {"t": "Table", "c": [[name, [], []], None, [], None, body, None]}
+
+    document = {"blocks": [table("tbl:short", LONG_TABLE_ROWS), table("tbl:long", 80)]}
+    let_long_tables_break(document)
+    kinds = [block["t"] for block in document["blocks"]]
+    assert kinds == ["Table", "RawBlock", "Table"]
+    assert document["blocks"][1]["c"] == ["typst", "#show <tbl:long>: set block(breakable: true)"]

@@ -28,6 +28,7 @@ SHIPPED = {
     "study_facts": "config/study_facts.yaml",
     "metadata": "templates/metadata.yaml",
     "journal": "config/journals/journal_of_pain_research.yaml",
+    "sources": "config/sources.yaml",
     "checklist": "config/checklists/strobe_cohort.yaml",
 }
 """Each file format (schema name) and the project's file in it."""
@@ -108,6 +109,12 @@ def read_journal(workdir: Path) -> None:
     load_journal(Path(SHIPPED["journal"]))
 
 
+def read_sources(workdir: Path) -> None:
+    from manuscript_engine.data.sources.read import load_sources_config
+
+    load_sources_config(Path(SHIPPED["sources"]), [])
+
+
 def read_checklist(workdir: Path) -> None:
     from manuscript_engine.text.checklists import load_checklist
 
@@ -122,6 +129,7 @@ READERS = {
     "study_facts": render,
     "metadata": render,
     "journal": read_journal,
+    "sources": read_sources,
     "checklist": read_checklist,
 }
 """Where the build reads each file."""
@@ -175,6 +183,16 @@ CASES = [
         [
             "config/journals/journal_of_pain_research.yaml, limits › abstract_word: "
             "'abstract_word' is not a known key. Did you mean 'abstract_words'?"
+        ],
+    ),
+    (
+        "sources record_event misspelt",
+        "sources",
+        "  record_event:",
+        "  record_evnt:",
+        [
+            "config/sources.yaml, redcap › record_evnt: 'record_evnt' is not a known key. Did "
+            "you mean 'record_event'?"
         ],
     ),
     (

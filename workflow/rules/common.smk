@@ -155,14 +155,22 @@ def checklist_items():
     return [c["items"] for c in CHECKLISTS.values()]
 
 
-def raw_table(name):
-    """Path of one cohort CSV in the configured data folder."""
-    return str(Path(config["data_dir"]) / COHORT_FILES[name])
+def existing_cohort_files(wildcards=None):
+    """The files of the chosen data source that exist (CSVs, .sav files, workbook, REDCap
+    export): a missing one is reported by validation, in words."""
+    from manuscript_engine.data.sources import source_files
+
+    return source_files(config, load_yaml(CODEBOOK))
 
 
-def existing_cohort_files(wildcards):
-    """The cohort CSVs that exist: a missing one is reported by validation, in words."""
-    return [raw_table(name) for name in COHORT_FILES if Path(raw_table(name)).exists()]
+def source_settings():
+    """The settings the first step reads: the data source, its paths, the study."""
+    from manuscript_engine.data.sources import SOURCE_PATHS, chosen_source
+
+    chosen = ["data_source"] if "data_source" in config else []
+    return settings_files(
+        *chosen, *SOURCE_PATHS[chosen_source(config)], "study_package"
+    )
 
 
 def template_files():

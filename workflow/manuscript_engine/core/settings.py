@@ -101,6 +101,9 @@ def describe(error, shown_as: str) -> str:
     if error.validator == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
         return f"  - {where}: {error.instance!r} is not a choice; use one of: {allowed}."
+    if error.validator == "required":
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return f"  - {where}: the setting {', '.join(missing)} is missing; add it."
     if error.validator == "format" and error.validator_value == "date":
         return f"  - {where}: {error.instance} is not a real date; write it as YYYY-MM-DD."
     return f"  - {where}: {error.message}."

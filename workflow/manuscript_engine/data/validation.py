@@ -18,7 +18,7 @@ import re
 import stat
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +39,11 @@ class Problem:
     column: str | None
     value: str | None
     rule: str
+    place: str | None = None  # the whole location, as a source other than CSV names it
 
     def __str__(self) -> str:
+        if self.place:
+            return f"{self.place}: {self.rule}"
         where = self.file + (f" line {self.line}" if self.line else "")
         where += f", column {self.column}" if self.column else ""
         return f"{where}: {self.rule}"
@@ -80,6 +83,11 @@ class RawTable:
     header: list[str]
     frame: pd.DataFrame  # text cells, index = spreadsheet line number
     text: str = ""
+    # For a source other than CSV (manuscript_engine.data.sources): where a cell is,
+    # as that source names it ("cohort.xlsx, cell visits!D5"), from (line, column).
+    where: Callable[[int, str | None], str] | None = None
+    # Cells (line, column) whose problem the source's reader reported once for many.
+    reported: set[tuple[int, str]] = field(default_factory=set)
 
 
 FILE_KINDS = {
@@ -605,7 +613,8 @@ def validate_cohort(
         per column, how many cells were missing and why (see :func:`blank_missing_codes`).
     """
     problems: list[Problem] = []
-    files, raw = {}, {}
+    files: dict[str, str] = {}
+    raw: dict[str, RawTable] = {}
     for name, spec in codebook["tables"].items():
         path = Path(data_dir) / spec["file"]
         files[name] = path.as_posix()
@@ -616,8 +625,23 @@ def validate_cohort(
         table = read_raw(path, files[name], problems)
         if table is not None and check_header(table, spec, problems):
             raw[name] = table
+    return validate_tables(raw, files, codebook, cross_table_rules, problems)
+
+
+def validate_tables(
+    raw: dict[str, RawTable],
+    files: dict[str, str],
+    codebook: dict[str, Any],
+    cross_table_rules: CrossTableRules | None,
+    problems: list[Problem],
+) -> dict[str, pd.DataFrame]:
+    """Check tables already read as text cells (from CSV or another source) as
+    :func:`validate_cohort` does; ``problems`` holds those found while reading.
+
+    A table missing from ``raw`` could not be read: nothing further is checked.
+    """
     if len(raw) < len(codebook["tables"]):
-        raise CohortInvalid(problems)
+        raise CohortInvalid(placed(problems, raw))
     typed = {}
     for name, table in raw.items():
         spec = codebook["tables"][name]
@@ -629,7 +653,7 @@ def validate_cohort(
     if not problems and cross_table_rules is not None:
         cross_table_rules(typed, files, problems, codebook)
     if problems:
-        raise CohortInvalid(_unique(problems))
+        raise CohortInvalid(_unique(placed(problems, raw)))
     return {name: _reset(frame) for name, frame in typed.items()}
 
 
@@ -638,6 +662,21 @@ def _reset(frame: pd.DataFrame) -> pd.DataFrame:
     plain = frame.reset_index(drop=True)
     plain.attrs["missing"] = frame.attrs.get("missing", {})
     return plain
+
+
+def placed(problems: list[Problem], raw: dict[str, RawTable]) -> list[Problem]:
+    """Each problem in a cell of a non-CSV table, named as its source names the cell."""
+    where = {table.path: table.where for table in raw.values() if table.where}
+    if not where:
+        return problems
+    reported = {(t.path, *cell) for t in raw.values() for cell in t.reported}
+    return [
+        replace(p, place=where[p.file](p.line, p.column))
+        if p.file in where and p.line and not p.place
+        else p
+        for p in problems
+        if p.place or (p.file, p.line, p.column) not in reported
+    ]
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

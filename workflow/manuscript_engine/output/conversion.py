@@ -204,6 +204,28 @@ the files it reads are its pictures, each checked again (and named by a relative
 Word describes a picture by its source)."""
 
 
+LONG_TABLE_ROWS = 35
+"""Body rows beyond which a table may not fit on one PDF page."""
+
+
+def let_long_tables_break(document: dict) -> None:
+    """Let a table longer than a page continue on the next one, in the Typst output only.
+
+    Shorter tables stay whole on one page with their caption (Typst's figures do not
+    break by default); a long one (the supplement's audit findings) would otherwise run
+    off the page. The show rule goes right before the table, keyed on its label.
+    """
+    blocks = document["blocks"]
+    for index in reversed(range(len(blocks))):
+        block = blocks[index]
+        if block["t"] != "Table" or not block["c"][0][0]:
+            continue
+        rows = sum(len(body[3]) for body in block["c"][4])
+        if rows > LONG_TABLE_ROWS:
+            rule = f"#show <{block['c'][0][0]}>: set block(breakable: true)"
+            blocks.insert(index, {"t": "RawBlock", "c": ["typst", rule]})
+
+
 def convert_document(
     tree: Path,
     output: Path,
@@ -240,6 +262,8 @@ def convert_document(
             )
         if fmt not in LINKED_FORMATS:
             unlink_other_documents(document)
+        if fmt == "typst":
+            let_long_tables_break(document)
         source = Path(scratch) / "manuscript.json"
         source.write_text(json.dumps(document), encoding="utf-8")
         headers = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
