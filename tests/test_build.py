@@ -111,6 +111,7 @@ def test_two_builds_in_different_folders_are_byte_identical(built_repo, tmp_path
     result = run_snakemake(other)
     assert result.returncode == 0, result.stderr
     checklists = [f"../checklist/strobe.{ext}" for ext in ("docx", "html", "json")]
+    checklists.append("../submission/journal_of_pain_research.zip")
     for name in [*OUTPUTS, *SUPPLEMENT, *checklists]:
         first = built_repo / "results/manuscript" / name
         second = other / "results/manuscript" / name

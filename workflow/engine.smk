@@ -71,6 +71,7 @@ MANUSCRIPT_TARGETS = [
     rules.manifest.output.manifest,
     *AUDIT_OUTPUTS,
     *CHECKLIST_OUTPUTS,
+    *SUBMISSION_BUNDLE,
 ]
 
 

@@ -69,6 +69,10 @@ else:
 # mask_document), then as DOCX and PDF like the documents.
 MASKED = ["masked"] if JOURNAL_PROFILE else []
 PRINTED_NAMES = "|".join(DOCUMENTS + MASKED)
+# What the journal's submission system asks for, in one zip (rule submission_bundle).
+SUBMISSION_BUNDLE = (
+    [f"results/submission/{config['journal']}.zip"] if JOURNAL_PROFILE else []
+)
 JOURNAL_OUTPUTS = (
     ["results/checks/journal.txt"]
     + expand(
@@ -96,6 +100,7 @@ ENGINE_STEPS = {
     "mask_document": "manuscript_engine.output.steps:mask_document",
     "manifest": "manuscript_engine.output.steps:manifest",
     "checklist": "manuscript_engine.output.steps:checklist",
+    "submission_bundle": "manuscript_engine.output.steps:submission_bundle",
 }
 if set(STUDY.STEPS) & set(ENGINE_STEPS):
     from manuscript_engine.core.step_runner import LayoutInvalid

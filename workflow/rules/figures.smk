@@ -7,6 +7,7 @@ rule figure:
         table=figure_table,
         codebook=CODEBOOK,
         settings=settings_files("study_package"),
+        journal=JOURNAL_PROFILE,
         code=figure_code,
     output:
         svg=report(

@@ -241,3 +241,34 @@ rule manifest:
         "results/logs/manifest.log",
     run:
         run_step("manifest", input, output, params, wildcards, log)
+
+
+rule submission_bundle:
+    input:
+        journal=JOURNAL_PROFILE,
+        manuscript=expand(
+            "results/manuscript/manuscript.{ext}", ext=["docx", "pdf", "xml"]
+        ),
+        masked=expand(
+            "results/manuscript/{document}.{ext}", document=MASKED, ext=["docx", "pdf"]
+        ),
+        supplement=expand(
+            "results/manuscript/{document}.{ext}",
+            document=[d for d in DOCUMENTS if d != "manuscript"],
+            ext=["docx", "pdf"],
+        ),
+        markdown=expand("results/manuscript/{document}.md", document=DOCUMENTS),
+        figures=expand("results/figures/{figure}.svg", figure=FIGURES),
+        rasters=expand("results/figures/{figure}.png", figure=FIGURES),
+        tables=PATIENT_FLOW_TABLE + expand("results/tables/{table}.md", table=TABLES),
+        data=expand("results/tables/{table}.csv", table=TABLES),
+        checklists=CHECKLIST_OUTPUTS,
+        extras=[rules.manifest.output.manifest],
+        settings=settings_files("manuscript"),
+        code=step_code("submission_bundle"),
+    output:
+        bundle="results/submission/{journal}.zip",
+    log:
+        "results/logs/submission_bundle_{journal}.log",
+    run:
+        run_step("submission_bundle", input, output, params, wildcards, log)

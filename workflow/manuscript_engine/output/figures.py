@@ -54,12 +54,17 @@ def pyplot(style: dict[str, Any] | None = None):
     return plt
 
 
-def save_figure(figure, svg: Path, png: Path) -> None:
+PNG_DPI = 300
+"""Resolution of the PNG (the DOCX's pictures, the bundle's rasters) unless a journal
+asks for more."""
+
+
+def save_figure(figure, svg: Path, png: Path, dpi: int = PNG_DPI) -> None:
     """Write SVG and PNG without timestamps or software stamps."""
     with atomic_output(svg) as partial:
         figure.savefig(partial, format="svg", metadata={"Date": None, "Creator": None})
     with atomic_output(png) as partial:
-        figure.savefig(partial, format="png", dpi=300, metadata={"Software": None})
+        figure.savefig(partial, format="png", dpi=dpi, metadata={"Software": None})
 
 
 def make_figure(
@@ -72,6 +77,7 @@ def make_figure(
     numbers: Path,
     codebook: dict,
     style: dict[str, Any] | None = None,
+    dpi: int = PNG_DPI,
 ) -> None:
     """Draw figure ``name`` with ``draw(data, codebook)`` from its table CSV; write SVG,
     PNG, and its caption and alt text as registry numbers (``figures.<name>.caption``)."""
@@ -83,7 +89,7 @@ def make_figure(
     with PYPLOT_LOCK:
         plt = pyplot(style)
         figure, text = draw(data, codebook)
-        save_figure(figure, Path(svg), Path(png))
+        save_figure(figure, Path(svg), Path(png), dpi)
         plt.close(figure)
     source = f"figure {name}"
     NumbersRegistry(

@@ -180,4 +180,46 @@ def make_figure(input, output, params, wildcards) -> None:
         numbers=Path(output.numbers),
         codebook=load_codebook(Path(input.codebook)),
         style=getattr(layout, "FIGURE_STYLE", None),
+        dpi=figure_dpi(input.get("journal")),
     )
+
+
+def figure_dpi(journal: list[str] | None) -> int:
+    """The PNG's resolution: the house one, or finer when the journal asks for more."""
+    from manuscript_engine.core.journals import load_journal
+    from manuscript_engine.output.figures import PNG_DPI
+
+    if not journal:
+        return PNG_DPI
+    return max(PNG_DPI, load_journal(journal[0])["figures"]["dpi"])
+
+
+def submission_bundle(input, output, params, wildcards) -> None:
+    """Zip what the journal's submission system asks for (see output.submission)."""
+    from manuscript_engine.core.journals import load_journal
+    from manuscript_engine.output.submission import (
+        bundle_entries,
+        contents_list,
+        table_data,
+        write_zip,
+    )
+
+    profile = load_journal(input.journal[0])
+    figures = {Path(svg).stem: (Path(svg).with_suffix(".png"), Path(svg)) for svg in input.figures}
+    entries = bundle_entries(
+        documents={
+            "manuscript": [Path(f) for f in input.manuscript],
+            "masked": [Path(f) for f in input.masked],
+            "supplement": [Path(f) for f in input.supplement],
+            "checklist": [Path(f) for f in input.checklists],
+        },
+        markdowns=[Path(f) for f in input.markdown],
+        figures=figures,
+        tables=table_data([Path(f) for f in input.tables]),
+        extras=[Path(f) for f in input.extras],
+        figure_format=profile["figures"]["format"],
+        dpi=profile["figures"]["dpi"],
+    )
+    entries.append(contents_list(entries, profile["name"]))
+    write_zip(Path(output.bundle), entries, read_settings(input.settings)["manuscript"]["date"])
+    log.info("wrote %s: %d files", output.bundle, len(entries))
