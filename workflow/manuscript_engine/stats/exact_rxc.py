@@ -216,5 +216,5 @@ def _refuse_beyond_limit(enumerated: int, shape: tuple[int, int]) -> None:
         raise TableTooLarge(
             f"the exact Fisher–Freeman–Halton test of a {shape[0]}×{shape[1]} table would "
             f"enumerate more than {MAX_TABLES:,} tables. Set statistics.fisher_rxc to "
-            "monte_carlo in config/manuscript.yaml, or merge sparse categories."
+            "monte_carlo in config/config.yaml, or merge sparse categories."
         )
