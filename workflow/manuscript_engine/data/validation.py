@@ -12,9 +12,8 @@ in a file are collected before stopping.
 
 from __future__ import annotations
 
-import difflib
-
 import csv
+import difflib
 import io
 import re
 import stat
@@ -418,13 +417,13 @@ def not_a_number(value: str, column: dict[str, Any], codebook: dict[str, Any]) -
     for a decimal comma; for a word such as 'n/a' or '-', how to record a missing value."""
     kind = "a whole number" if column["type"] == "integer" else "a number"
     if COMMA_DECIMAL.fullmatch(value):
-        return f"'{value}' is not {kind}: write the decimal with a point ({value.replace(',', '.')})."
+        pointed = value.replace(",", ".")
+        return f"'{value}' is not {kind}: write the decimal with a point ({pointed})."
     if not column.get("missing", False):
         return f"'{value}' is not {kind}. Enter the value; this column may not be missing."
     codes = ", ".join(f"{code} ({why})" for code, why in missing_codes(codebook, column).items())
-    return (
-        f"'{value}' is not {kind}. If the value is missing, leave the cell empty"
-        + (f" or enter a missing code: {codes}." if codes else ".")
+    return f"'{value}' is not {kind}. If the value is missing, leave the cell empty" + (
+        f" or enter a missing code: {codes}." if codes else "."
     )
 
 
@@ -513,9 +512,8 @@ def rule_text(check: str, value: Any, name: str, column: dict[str, Any]) -> str:
         return "the cell is empty, but this column is required."
     if check == "allowed":
         allowed = column.get("values") or ["yes", "no"]
-        return (
-            f"'{shown}' is not an allowed value. Use one of: {', '.join(allowed)}."
-            + code_hint(shown, allowed, column.get("labels", {}))
+        return f"'{shown}' is not an allowed value. Use one of: {', '.join(allowed)}." + code_hint(
+            shown, allowed, column.get("labels", {})
         )
     if check == "pattern":
         if "example" in column:
