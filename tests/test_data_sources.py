@@ -438,7 +438,14 @@ BAD = {
     "redcap_code_not_a_choice": (
         redcap_file("records", set_record_cell(2, "arm", "7")),
         "records.csv line 2 (record P0001, event enrolment_arm_1), field arm: '7' is not a "
-        "choice of this field in the data dictionary",
+        "choice of this field in the data dictionary (choices: 1, 2).",
+    ),
+    # records exported as labels rather than raw codes: the export to choose instead
+    "redcap_records_exported_as_labels": (
+        redcap_file("records", set_record_cell(2, "arm", "PVP+ITR")),
+        "field arm: 'PVP+ITR' is not a choice of this field in the data dictionary (choices: "
+        "1, 2). The records hold the choice codes only when exported as raw data: if they were "
+        "exported as labels, export them again with 'CSV / Microsoft Excel (raw data)'.",
     ),
     "redcap_unknown_event": (
         redcap_file("records", replace_line(4, "discharge_arm_1", "dischrage_arm_1")),

@@ -379,12 +379,23 @@ def cell_value(
                 column,
                 text,
                 f"'{text}' is not a choice of this field in the data dictionary "
-                f"(choices: {', '.join(entry.choices)}).",
+                f"(choices: {', '.join(entry.choices)})." + labels_export_hint(text, entry),
                 where(line, column),
             )
         )
         return text
     return entry.choices[text]
+
+
+def labels_export_hint(text: str, entry: Field) -> str:
+    """A word where the dictionary's codes are numbers: most likely the records were
+    exported as labels ('Female') rather than raw codes (2), which this reader expects."""
+    if text.lstrip("-").isdigit() or not all(code.isdigit() for code in entry.choices):
+        return ""
+    return (
+        " The records hold the choice codes only when exported as raw data: if they were"
+        " exported as labels, export them again with 'CSV / Microsoft Excel (raw data)'."
+    )
 
 
 def did_you_mean(found: str, known: list[str]) -> str:
