@@ -533,7 +533,7 @@ def rule_text(check: str, value: Any, name: str, column: dict[str, Any]) -> str:
 
 def code_hint(shown: str, allowed: list[str], labels: dict[str, str]) -> str:
     """The code a refused value most likely means: the code whose printed label it is
-    ('Female' for F), else the nearest spelling ('PVP + ITR' for PVP+ITR)."""
+    (a spreadsheet shows labels), else the nearest spelling (spaces added, one letter off)."""
     for code, label in labels.items():
         if shown.strip().casefold() == str(label).casefold():
             return f" '{shown}' is how {code} is printed: enter the code {code}."
