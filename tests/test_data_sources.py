@@ -485,6 +485,23 @@ def test_bad_input_is_named_at_its_place_and_nothing_is_written(
     assert list((tmp_path / "results/validated").iterdir()) == []
 
 
+def test_an_event_renamed_in_redcap_is_named_once_not_on_every_row(
+    few_patients, tmp_path, monkeypatch
+):
+    """A renamed event touches a row of every patient: one message, at its first row."""
+    monkeypatch.chdir(tmp_path)
+    rename = redcap_file("records", lambda text: text.replace("month_1_arm_1", "month_01_arm_1"))
+    settings = rename(tmp_path, copy_tables(few_patients))
+    rows = (tmp_path / "redcap/records.csv").read_text().count("month_01_arm_1")
+    with pytest.raises(CohortInvalid) as error:
+        run_first_step(tmp_path, settings)
+    assert rows > 1
+    assert str(error.value).count("the event 'month_01_arm_1' is not in config/sources.yaml") == 1
+    assert "every row of this event is refused until it is. Did you mean 'month_1_arm_1'?" in str(
+        error.value
+    )
+
+
 def test_the_shipped_mapping_names_every_visit_of_the_cohort(cohort):
     """config/sources.yaml maps an event to each visit the synthetic cohort holds."""
     events = LONGITUDINAL["repeated"]["visits"]["events"]
