@@ -226,6 +226,23 @@ def test_a_spreadsheet_habit_is_refused_with_the_fix(tmp_path, table, old, new, 
     assert expected in problems_after_replacing(tmp_path, table, old, new)
 
 
+def test_a_header_typed_in_words_is_named_as_the_column_it_spells(tmp_path):
+    """'Patient ID' is patient_id typed as people write it: rename it, not remove it."""
+    message = problems_after_replacing(tmp_path, "enrollment", "patient_id,", "Patient ID,")
+    assert (
+        "enrollment.csv line 1, column patient_id: the required column is missing (found "
+        "'Patient ID': rename the header to patient_id)."
+    ) in message
+    assert "this column is not in the codebook" not in message
+
+
+def test_a_second_header_spelling_a_present_column_is_still_an_extra_column(tmp_path):
+    message = problems_after_replacing(
+        tmp_path, "enrollment", "exclusion_reason", "exclusion_reason,Patient ID"
+    )
+    assert "column Patient ID: this column is not in the codebook" in message
+
+
 # --------------------------------------------------------------------------- what is read
 SECRET = "patient_id,arm,included,exclusion_reason,secret-hash-$6$not-to-be-printed"
 

@@ -273,14 +273,15 @@ def check_header(table: RawTable, spec: dict[str, Any], problems: list[Problem])
         ok = False
     for name in expected:
         if name not in table.header:
-            near = [h for h in table.header if h.strip().lower() == name]
-            hint = f" (found '{near[0]}': check spelling and spaces)" if near else ""
+            near = [h for h in table.header if header_key(h) == name]
+            hint = f" (found '{near[0]}': rename the header to {name})" if near else ""
             problems.append(
                 Problem(table.path, 1, name, None, f"the required column is missing{hint}.")
             )
             ok = False
     for name in table.header:
-        if name not in expected:
+        misspelt = header_key(name) in expected and header_key(name) not in table.header
+        if name not in expected and not misspelt:  # a misspelt one is named above
             problems.append(
                 Problem(
                     table.path,
@@ -294,6 +295,12 @@ def check_header(table: RawTable, spec: dict[str, Any], problems: list[Problem])
             )
             ok = False
     return ok
+
+
+def header_key(header: str) -> str:
+    """A header as the codebook would spell it ('Patient ID ' -> 'patient_id'): a header
+    that only differs in case, spaces or hyphens is named as a misspelt column."""
+    return re.sub(r"[\s-]+", "_", header.strip().lower())
 
 
 STRAY_SPACE = [f"{a}{b}" for a in ",\n" for b in " \t"] + [
