@@ -332,6 +332,13 @@ BAD = {
         spss_frame("baseline", lambda f: set_cell(f, 2, "sex", 3.0)),
         "baseline.sav, case 3 (patient_id P0003), variable sex: the value 3 has no value label",
     ),
+    # numbers stored without any value labels: label them, rather than "not allowed"
+    "spss_codes_without_any_labels": (
+        spss_labels("baseline", "sex", {}),
+        "variable sex: the value 1 is a number, but the variable has no value labels in SPSS, "
+        "so it names no value of data/codebook.yaml. Label the values in SPSS (Variable View > "
+        "Values): use one of: Male, Female (or the codes M, F). The same value is in case(s) ",
+    ),
     "spss_boolean_label": (
         spss_labels("followup", "died", {1.0: "dead", 0.0: "alive"}),
         "followup.sav, case 1 (patient_id P0001), variable died: the value ",
