@@ -332,6 +332,13 @@ BAD = {
         spss_frame("baseline", lambda f: set_cell(f, 2, "sex", 3.0)),
         "baseline.sav, case 3 (patient_id P0003), variable sex: the value 3 has no value label",
     ),
+    # numbers stored without any value labels: label them, rather than "not allowed"
+    "spss_codes_without_any_labels": (
+        spss_labels("baseline", "sex", {}),
+        "variable sex: the value 1 is a number, but the variable has no value labels in SPSS, "
+        "so it names no value of data/codebook.yaml. Label the values in SPSS (Variable View > "
+        "Values): use one of: Male, Female (or the codes M, F). The same value is in case(s) ",
+    ),
     "spss_boolean_label": (
         spss_labels("followup", "died", {1.0: "dead", 0.0: "alive"}),
         "followup.sav, case 1 (patient_id P0001), variable died: the value ",
@@ -438,7 +445,14 @@ BAD = {
     "redcap_code_not_a_choice": (
         redcap_file("records", set_record_cell(2, "arm", "7")),
         "records.csv line 2 (record P0001, event enrolment_arm_1), field arm: '7' is not a "
-        "choice of this field in the data dictionary",
+        "choice of this field in the data dictionary (choices: 1, 2).",
+    ),
+    # records exported as labels rather than raw codes: the export to choose instead
+    "redcap_records_exported_as_labels": (
+        redcap_file("records", set_record_cell(2, "arm", "PVP+ITR")),
+        "field arm: 'PVP+ITR' is not a choice of this field in the data dictionary (choices: "
+        "1, 2). The records hold the choice codes only when exported as raw data: if they were "
+        "exported as labels, export them again with 'CSV / Microsoft Excel (raw data)'.",
     ),
     "redcap_unknown_event": (
         redcap_file("records", replace_line(4, "discharge_arm_1", "dischrage_arm_1")),
@@ -476,6 +490,23 @@ def test_bad_input_is_named_at_its_place_and_nothing_is_written(
         assert part in str(error.value)
     assert "Nothing was built" in str(error.value)
     assert list((tmp_path / "results/validated").iterdir()) == []
+
+
+def test_an_event_renamed_in_redcap_is_named_once_not_on_every_row(
+    few_patients, tmp_path, monkeypatch
+):
+    """A renamed event touches a row of every patient: one message, at its first row."""
+    monkeypatch.chdir(tmp_path)
+    rename = redcap_file("records", lambda text: text.replace("month_1_arm_1", "month_01_arm_1"))
+    settings = rename(tmp_path, copy_tables(few_patients))
+    rows = (tmp_path / "redcap/records.csv").read_text().count("month_01_arm_1")
+    with pytest.raises(CohortInvalid) as error:
+        run_first_step(tmp_path, settings)
+    assert rows > 1
+    assert str(error.value).count("the event 'month_01_arm_1' is not in config/sources.yaml") == 1
+    assert "every row of this event is refused until it is. Did you mean 'month_1_arm_1'?" in str(
+        error.value
+    )
 
 
 def test_the_shipped_mapping_names_every_visit_of_the_cohort(cohort):

@@ -109,6 +109,21 @@ def config_message(**changes) -> str:
     return str(excinfo.value)
 
 
+def test_data_dir_is_needed_only_when_the_cohort_is_read_from_csv():
+    """A user who swaps data_dir for spss_dir, as the README's table suggests, is not
+    asked for a CSV folder the build will not read."""
+    from conftest import REPO
+
+    from manuscript_engine.core.settings import check_config
+
+    config = {**checked_config(date="2026-11-27"), "data_source": "spss", "spss_dir": "s"}
+    del config["data_dir"]
+    check_config(config, REPO / "workflow/manuscript_engine/core/schemas/config.schema.yaml")
+    assert config_message(data_source="csv", data_dir=None).splitlines()[1:] == [
+        "  - config/config.yaml: the setting data_dir is missing; add it."
+    ]
+
+
 def test_a_misspelt_setting_names_the_key_and_the_closest_setting():
     config = checked_config(date="2026-11-27")
     message = config_message(dat_dir=config["data_dir"], data_dir=None)

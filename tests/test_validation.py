@@ -177,6 +177,72 @@ def test_a_visit_code_with_a_final_line_break_is_refused(tmp_path):
     assert "column visit: 'preop\\n' is not a valid visit" in message
 
 
+@pytest.mark.parametrize(
+    ("table", "old", "new", "expected"),
+    [
+        # a spreadsheet's words for "no value": how to record a missing value instead
+        (
+            "visits",
+            "P0001,preop,8.0,",
+            "P0001,preop,n/a,",
+            "visits.csv line 2, column vas: 'n/a' is not a number. If the value is missing, "
+            "leave the cell empty or enter a missing code: -9 (not assessed), -8 (unable to "
+            "answer).",
+        ),
+        # a European decimal comma: the same number with a point
+        (
+            "procedure",
+            "P0001,yes,6.5,",
+            'P0001,yes,"6,5",',
+            "procedure.csv line 2, column cement_ml: '6,5' is not a number: write the decimal "
+            "with a point (6.5).",
+        ),
+        # a column that may not be missing is not offered the missing codes
+        (
+            "baseline",
+            "P0001,44,",
+            "P0001,-,",
+            "baseline.csv line 2, column age_years: '-' is not a whole number. Enter the value; "
+            "this column may not be missing.",
+        ),
+        # the printed label typed in place of the code, and a near spelling of a code
+        (
+            "baseline",
+            "P0001,44,F,",
+            "P0001,44,Female,",
+            "'Female' is not an allowed value. Use one of: M, F. 'Female' is how F is printed: "
+            "enter the code F.",
+        ),
+        (
+            "enrollment",
+            "P0001,PVP+ITR,",
+            "P0001,PVP + ITR,",
+            "'PVP + ITR' is not an allowed value. Use one of: PVP+ITR, PVP. Did you mean "
+            "'PVP+ITR'?",
+        ),
+    ],
+)
+def test_a_spreadsheet_habit_is_refused_with_the_fix(tmp_path, table, old, new, expected):
+    assert expected in problems_after_replacing(tmp_path, table, old, new)
+
+
+def test_a_header_typed_in_words_is_named_as_the_column_it_spells(tmp_path):
+    """'Patient ID' is patient_id typed as people write it: rename it, not remove it."""
+    message = problems_after_replacing(tmp_path, "enrollment", "patient_id,", "Patient ID,")
+    assert (
+        "enrollment.csv line 1, column patient_id: the required column is missing (found "
+        "'Patient ID': rename the header to patient_id)."
+    ) in message
+    assert "this column is not in the codebook" not in message
+
+
+def test_a_second_header_spelling_a_present_column_is_still_an_extra_column(tmp_path):
+    message = problems_after_replacing(
+        tmp_path, "enrollment", "exclusion_reason", "exclusion_reason,Patient ID"
+    )
+    assert "column Patient ID: this column is not in the codebook" in message
+
+
 # --------------------------------------------------------------------------- what is read
 SECRET = "patient_id,arm,included,exclusion_reason,secret-hash-$6$not-to-be-printed"
 

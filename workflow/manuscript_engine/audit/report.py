@@ -148,7 +148,8 @@ def audit_markdown(audit: Audit, policy: dict, acknowledged: dict[str, str], syn
             "against the data show what the reconstruction could and could not reproduce; "
             "they join findings but make none of their own."
             if synthetic
-            else "> Checks against the data use the cohort in `data_dir`."
+            else "> Checks against the data use the cohort that `data_source` in "
+            "config/config.yaml names."
             if synthetic is not None
             else "> Audited from the published numbers alone, without data."
         ),

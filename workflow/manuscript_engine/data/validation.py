@@ -13,6 +13,7 @@ in a file are collected before stopping.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 import stat
@@ -272,14 +273,15 @@ def check_header(table: RawTable, spec: dict[str, Any], problems: list[Problem])
         ok = False
     for name in expected:
         if name not in table.header:
-            near = [h for h in table.header if h.strip().lower() == name]
-            hint = f" (found '{near[0]}': check spelling and spaces)" if near else ""
+            near = [h for h in table.header if header_key(h) == name]
+            hint = f" (found '{near[0]}': rename the header to {name})" if near else ""
             problems.append(
                 Problem(table.path, 1, name, None, f"the required column is missing{hint}.")
             )
             ok = False
     for name in table.header:
-        if name not in expected:
+        misspelt = header_key(name) in expected and header_key(name) not in table.header
+        if name not in expected and not misspelt:  # a misspelt one is named above
             problems.append(
                 Problem(
                     table.path,
@@ -293,6 +295,12 @@ def check_header(table: RawTable, spec: dict[str, Any], problems: list[Problem])
             )
             ok = False
     return ok
+
+
+def header_key(header: str) -> str:
+    """A header as the codebook would spell it ('Patient ID ' -> 'patient_id'): a header
+    that only differs in case, spaces or hyphens is named as a misspelt column."""
+    return re.sub(r"[\s-]+", "_", header.strip().lower())
 
 
 STRAY_SPACE = [f"{a}{b}" for a in ",\n" for b in " \t"] + [
@@ -382,7 +390,12 @@ def blank_missing_codes(
     return counts
 
 
-def parse_numbers(table: RawTable, spec: dict[str, Any], problems: list[Problem]) -> pd.DataFrame:
+def parse_numbers(
+    table: RawTable,
+    spec: dict[str, Any],
+    problems: list[Problem],
+    codebook: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """Text to typed values: numbers to float, booleans kept as yes/no, '' to missing."""
     typed = table.frame.replace("", np.nan)
     for name, column in spec["columns"].items():
@@ -393,12 +406,32 @@ def parse_numbers(table: RawTable, spec: dict[str, Any], problems: list[Problem]
         if numbers is None:
             numbers = pd.to_numeric(text, errors="coerce")
         for line, value in text[text.notna() & numbers.isna()].items():
-            kind = "a whole number" if column["type"] == "integer" else "a number"
             problems.append(
-                Problem(table.path, int(line), name, value, f"'{value}' is not {kind}.")
+                Problem(
+                    table.path, int(line), name, value, not_a_number(value, column, codebook or {})
+                )
             )
         typed[name] = numbers.astype(float)
     return typed
+
+
+COMMA_DECIMAL = re.compile(r"-?[0-9]+,[0-9]+")
+"""A number written with a decimal comma (7,5), as a European spreadsheet shows it."""
+
+
+def not_a_number(value: str, column: dict[str, Any], codebook: dict[str, Any]) -> str:
+    """Why a cell of a numeric column is refused, and the likely fix: a decimal point
+    for a decimal comma; for a word such as 'n/a' or '-', how to record a missing value."""
+    kind = "a whole number" if column["type"] == "integer" else "a number"
+    if COMMA_DECIMAL.fullmatch(value):
+        pointed = value.replace(",", ".")
+        return f"'{value}' is not {kind}: write the decimal with a point ({pointed})."
+    if not column.get("missing", False):
+        return f"'{value}' is not {kind}. Enter the value; this column may not be missing."
+    codes = ", ".join(f"{code} ({why})" for code, why in missing_codes(codebook, column).items())
+    return f"'{value}' is not {kind}. If the value is missing, leave the cell empty" + (
+        f" or enter a missing code: {codes}." if codes else "."
+    )
 
 
 NOT_A_PLAIN_NUMBER = re.compile(r"^(?!-?[0-9]+(?:\.[0-9]+)?$)", re.MULTILINE)
@@ -486,7 +519,9 @@ def rule_text(check: str, value: Any, name: str, column: dict[str, Any]) -> str:
         return "the cell is empty, but this column is required."
     if check == "allowed":
         allowed = column.get("values") or ["yes", "no"]
-        return f"'{shown}' is not an allowed value. Use one of: {', '.join(allowed)}."
+        return f"'{shown}' is not an allowed value. Use one of: {', '.join(allowed)}." + code_hint(
+            shown, allowed, column.get("labels", {})
+        )
     if check == "pattern":
         if "example" in column:
             return f"'{shown}' is not a valid {name} (expected a value like '{column['example']}')."
@@ -501,6 +536,16 @@ def rule_text(check: str, value: Any, name: str, column: dict[str, Any]) -> str:
             return f"{shown} is not a whole number."
         return f"{shown} is not on the scale's steps of {shown_value(step)}."
     return f"'{shown}' breaks the rule {check}."
+
+
+def code_hint(shown: str, allowed: list[str], labels: dict[str, str]) -> str:
+    """The code a refused value most likely means: the code whose printed label it is
+    (a spreadsheet shows labels), else the nearest spelling (spaces added, one letter off)."""
+    for code, label in labels.items():
+        if shown.strip().casefold() == str(label).casefold():
+            return f" '{shown}' is how {code} is printed: enter the code {code}."
+    near = difflib.get_close_matches(shown, allowed, n=1, cutoff=0.7)
+    return f" Did you mean '{near[0]}'?" if near else ""
 
 
 LINE_BREAKS_SHOWN = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
@@ -647,7 +692,7 @@ def validate_tables(
         spec = codebook["tables"][name]
         check_whitespace(table, problems)
         gaps = blank_missing_codes(table, spec, codebook, problems)
-        typed[name] = parse_numbers(table, spec, problems)
+        typed[name] = parse_numbers(table, spec, problems, codebook)
         typed[name].attrs["missing"] = gaps
         check_columns(table, typed[name], spec, codebook["booleans"], problems)
     if not problems and cross_table_rules is not None:

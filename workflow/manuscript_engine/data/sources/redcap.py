@@ -273,7 +273,8 @@ def row_targets(
 ) -> list[Target] | None:
     """The tables one export row fills (None, with a problem, for a row that fits none).
 
-    ``seen`` remembers each record's own row and each instance, to refuse a copy.
+    ``seen`` remembers each record's own row and each instance, to refuse a copy, and each
+    unmapped event or instrument, to name it once rather than on every row.
     """
     record = row.get(layout.record_id, "")
     event, instrument = row.get(EVENT, ""), row.get(INSTRUMENT, "")
@@ -293,24 +294,30 @@ def row_targets(
             )
             return None
         if instrument not in layout.instrument_of:
+            if seen.setdefault(("unmapped", instrument), line) != line:
+                return None  # named once, at its first row
             refuse(
                 INSTRUMENT,
                 instrument,
                 f"the repeating instrument '{instrument}' is not mapped to a codebook table "
-                "in config/sources.yaml (redcap › repeated › <table> › instrument)."
+                "in config/sources.yaml (redcap › repeated › <table> › instrument); "
+                "its rows are refused until it is."
                 + did_you_mean(instrument, list(layout.instrument_of)),
             )
             return None
         return [(layout.instrument_of[instrument], None)]
     if event and event != layout.record_event:
         if event not in layout.event_of:
+            if seen.setdefault(("unmapped", event), line) != line:
+                return None  # named once, at its first row
             mapped = [layout.record_event or "", *layout.event_of]
             refuse(
                 EVENT,
                 event,
                 f"the event '{event}' is not in config/sources.yaml: map it to its visit "
                 "under redcap › repeated › <table> › events, or to redcap › record_event "
-                f"(events mapped now: {', '.join(mapped)})." + did_you_mean(event, mapped),
+                f"(events mapped now: {', '.join(mapped)}); every row of this event is refused "
+                "until it is." + did_you_mean(event, mapped),
             )
             return None
         return [layout.event_of[event]]
@@ -379,12 +386,23 @@ def cell_value(
                 column,
                 text,
                 f"'{text}' is not a choice of this field in the data dictionary "
-                f"(choices: {', '.join(entry.choices)}).",
+                f"(choices: {', '.join(entry.choices)})." + labels_export_hint(text, entry),
                 where(line, column),
             )
         )
         return text
     return entry.choices[text]
+
+
+def labels_export_hint(text: str, entry: Field) -> str:
+    """A word where the dictionary's codes are numbers: most likely the records were
+    exported as labels ('Female') rather than raw codes (2), which this reader expects."""
+    if text.lstrip("-").isdigit() or not all(code.isdigit() for code in entry.choices):
+        return ""
+    return (
+        " The records hold the choice codes only when exported as raw data: if they were"
+        " exported as labels, export them again with 'CSV / Microsoft Excel (raw data)'."
+    )
 
 
 def did_you_mean(found: str, known: list[str]) -> str:

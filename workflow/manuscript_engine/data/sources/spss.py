@@ -19,6 +19,7 @@ from manuscript_engine.data.sources.cells import (
     checked_header,
     code_for_label,
     file_problem,
+    label_choices,
     number_text,
     problem_at,
     readable,
@@ -177,6 +178,12 @@ def cell_text(
     if column["type"] not in ("category", "boolean"):
         return shown, None
     if not labels:
+        if isinstance(value, float) and shown not in label_choices(column, codebook):
+            return shown, (
+                f"the value {shown} is a number, but the variable has no value labels in "
+                "SPSS, so it names no value of data/codebook.yaml. Label the values in SPSS "
+                f"(Variable View > Values): {unknown_label_rule(shown, column, codebook)}"
+            )
         return shown, None  # plain text without labels: checked as a CSV value would be
     label = labels.get(value)
     if label is None:
