@@ -14,7 +14,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -68,45 +67,30 @@ def pdf_text(path: Path) -> str:
         document.close()
 
 
-BODY_LINE = 100
-"""A text run wider than this (in points) is a line of the body, not a line number."""
+LINE_NUMBER_SIZE = 7.25
+"""Points: the size of the margin's line numbers (typst-line-numbers.typ), used by no
+other text, so the check can tell a line number from a number of the text."""
 
 
 def body_text(textpage) -> str:
-    """A page's text without the line numbers in its left margin (when the journal asks
-    for them).
+    """A page's text without the line numbers in its margin (when the journal asks for
+    them): every digit set in :data:`LINE_NUMBER_SIZE` is taken out, wherever the
+    layout puts it (beside a wide table, after a hyphenated line)."""
+    import pypdfium2.raw as pdfium_raw
 
-    Typst writes a page's line numbers after its text, right-aligned in one column left
-    of the body (the left edge of most lines): the numbers found there are taken off the
-    end of the page's text, only when the text ends with exactly them (otherwise the
-    text is left whole, and a difference would show in the report).
-    """
     text = textpage.get_text_range()
-    rects = [textpage.get_rect(i) for i in range(textpage.count_rects())]
-    body = [round(left) for left, _, right, _ in rects if right - left > BODY_LINE]
-    if not body:
+    count = textpage.count_chars()
+    if len(text) != count:  # characters beyond one UTF-16 unit: keep the text whole
         return text
-    # the left edge of most lines of text (a table may reach further left)
-    body_left = Counter(body).most_common(1)[0][0] - 2
-    margin = [
-        (right, textpage.get_text_bounded(left, bottom, right, top).strip())
-        for left, bottom, right, top in rects
-        if right < body_left
-    ]
-    digits = [(edge, number) for edge, number in margin if number.isdigit()]
-    if not digits:
-        return text
-    column = Counter(round(edge) for edge, _ in digits).most_common(1)[0][0]
-    numbers = [number for edge, number in digits if abs(edge - column) <= 2]
-    # the page's text, then the page number on a line of its own; the first line
-    # number may follow the last line of text without a break (after a hyphen)
-    body, _, page_number = text.rstrip().rpartition("\n")
-    if not page_number.strip().isdigit():
-        body, page_number = text.rstrip(), ""
-    line_numbers = "\r\n".join(numbers)
-    if not body.rstrip().endswith(line_numbers):
-        return text
-    return body.rstrip()[: -len(line_numbers)] + "\n" + page_number
+    return "".join(
+        char
+        for index, char in enumerate(text)
+        if not (
+            char.isdigit()
+            and abs(pdfium_raw.FPDFText_GetFontSize(textpage.raw, index) - LINE_NUMBER_SIZE)
+            < 0.01
+        )
+    )
 
 
 def first_heading(tree: Path) -> str:
