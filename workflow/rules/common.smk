@@ -340,7 +340,7 @@ def rebuild_untrusted_results():
 
 def force_untrusted_results():
     from manuscript_engine.core.settings import discard_altered_settings
-    from manuscript_engine.core.trust import files_to_rebuild
+    from manuscript_engine.core.trust import MISSING, files_to_rebuild
 
     def produced(path):
         return any(rule.is_producer(path) for rule in workflow.rules)
@@ -360,21 +360,32 @@ def force_untrusted_results():
             altered,
         )
     if found:
+        # A missing file is no sign of a hand edit: a step that failed or was stopped
+        # removes its own outputs, so it is named apart, without the warning.
+        missing = [item for item in found if item.reason == MISSING]
+        note(
+            "these files are missing (deleted, or removed by a step that failed); they are rebuilt",
+            missing,
+        )
         warn(
             "these files no longer match what the build wrote; they are rebuilt "
             "(edit templates/, data/ or config/, never results/)",
-            found,
+            [item for item in found if item.reason != MISSING],
         )
         forced = set(workflow.dag_settings.forcerun) | {item.path for item in found}
         workflow.dag_settings.forcerun = frozenset(forced)
 
 
-def warn(what, items):
+def warn(what, items, label="WARNING: "):
     import sys
 
     if items:
         listing = "\n".join(f"  - {item}" for item in items)
-        print(f"WARNING: {what}:\n{listing}", file=sys.stderr)
+        print(f"{label}{what}:\n{listing}", file=sys.stderr)
+
+
+def note(what, items):
+    warn(what, items, label="Note: ")
 
 
 def exit_promptly():

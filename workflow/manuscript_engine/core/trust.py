@@ -98,6 +98,9 @@ def records(ledger: Path = LEDGER) -> dict[str, dict]:
     return found
 
 
+MISSING = "is missing"
+
+
 @dataclass(frozen=True)
 class Untrusted:
     path: str
@@ -117,7 +120,7 @@ def check(path: str, entry: dict, rehash: bool = False) -> str | None:
     try:
         stat = os.stat(path)
     except FileNotFoundError:
-        return "is missing"
+        return MISSING
     except OSError as exc:
         return f"cannot be read ({exc.strerror})"
     if stat.st_size != entry["stamp"][0]:
