@@ -106,6 +106,8 @@ def pdf_pages(
     """
     import typst
 
+    from manuscript_engine.core.native_calls import NATIVE_LOCK
+
     anchors = sorted(set(anchors))
     entries = "\n".join(
         f'  "{a}": query(label("{a}")).map(e => e.location().page()),' for a in anchors
@@ -116,14 +118,15 @@ def pdf_pages(
     query_file = source.with_name(f".{source.stem}.checklist-query.typ")
     try:
         query_file.write_text(text, encoding="utf-8")
-        answer = typst.query(
-            str(query_file),
-            "<checklist-anchor-pages>",
-            field="value",
-            one=True,
-            root=str(root.resolve()),
-            ignore_system_fonts=True,
-        )
+        with NATIVE_LOCK:
+            answer = typst.query(
+                str(query_file),
+                "<checklist-anchor-pages>",
+                field="value",
+                one=True,
+                root=str(root.resolve()),
+                ignore_system_fonts=True,
+            )
     finally:
         query_file.unlink(missing_ok=True)
     pages = json.loads(answer) if isinstance(answer, str) else answer

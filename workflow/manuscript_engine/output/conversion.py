@@ -323,8 +323,10 @@ def compile_pdf(typst_source: Path, output: Path, date: str, root: Path | None =
     """
     import typst
 
+    from manuscript_engine.core.native_calls import NATIVE_LOCK
+
     root = Path(root) if root else Path(typst_source).resolve().parent.parent
-    with atomic_output(output) as partial:
+    with atomic_output(output) as partial, NATIVE_LOCK:
         typst.compile(
             str(typst_source),
             output=str(partial),

@@ -56,15 +56,23 @@ def pdf_text(path: Path) -> str:
     """
     import pypdfium2
 
-    document = pypdfium2.PdfDocument(path)
-    try:
-        pages = []
-        for number, page in enumerate(document, start=1):
-            text = body_text(page.get_textpage()).rstrip()
-            pages.append(text.removesuffix(str(number)))
-        return "\n".join(pages)
-    finally:
-        document.close()
+    from manuscript_engine.core.native_calls import NATIVE_LOCK
+
+    with NATIVE_LOCK:
+        document = pypdfium2.PdfDocument(path)
+        try:
+            pages = []
+            for number, page in enumerate(document, start=1):
+                textpage = page.get_textpage()
+                try:
+                    text = body_text(textpage).rstrip()
+                finally:  # PDFium wants children closed before their parents
+                    textpage.close()
+                    page.close()
+                pages.append(text.removesuffix(str(number)))
+            return "\n".join(pages)
+        finally:
+            document.close()
 
 
 LINE_NUMBER_SIZE = 7.25
@@ -87,8 +95,7 @@ def body_text(textpage) -> str:
         for index, char in enumerate(text)
         if not (
             char.isdigit()
-            and abs(pdfium_raw.FPDFText_GetFontSize(textpage.raw, index) - LINE_NUMBER_SIZE)
-            < 0.01
+            and abs(pdfium_raw.FPDFText_GetFontSize(textpage.raw, index) - LINE_NUMBER_SIZE) < 0.01
         )
     )
 

@@ -98,7 +98,10 @@ def _svg_as_pdf(svg: Path) -> bytes:
             '#set page(width: auto, height: auto, margin: 0pt)\n#image("figure.svg")\n',
             encoding="utf-8",
         )
-        return typst.compile(str(page), root=scratch)
+        from manuscript_engine.core.native_calls import NATIVE_LOCK
+
+        with NATIVE_LOCK:
+            return typst.compile(str(page), root=scratch)
 
 
 def contents_list(entries: list[Entry], journal: str) -> Entry:
