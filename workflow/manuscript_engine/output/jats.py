@@ -115,20 +115,11 @@ def write_jats(tree_path: Path, output: Path, metadata: dict[str, Any]) -> None:
         )
 
 
-def _walk(node: Any):
-    if isinstance(node, dict):
-        if "t" in node:
-            yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
-
-
 def expected_structure(tree: dict, metadata: dict[str, Any]) -> dict[str, int]:
     """What the JATS must hold, counted in the document tree and the metadata."""
-    nodes = list(_walk(tree["blocks"]))
+    from manuscript_engine.text.document_safety import nodes as elements
+
+    nodes = list(elements(tree["blocks"]))
     references = sum(
         1
         for node in nodes
