@@ -82,3 +82,12 @@ def copy_built(built: Path, destination: Path) -> Path:
 def fresh_copy(built_repo, tmp_path) -> Path:
     """A built repository of the test's own, to change and rebuild."""
     return copy_built(built_repo, tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session's browser tests (see browser_harness)."""
+    from browser_harness import chromium
+
+    with chromium() as launched:
+        yield launched

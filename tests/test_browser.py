@@ -9,28 +9,17 @@ for a person to look at.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 
 import pytest
+from browser_harness import CHROMIUM, axe_violations, describe_violations, needs_chromium
+from browser_harness import FLAGS as BROWSER_FLAGS
 from conftest import REPO
 
 from vertebroplasty.layout import FIGURES
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
+FLAGS = ["--headless", *BROWSER_FLAGS]
 PROBE = """<script>
 window.__errors = [];
 window.addEventListener('error', e => window.__errors.push(String(e.message || e)), true);
@@ -56,13 +45,7 @@ window.addEventListener('load', () => {
 });
 </script>"""
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        CHROMIUM is None and not os.environ.get("CI"),
-        reason="Chromium is not installed (apt-get install chromium); .ci/run installs it",
-    ),
-]
+pytestmark = [pytest.mark.e2e, needs_chromium]
 
 
 def run_chromium(*args: str, workdir) -> subprocess.CompletedProcess:
@@ -120,3 +103,10 @@ def test_the_console_shows_no_errors(probe):
 
 def test_a_screenshot_is_saved_for_a_person(probe):
     assert (REPO / "results/browser/manuscript.png").stat().st_size > 10_000
+
+
+def test_axe_core_finds_no_wcag_21_aa_violation(built_repo, browser):
+    page = browser.new_page()
+    page.goto((built_repo / "results/manuscript/manuscript.html").as_uri())
+    violations = axe_violations(page)
+    assert violations == [], describe_violations(violations)
