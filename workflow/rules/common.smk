@@ -295,6 +295,46 @@ def manifest_sources(wildcards=None):
     )
 
 
+def provenance_data(wildcards=None):
+    """The inputs every number rests on, whose SHA-256 the HTML's provenance panel
+    gives: the cohort files, the codebook, the config and the analysis settings."""
+    return (
+        existing_cohort_files(wildcards)
+        + [CODEBOOK, "config/config.yaml"]
+        + settings_files("statistics", "decimals", "study_package")
+    )
+
+
+def provenance_code(wildcards=None):
+    """The study's code (the panel gives each number's module and its SHA-256), and
+    the panel's own script and style."""
+    study = f"{os.path.relpath(STUDY_WORKFLOW)}/{config['study_package']}/"
+    return [p for p in manifest_sources(wildcards) if p.startswith(study)] + [
+        f"{ENGINE_DIR}/output/html/provenance.js",
+        f"{ENGINE_DIR}/output/html/provenance.css",
+    ]
+
+
+def provenance_origins():
+    """Each registry source (a table, a figure, a step) -> the rule and the function
+    that made it, for the HTML's provenance panel."""
+    origins = {
+        name: {"rule": "make_table", "function": function}
+        for name, function in TABLES.items()
+    }
+    for name, spec in FIGURES.items():
+        origins[f"figure {name}"] = {
+            "rule": "figure",
+            "function": spec["draw"],
+            "data": spec["table"],
+        }
+    for name, function in STUDY.STEPS.items():
+        origins[name] = {"rule": name, "function": function}
+    if AUDITED:
+        origins["audit"] = {"rule": "audit", "function": ENGINE_STEPS["audit"]}
+    return origins
+
+
 def run_step(name, input, output, params, wildcards, log):
     """Run step ``name`` inside Snakemake's process (no Python start-up per job).
 

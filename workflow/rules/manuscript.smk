@@ -25,6 +25,7 @@ rule render_markdown:
         markdown="results/manuscript/{document}.md",
         sources="results/pandoc/{document}-sections.json",
         markers="results/pandoc/{document}-checklist-markers.json",
+        annotated="results/pandoc/{document}-annotated.md",
     log:
         "results/logs/render_markdown_{document}.log",
     params:
@@ -43,9 +44,11 @@ rule document_tree:
         bibliography=BIBLIOGRAPHY,
         figures=rules.render_markdown.input.figures,
         journal=JOURNAL_PROFILE,
+        annotated=rules.render_markdown.output.annotated,
         code=step_code("document_tree"),
     output:
         tree="results/pandoc/{document}.json",
+        html_tree="results/pandoc/{document}-html.json",
     log:
         "results/logs/document_tree_{document}.log",
     run:
@@ -54,11 +57,16 @@ rule document_tree:
 
 rule to_html:
     input:
-        tree=rules.document_tree.output.tree,
+        tree=rules.document_tree.output.html_tree,
         defaults=pandoc_file("html.yaml"),
         css=pandoc_file("manuscript.css"),
         figures=rules.render_markdown.input.figures,
-        settings=settings_files("manuscript"),
+        settings=settings_files("manuscript", "study_package"),
+        numbers=rules.numbers_registry.output.numbers,
+        tables=rules.render_markdown.input.tables,
+        markdowns=expand(rules.render_markdown.output.annotated, document=DOCUMENTS),
+        provenance_data=provenance_data,
+        provenance_code=provenance_code,
         code=step_code("convert_document"),
     output:
         html=report(
@@ -68,6 +76,8 @@ rule to_html:
         ),
     log:
         "results/logs/to_html_{document}.log",
+    params:
+        origins=provenance_origins(),
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 

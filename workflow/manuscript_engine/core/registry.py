@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from manuscript_engine.core.atomic_files import write_text_atomically
@@ -30,6 +30,9 @@ class Number:
     unit: str
     n: int | None
     source: str
+    detail: Mapping | None = field(default=None, compare=False, hash=False)
+    """How the value was computed, where the step records it (a test's statistic, the
+    group sizes, exact or asymptotic); None otherwise. Shown in the HTML's provenance."""
 
     def __post_init__(self) -> None:
         if not _KEY.match(self.key):
@@ -83,6 +86,8 @@ class NumbersRegistry(Mapping[str, Number]):
         payload = {key: asdict(self._numbers[key]) for key in sorted(self._numbers)}
         for entry in payload.values():
             del entry["key"]
+            if entry["detail"] is None:
+                del entry["detail"]
         write_text_atomically(
             path, json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
         )

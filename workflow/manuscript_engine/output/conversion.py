@@ -237,12 +237,15 @@ def convert_document(
     figures: list[Path] = (),
     stylesheet: Path | None = None,
     line_numbers: bool = False,
+    provenance=None,
 ) -> None:
     """Write the document tree as ``fmt`` with pandoc and the format's defaults file.
 
     The engine embeds the figures (as ``data:`` URIs in the HTML; checked paths in the
     DOCX) and pandoc runs sandboxed (the DOCX aside, see ``UNSANDBOXED``). The HTML's
-    stylesheet is checked to load nothing (see :func:`style_header`).
+    stylesheet is checked to load nothing (see :func:`style_header`). ``provenance``
+    (a :class:`~manuscript_engine.output.provenance.Provenance`, HTML only) adds where
+    each number came from (see that module).
     """
     from manuscript_engine.text.document_safety import embed_images
 
@@ -264,9 +267,13 @@ def convert_document(
             unlink_other_documents(document)
         if fmt == "typst":
             let_long_tables_break(document)
+        added_head, after_body = [], []
+        if fmt == "html" and provenance is not None:
+            added_head, after_body = add_provenance(document, provenance, output, Path(scratch))
         source = Path(scratch) / "manuscript.json"
         source.write_text(json.dumps(document), encoding="utf-8")
         headers = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
+        headers += added_head
         if line_numbers and fmt in LINE_NUMBER_HEADERS:
             headers.append(LINE_NUMBER_HEADERS[fmt])
         if stylesheet:
@@ -283,9 +290,26 @@ def convert_document(
                 *([f"--reference-doc={reference_doc}"] if reference_doc else []),
                 *[f"--include-in-header={header}" for header in headers],
                 *([f"--lua-filter={ENGINE_FILTERS[fmt]}"] if fmt in ENGINE_FILTERS else []),
+                *[f"--include-after-body={part}" for part in after_body],
             ],
             sandbox=fmt not in UNSANDBOXED,
         )
+
+
+def add_provenance(
+    document: dict, provenance, output: Path, scratch: Path
+) -> tuple[list[Path], list[Path]]:
+    """The HTML's provenance (see :mod:`.provenance`): the tree gets focusable numbers
+    and links under tables and figures; returns the files pandoc adds to the head (the
+    panel's style) and after the body (appendix, records, script)."""
+    from manuscript_engine.output import provenance as added
+
+    added.make_numbers_focusable(document)
+    added.link_tables_and_figures(document, provenance, Path(output))
+    head, tail = scratch / "provenance-head.html", scratch / "provenance-body.html"
+    head.write_text(added.header(provenance), encoding="utf-8")
+    tail.write_text(added.after_body(provenance, document, Path(output)), encoding="utf-8")
+    return [head], [tail]
 
 
 LOADING_CSS = re.compile(

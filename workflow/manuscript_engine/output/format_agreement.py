@@ -29,6 +29,8 @@ class FormatsDisagree(ManuscriptError):
 
 
 EMBEDDED_DATA = re.compile(r'"data:[^"]*"')
+PROVENANCE_ADDED = re.compile(r"<!--provenance-->.*?<!--/provenance-->", re.DOTALL)
+"""What :mod:`manuscript_engine.output.provenance` adds (its ADDED markers)."""
 
 
 def text_of(path: Path) -> str:
@@ -42,6 +44,9 @@ def text_of(path: Path) -> str:
         # Embedded figures (data: addresses) hold no visible text; blanking them first
         # halves pandoc's reading time.
         html = EMBEDDED_DATA.sub('""', path.read_text(encoding="utf-8"))
+        # The provenance the engine adds to the HTML only (links under tables and
+        # figures, the appendix of keys, the panel's records) is no part of the paper.
+        html = PROVENANCE_ADDED.sub("", html)
         return pypandoc.convert_text(html, "plain", format="html", extra_args=["--wrap=none"])
     source = {".json": "json", ".docx": "docx"}[path.suffix]
     return pypandoc.convert_file(str(path), "plain", format=source, extra_args=["--wrap=none"])

@@ -33,16 +33,21 @@ def document_tree(input, output, params, wildcards) -> None:
     from manuscript_engine.output.conversion import DEFAULT_CITATION_STYLE, build_document_tree
 
     profile = journal_profile(input)
-
-    build_document_tree(
-        Path(input.markdown),
-        Path(output.tree),
-        defaults=Path(input.defaults),
-        bibliography=[Path(f) for f in input.bibliography],
-        sections=Path(input.sources),
-        figures=[Path(f) for f in input.figures],
-        citation_style=profile["citation_style"] if profile else DEFAULT_CITATION_STYLE,
-    )
+    # The plain Markdown for every format, and the one whose numbers name their keys
+    # for the HTML (line for line the same text; see output.provenance).
+    pairs = [(input.markdown, output.tree)]
+    if "html_tree" in output.keys():
+        pairs.append((input.annotated, output.html_tree))
+    for markdown, tree in pairs:
+        build_document_tree(
+            Path(markdown),
+            Path(tree),
+            defaults=Path(input.defaults),
+            bibliography=[Path(f) for f in input.bibliography],
+            sections=Path(input.sources),
+            figures=[Path(f) for f in input.figures],
+            citation_style=profile["citation_style"] if profile else DEFAULT_CITATION_STYLE,
+        )
 
 
 def convert_document(input, output, params, wildcards) -> None:
@@ -50,6 +55,18 @@ def convert_document(input, output, params, wildcards) -> None:
 
     (fmt,) = output.keys()  # the rule names its one output after the format
     profile = journal_profile(input)
+    provenance = None
+    if "numbers" in input.keys():  # the HTML's rule gives what its provenance needs
+        from manuscript_engine.output.provenance import provenance_from_inputs
+
+        provenance = provenance_from_inputs(
+            registry=Path(input.numbers),
+            tables=[Path(t) for t in input.tables],
+            origins=params.origins,
+            markdowns=[Path(m) for m in input.markdowns],
+            data=[Path(s) for s in input.provenance_data],
+            code=[Path(s) for s in input.provenance_code],
+        )
     convert(
         Path(input.tree),
         Path(output[0]),
@@ -60,6 +77,7 @@ def convert_document(input, output, params, wildcards) -> None:
         figures=[Path(f) for f in input.get("figures", [])],
         stylesheet=input.get("css"),
         line_numbers=bool(profile and profile["line_numbers"]),
+        provenance=provenance,
     )
 
 

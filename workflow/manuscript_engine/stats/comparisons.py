@@ -51,10 +51,26 @@ class Comparison:
     p: float
     detail: str = ""
     """How a Monte Carlo P was drawn (draws, seed, standard error), else empty."""
+    statistic_name: str = ""
+    """What ``statistic`` is (U, t, χ², odds ratio), empty when the test has none."""
+    sizes: tuple[int, ...] = ()
+    """Patients per compared group (n₁, n₂, ...), in the codebook's order of arms."""
+    variant: str = ""
+    """How P was computed: exact, asymptotic (and its corrections), Monte Carlo."""
 
     @property
     def label(self) -> str:
         return TEST_LABELS[self.test] + (f" ({self.detail})" if self.detail else "")
+
+    def provenance(self) -> dict[str, Any]:
+        """What the registry records beside the test's label, for the HTML's provenance
+        panel: the statistic, the group sizes and how P was computed."""
+        record: dict[str, Any] = {"test": self.test, "variant": self.variant}
+        if self.statistic_name and np.isfinite(self.statistic):
+            record["statistic"] = {"name": self.statistic_name, "value": self.statistic}
+        if self.sizes:
+            record["sizes"] = list(self.sizes)
+        return record
 
 
 def compare_continuous(a, b, settings: dict[str, Any], what: str = "this variable") -> Comparison:
@@ -83,8 +99,9 @@ def compare_continuous(a, b, settings: dict[str, Any], what: str = "this variabl
             f"{what} cannot be compared between the arms: it has {len(x)} and {len(y)} "
             "patients with a value, and each arm needs at least 2."
         )
+    sizes = (len(x), len(y))
     if np.all(np.concatenate([x, y]) == x[0]):
-        return Comparison("no_variation", float("nan"), 1.0)
+        return Comparison("no_variation", float("nan"), 1.0, sizes=sizes)
     method = settings["continuous_test"]
     if method == "mann_whitney":
         result = stats.mannwhitneyu(
@@ -98,7 +115,17 @@ def compare_continuous(a, b, settings: dict[str, Any], what: str = "this variabl
         result = stats.ttest_ind(x, y, equal_var=method == "student_t")
     else:
         raise ValueError(f"unknown continuous_test {method!r}")
-    return Comparison(method, float(result.statistic), float(result.pvalue))
+    if method == "mann_whitney":
+        continuity = "with" if settings["mann_whitney_continuity"] else "without"
+        name, variant = "U", (
+            "asymptotic (normal approximation, corrected for ties, "
+            f"{continuity} continuity correction); U is the first group's"
+        )
+    else:
+        name, variant = "t", "Welch (unequal variances)" if method == "welch_t" else "pooled"
+    return Comparison(
+        method, float(result.statistic), float(result.pvalue), "", name, sizes, variant
+    )
 
 
 def compare_categorical(table, settings: dict[str, Any]) -> Comparison:
@@ -117,20 +144,39 @@ def compare_categorical(table, settings: dict[str, Any]) -> Comparison:
 
     counts = np.asarray(table, dtype=int)
     counts = counts[counts.sum(axis=1) > 0][:, counts.sum(axis=0) > 0]
+    sizes = tuple(int(total) for total in counts.sum(axis=0))
     if counts.shape[0] < 2 or counts.shape[1] < 2:
-        return Comparison("no_variation", float("nan"), 1.0)
+        return Comparison("no_variation", float("nan"), 1.0, sizes=sizes)
     expected = stats.contingency.expected_freq(counts)
     if expected.min() >= settings["min_expected_count"]:
         yates = bool(settings["chi2_continuity_correction"]) and counts.shape == (2, 2)
         result = stats.chi2_contingency(counts, correction=yates)
         return Comparison(
-            "chi2_yates" if yates else "chi2", float(result.statistic), float(result.pvalue)
+            "chi2_yates" if yates else "chi2",
+            float(result.statistic),
+            float(result.pvalue),
+            statistic_name="χ²",
+            sizes=sizes,
+            variant=f"asymptotic, {int(result.dof)} degrees of freedom",
         )
     if counts.shape == (2, 2):
         result = stats.fisher_exact(counts)
-        return Comparison("fisher", float(result.statistic), float(result.pvalue))
+        return Comparison(
+            "fisher",
+            float(result.statistic),
+            float(result.pvalue),
+            statistic_name="odds ratio",
+            sizes=sizes,
+            variant="exact",
+        )
     if settings.get("fisher_rxc", "exact") == "exact":
-        return Comparison("fisher_freeman_halton", float("nan"), fisher_freeman_halton(counts))
+        return Comparison(
+            "fisher_freeman_halton",
+            float("nan"),
+            fisher_freeman_halton(counts),
+            sizes=sizes,
+            variant="exact",
+        )
     draws = int(settings["fisher_rxc_resamples"])
     method = stats.MonteCarloMethod(
         n_resamples=draws, rng=np.random.default_rng(int(settings["seed"]))
@@ -141,6 +187,8 @@ def compare_categorical(table, settings: dict[str, Any]) -> Comparison:
         float(result.statistic),
         float(result.pvalue),
         monte_carlo_detail(draws, int(settings["seed"])),
+        sizes=sizes,
+        variant="Monte Carlo",
     )
 
 

@@ -48,8 +48,16 @@ class NumberBook:
     arms: Arms
     numbers: list[Number] = field(default_factory=list)
 
-    def add(self, key: str, value, text: str, unit: str = "", n: int | None = None) -> str:
-        self.numbers.append(Number(key, value, text, unit, n, self.source))
+    def add(
+        self,
+        key: str,
+        value,
+        text: str,
+        unit: str = "",
+        n: int | None = None,
+        detail: dict | None = None,
+    ) -> str:
+        self.numbers.append(Number(key, value, text, unit, n, self.source, detail))
         return text
 
     def text(self, key: str) -> str:
@@ -72,7 +80,7 @@ class NumberBook:
         unit: str = "",
     ) -> str:
         """Register P, the test used and the difference between the arms (first − second)."""
-        self.add(f"{key}.test", result.test, result.label, "", n)
+        self.add(f"{key}.test", result.test, result.label, "", n, result.provenance())
         if difference is not None:
             self.add(
                 f"{key}.difference",

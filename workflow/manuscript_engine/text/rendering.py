@@ -250,6 +250,7 @@ def render_manuscript(
     sources: list[dict] | None = None,
     document: str = "manuscript",
     section_glob: str | None = None,
+    annotated: list[str] | None = None,
 ) -> str:
     """Check, then render every template of ``document``, in order, into one Markdown
     document (the manuscript's ``sections/``, or the ``supplement/``).
@@ -270,6 +271,10 @@ def render_manuscript(
         problem came from.
     section_glob : str
         Which templates are the sections (the response to reviewers has its own).
+    annotated : list, optional
+        Filled with one string: the same Markdown, line for line, with each quoted
+        registry number as a span naming its key (``[12.3]{.num data-key="..."}``),
+        for the HTML's provenance (see manuscript_engine.output.provenance).
 
     Raises
     ------
@@ -323,6 +328,7 @@ def render_manuscript(
     )
     parts = [front_matter(metadata, settings["date"], bool(settings["synthetic_cohort"]), document)]
     origins = [f"{Path(template_dir).as_posix()}/metadata.yaml"]
+    marked_parts = list(parts)
     for name in names:
         shown = f"{Path(template_dir).name}/{name}"
         try:
@@ -368,6 +374,7 @@ def render_manuscript(
             _slip_message(slip, shown, template_dir) for slip in prose_slips(plain, spans, nouns)
         ]
         parts.append(plain)
+        marked_parts.append(seals.annotated(rendered))
         origins.append(f"{Path(template_dir).as_posix()}/{name}")
     if slips:
         raise TemplateProblem(
@@ -378,6 +385,8 @@ def render_manuscript(
             "'Thirteen patients' at the start of a sentence)."
         )
     parts = [part.rstrip("\n") + "\n" for part in parts]
+    if annotated is not None:
+        annotated.append("\n".join(part.rstrip("\n") + "\n" for part in marked_parts))
     if sources is not None:
         first = 1
         for origin, part in zip(origins, parts, strict=True):

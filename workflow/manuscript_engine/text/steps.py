@@ -45,6 +45,7 @@ def render_markdown(input, output, params, wildcards) -> None:
         "synthetic_cohort": settings["synthetic_cohort"],
     }
     sources: list[dict] = []
+    annotated: list[str] = []
     document = getattr(wildcards, "document", "manuscript")
     text = render_manuscript(
         Path(params.template_dir),
@@ -53,11 +54,13 @@ def render_markdown(input, output, params, wildcards) -> None:
         settings=shown,
         sources=sources,
         document=document,
+        annotated=annotated,
     )
     manuscript.checklists.check_located(document)
     if document == "manuscript":
         manuscript.checklists.check_complete()
     manuscript.checklists.write(Path(output.markers))
     write_text_atomically(output.sources, json.dumps(sources, indent=1) + "\n")
+    write_text_atomically(output.annotated, annotated[0])
     write_text_atomically(markdown, text)
     log.info("rendered %s (%d lines)", markdown, text.count("\n"))

@@ -79,6 +79,9 @@ class Manuscript:
     placed: Mapping[str, Mapping[str, Placed]] = field(default_factory=dict)
     document: str = "manuscript"
     checklists: ChecklistMarkers | None = None
+    _marking_numbers: bool = field(default=False, init=False, repr=False)
+    """True while a template's helper call runs: registry numbers it prints are then
+    marked with their keys (see :func:`quote_number`); a direct call gets plain text."""
 
     @functools.cached_property
     def _arms(self):
@@ -96,6 +99,16 @@ class Manuscript:
         """The formatted text of a registry entry, as it must appear in the paper."""
         return self.registry[key].text
 
+    def _quote(self, key: str, text: str | None = None) -> str:
+        """A registry number as printed (``text``, by default its own), marked with its
+        key while a template's call runs, so the HTML can say where it came from."""
+        shown = self.registry[key].text if text is None else text
+        return quote_number(key, shown) if self._marking_numbers else shown
+
+    def _quoted_num(self, key: str) -> str:
+        """``num()`` as templates call it: the number, marked with its key."""
+        return self._quote(key)
+
     def count(
         self, key: str, noun: str, plural: str | None = None, opens_sentence: bool = False
     ) -> str:
@@ -111,32 +124,34 @@ class Manuscript:
         n = int(value)
         words = noun if n == 1 else (plural or f"{noun}s")
         if not opens_sentence:
-            return f"{'no' if n == 0 else self.num(key)} {words}"
+            return f"{self._quote(key, 'no' if n == 0 else self.num(key))} {words}"
         if n > 99:
             raise TemplateProblem(
                 f"count(): {key} is {n}, too large to spell out at the start of a sentence; "
                 "reword the sentence so that it does not open with the number."
             )
-        return f"{('no' if n == 0 else number_words(n)).capitalize()} {words}"
+        spelt = ("no" if n == 0 else number_words(n)).capitalize()
+        return f"{self._quote(key, spelt)} {words}"
 
     def n_pct(self, base: str) -> str:
         """``n (pct%)`` from ``base.n`` and ``base.pct``."""
-        return f"{self.num(base + '.n')} ({self.num(base + '.pct')}%)"
+        return f"{self._quote(base + '.n')} ({self._quote(base + '.pct')}%)"
 
     def mean_sd(self, base: str) -> str:
-        return self.num(base + ".mean_sd")
+        return self._quote(base + ".mean_sd")
 
     def p(self, base: str) -> str:
         """``P = 0.012`` or ``P < 0.001`` for a stored comparison."""
         text = self.num(base + ".p")
-        return f"P {text}" if text.startswith("<") else f"P = {text}"
+        marked = self._quote(base + ".p")
+        return f"P {marked}" if text.startswith("<") else f"P = {marked}"
 
     def ci(self, base: str) -> str:
         """``95% CI 81.0–94.1%`` for a stored proportion, ``95% CI 0.54–0.89`` for a ratio."""
         level = format_level(self.statistics["ci_level"])
         # A percentage's interval is printed with its sign; a ratio's or a time's without.
         sign = "%" if self.registry[base + ".ci_low"].unit == "%" else ""
-        return f"{level} CI {self.num(base + '.ci_low')}–{self.num(base + '.ci_high')}{sign}"
+        return f"{level} CI {self._quote(base + '.ci_low')}–{self._quote(base + '.ci_high')}{sign}"
 
     def fact(self, name: str) -> str:
         """A protocol fact from config/study_facts.yaml."""
@@ -326,8 +341,8 @@ class Manuscript:
         level = format_level(self.statistics["ci_level"])
         unit = "" if not number.unit else number.unit if number.unit == "%" else f" {number.unit}"
         return (
-            f"{self.num(key)}{unit} ({level} CI {self.num(key + '.low')} to "
-            f"{self.num(key + '.high')})"
+            f"{self._quote(key)}{unit} ({level} CI {self._quote(key + '.low')} to "
+            f"{self._quote(key + '.high')})"
         )
 
     def interval_method(self) -> str:
@@ -355,7 +370,7 @@ class Manuscript:
         if not supported:
             raise TemplateProblem(
                 f"the claim '{statement}' about {base} is not supported by the data: "
-                f"{self.p(base)} (significance needs P < {self.statistics['alpha']}) and the "
+                f"{unmark_numbers(self.p(base))[0]} (significance needs P < {self.statistics['alpha']}) and the "
                 f"{self._labels[0]} value is {direction} than the {self._labels[1]} value. "
                 "Change the wording, or "
                 f"write {{{{ compare('{base}') }}}} to let the data choose it."
@@ -427,11 +442,30 @@ class Manuscript:
     def globals(self) -> dict[str, Any]:
         """The helpers templates call, each returning marked text (see template_lint)."""
         return {
-            **{name: _marking(getattr(self, name), Quoted) for name in QUOTING_HELPERS},
+            **{
+                name: self._marking_call(getattr(self, TEMPLATE_FORMS.get(name, name)), Quoted, name)
+                for name in QUOTING_HELPERS
+            },
             **{name: _marking(getattr(self, name), Verdict) for name in VERDICT_HELPERS},
             "value": self.value,  # a raw value, for conditions; printing it is refused
             **self._checklist_markers(),
         }
+
+    def _marking_call(
+        self, helper: Callable[..., str], kind: type[Quoted], name: str
+    ) -> Callable[..., Quoted]:
+        """``helper`` as templates call it: its registry numbers marked with their keys
+        (the plain text is what every check reads; the marked one feeds the HTML)."""
+
+        def with_marks(*args: Any, **kwargs: Any) -> str:
+            outer, self._marking_numbers = self._marking_numbers, True
+            try:
+                return helper(*args, **kwargs)
+            finally:
+                self._marking_numbers = outer
+
+        with_marks.__name__ = name
+        return _marking(with_marks, kind)
 
     def _checklist_markers(self) -> dict[str, Any]:
         """``checklist(name, item)`` and, per configured checklist, its shorthand
@@ -513,13 +547,58 @@ VERDICT_HELPERS = (
 """Helpers whose wording the data chose (significance words allowed)."""
 
 
+TEMPLATE_FORMS = {"num": "_quoted_num"}
+"""Helpers whose template form differs from the method the engine calls itself (a
+figure's caption reads ``num`` unmarked)."""
+
+
 def _marking(helper: Callable[..., str], kind: type[Quoted]) -> Callable[..., Quoted]:
     @functools.wraps(helper)
     def marked(*args: Any, **kwargs: Any) -> Quoted:
         call = HelperCall(helper.__name__, args, tuple(kwargs.items()))
-        return issued(helper(*args, **kwargs), kind, call)
+        plain, annotated = unmark_numbers(helper(*args, **kwargs))
+        text = issued(plain, kind, call)
+        text.annotated = annotated
+        return text
 
     return marked
+
+
+NUMBER_OPEN, NUMBER_SEP, NUMBER_CLOSE = "\ue010", "\ue011", "\ue012"
+"""Private-use characters around a registry number inside a helper's result (distinct
+from template_lint's seals); :func:`unmark_numbers` takes them out again."""
+MARKED_NUMBER = re.compile(
+    f"{NUMBER_OPEN}([a-z0-9_.]+){NUMBER_SEP}([^{NUMBER_OPEN}{NUMBER_SEP}{NUMBER_CLOSE}]*)"
+    f"{NUMBER_CLOSE}"
+)
+SPAN_SAFE = re.compile(r"(?:[^\[\]{}\\`*_^~$@#|<\n]|<(?![A-Za-z/!?]))+")
+"""Text that reads the same inside a Markdown bracketed span (registry numbers do)."""
+NUMBER_CLASS = "num"
+"""The class of a quoted registry number's span (its key is in ``data-key``)."""
+
+
+def quote_number(key: str, text: str) -> str:
+    """``text`` marked as the printed form of the registry number ``key``."""
+    return f"{NUMBER_OPEN}{key}{NUMBER_SEP}{text}{NUMBER_CLOSE}"
+
+
+def number_span(key: str, text: str) -> str:
+    """Pandoc's bracketed span for a quoted number: ``[12.3]{.num data-key="a.b"}``.
+
+    Text that Markdown would read differently inside brackets stays unmarked."""
+    if not SPAN_SAFE.fullmatch(text):
+        return text
+    return f'[{text}]{{.{NUMBER_CLASS} data-key="{key}"}}'
+
+
+def unmark_numbers(text: str) -> tuple[str, str | None]:
+    """A helper's result as plain text, and with each marked number as its span (None
+    when it marks none)."""
+    if NUMBER_OPEN not in text:
+        return text, None
+    plain = MARKED_NUMBER.sub(lambda m: m.group(2), text)
+    annotated = MARKED_NUMBER.sub(lambda m: number_span(m.group(1), m.group(2)), text)
+    return plain, annotated
 
 
 PLACEMENT = re.compile(r"""\b(table|figure)\(\s*["']([\w-]+)["']\s*\)""")

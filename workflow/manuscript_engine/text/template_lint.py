@@ -126,6 +126,9 @@ class Quoted(str):
 
     issued_by: object = None
     call: HelperCall | None = None
+    annotated: str | None = None
+    """The same text with each registry number marked by its key (HTML provenance), or
+    None when it quotes no registry number."""
 
 
 ISSUER = object()
@@ -212,6 +215,7 @@ class Seals:
 
     def __init__(self) -> None:
         self._issued: dict[str, tuple[str, str, Printed]] = {}
+        self._annotated: dict[str, str] = {}
 
     def seal(self, value: Quoted, printed: Printed | None = None) -> str:
         kind = "v" if isinstance(value, Verdict) else "n"
@@ -220,6 +224,8 @@ class Seals:
         while token in self._issued:
             token = secrets.token_hex(8)
         self._issued[token] = (kind, text, printed or Printed(call=value.call))
+        if getattr(value, "annotated", None) and value.issued_by is ISSUER:
+            self._annotated[token] = value.annotated
         return f"{OPEN}{kind}{SEP}{text}{SEP}{token}{CLOSE}"
 
     def _genuine(self, match: re.Match) -> bool:
@@ -246,6 +252,19 @@ class Seals:
     def unseal(self, text: str) -> str:
         """The rendered text as the reader gets it: seals removed, values kept."""
         return DELIMITERS.sub("", SEALED.sub(lambda m: m.group(2), text))
+
+    def annotated(self, text: str) -> str:
+        """:meth:`unseal`'s text with each genuinely sealed registry number in its marked
+        form (a span naming its key, see template_helpers.quote_number); everything
+        else as :meth:`unseal` gives it."""
+
+        def shown(match: re.Match) -> str:
+            token = match.group(3)
+            if self._genuine(match) and token in self._annotated:
+                return self._annotated[token]
+            return match.group(2)
+
+        return DELIMITERS.sub("", SEALED.sub(shown, text))
 
     def spans(self, text: str) -> tuple[str, list[Span]]:
         """:meth:`unseal`'s text, and where in it each genuinely sealed value lies."""
