@@ -8,38 +8,12 @@ so two builds of one commit write the same manifest.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from manuscript_engine.core.atomic_files import write_text_atomically
+from manuscript_engine.core.checkout import git_commit, uncommitted_changes
 from manuscript_engine.core.software import software_versions
 from manuscript_engine.core.trust import sha256
-
-
-def git_commit() -> str:
-    """The commit checked out, or a note when this is not a git checkout."""
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=10
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown (not a git checkout)"
-    return result.stdout.strip()
-
-
-def uncommitted_changes() -> list[str]:
-    """Files that differ from the commit (a build from an edited checkout says so)."""
-    try:
-        result = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=all"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return sorted(line[3:] for line in result.stdout.splitlines() if line.strip())
 
 
 def write_manifest(inputs: list[str], outputs: list[str], path: Path) -> None:

@@ -236,17 +236,6 @@ def make_numbers_focusable(tree: dict) -> None:
             attributes.append(["tabindex", "0"])
 
 
-def unwrap_numbers(tree: dict) -> dict:
-    """The tree with each number's span replaced by its text (for a check or a format
-    that must not see the marks)."""
-    from manuscript_engine.text.document_safety import nodes
-
-    for node in nodes(tree.get("blocks", [])):
-        if node["t"] == "Span" and NUMBER_CLASS in node["c"][0][1]:
-            node["c"][0] = ["", [], []]
-    return tree
-
-
 def link_tables_and_figures(tree: dict, provenance: Provenance, page: Path) -> None:
     """After each table and figure, a line linking its data and its code."""
     blocks = tree["blocks"]
@@ -287,7 +276,8 @@ def _links_for(target: str, provenance: Provenance, page: Path) -> str:
     elif kind == "fig":
         origin = provenance.origins.get(f"figure {name}")
         data_table = origin.data if origin else ""
-        data = provenance.tables[data_table].with_suffix(".csv") if data_table in provenance.tables else None
+        table_file = provenance.tables.get(data_table)
+        data = table_file.with_suffix(".csv") if table_file else None
         what = "figure"
     else:
         return ""
@@ -418,8 +408,8 @@ def provenance_from_inputs(
     settings) and ``code`` (the study's modules) are the files whose SHA-256 the
     records give.
     """
+    from manuscript_engine.core.checkout import git_commit, uncommitted_changes
     from manuscript_engine.core.trust import sha256
-    from manuscript_engine.output.manifest import git_commit, uncommitted_changes
 
     placed: dict[str, tuple[str, str]] = {}
     for markdown in markdowns:
@@ -433,9 +423,7 @@ def provenance_from_inputs(
         origins={name: Origin(**spec) for name, spec in origins.items()},
         tables={Path(t).stem: Path(t) for t in tables},
         placed=placed,
-        hashes={
-            Path(p).as_posix(): sha256(p) for p in sorted({*map(str, data), *map(str, code)})
-        },
+        hashes={Path(p).as_posix(): sha256(p) for p in sorted({*map(str, data), *map(str, code)})},
         data_inputs=sorted({Path(p).as_posix() for p in data}),
         commit=git_commit(),
         uncommitted=uncommitted_changes(),

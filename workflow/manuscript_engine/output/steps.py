@@ -36,7 +36,7 @@ def document_tree(input, output, params, wildcards) -> None:
     # The plain Markdown for every format, and the one whose numbers name their keys
     # for the HTML (line for line the same text; see output.provenance).
     pairs = [(input.markdown, output.tree)]
-    if "html_tree" in output.keys():
+    if output.get("html_tree"):
         pairs.append((input.annotated, output.html_tree))
     for markdown, tree in pairs:
         build_document_tree(
@@ -56,7 +56,7 @@ def convert_document(input, output, params, wildcards) -> None:
     (fmt,) = output.keys()  # the rule names its one output after the format
     profile = journal_profile(input)
     provenance = None
-    if "numbers" in input.keys():  # the HTML's rule gives what its provenance needs
+    if input.get("numbers"):  # the HTML's rule gives what its provenance needs
         from manuscript_engine.output.provenance import provenance_from_inputs
 
         provenance = provenance_from_inputs(

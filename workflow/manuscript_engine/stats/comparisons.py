@@ -117,9 +117,12 @@ def compare_continuous(a, b, settings: dict[str, Any], what: str = "this variabl
         raise ValueError(f"unknown continuous_test {method!r}")
     if method == "mann_whitney":
         continuity = "with" if settings["mann_whitney_continuity"] else "without"
-        name, variant = "U", (
-            "asymptotic (normal approximation, corrected for ties, "
-            f"{continuity} continuity correction); U is the first group's"
+        name, variant = (
+            "U",
+            (
+                "asymptotic (normal approximation, corrected for ties, "
+                f"{continuity} continuity correction); U is the first group's"
+            ),
         )
     else:
         name, variant = "t", "Welch (unequal variances)" if method == "welch_t" else "pooled"

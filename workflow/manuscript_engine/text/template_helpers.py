@@ -151,7 +151,8 @@ class Manuscript:
         level = format_level(self.statistics["ci_level"])
         # A percentage's interval is printed with its sign; a ratio's or a time's without.
         sign = "%" if self.registry[base + ".ci_low"].unit == "%" else ""
-        return f"{level} CI {self._quote(base + '.ci_low')}–{self._quote(base + '.ci_high')}{sign}"
+        low, high = self._quote(base + ".ci_low"), self._quote(base + ".ci_high")
+        return f"{level} CI {low}–{high}{sign}"
 
     def fact(self, name: str) -> str:
         """A protocol fact from config/study_facts.yaml."""
@@ -368,9 +369,10 @@ class Manuscript:
             "lower": difference < 0,
         }[statement]
         if not supported:
+            shown = unmark_numbers(self.p(base))[0]
             raise TemplateProblem(
                 f"the claim '{statement}' about {base} is not supported by the data: "
-                f"{unmark_numbers(self.p(base))[0]} (significance needs P < {self.statistics['alpha']}) and the "
+                f"{shown} (significance needs P < {self.statistics['alpha']}) and the "
                 f"{self._labels[0]} value is {direction} than the {self._labels[1]} value. "
                 "Change the wording, or "
                 f"write {{{{ compare('{base}') }}}} to let the data choose it."
@@ -443,7 +445,9 @@ class Manuscript:
         """The helpers templates call, each returning marked text (see template_lint)."""
         return {
             **{
-                name: self._marking_call(getattr(self, TEMPLATE_FORMS.get(name, name)), Quoted, name)
+                name: self._marking_call(
+                    getattr(self, TEMPLATE_FORMS.get(name, name)), Quoted, name
+                )
                 for name in QUOTING_HELPERS
             },
             **{name: _marking(getattr(self, name), Verdict) for name in VERDICT_HELPERS},
