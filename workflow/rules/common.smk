@@ -263,6 +263,7 @@ def manifest_sources(wildcards=None):
                     engine,
                     (
                         "manuscript_engine/output/pandoc/*.*",
+                        "manuscript_engine/output/html/*.*",
                         "manuscript_engine/core/schemas/*",
                     ),
                 ),

@@ -38,7 +38,10 @@ def document_tree(input, output, params, wildcards) -> None:
     pairs = [(input.markdown, output.tree)]
     if output.get("html_tree"):
         pairs.append((input.annotated, output.html_tree))
-    for markdown, tree in pairs:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def build(pair) -> None:
+        markdown, tree = pair
         build_document_tree(
             Path(markdown),
             Path(tree),
@@ -48,6 +51,10 @@ def document_tree(input, output, params, wildcards) -> None:
             figures=[Path(f) for f in input.figures],
             citation_style=profile["citation_style"] if profile else DEFAULT_CITATION_STYLE,
         )
+
+    # Each is a pandoc process of its own, so the two run side by side.
+    with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+        list(pool.map(build, pairs))
 
 
 def convert_document(input, output, params, wildcards) -> None:
