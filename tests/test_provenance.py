@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import CODEBOOK
 
+from manuscript_engine.core.errors import TemplateProblem
 from manuscript_engine.core.registry import Number, NumbersRegistry
 from manuscript_engine.data.cohort import load_codebook
 from manuscript_engine.data.vocabulary import study_arms
@@ -212,3 +214,12 @@ def test_the_format_check_reads_the_paper_not_the_provenance_added_to_the_html(t
         "</body></html>"
     )
     assert numbers_of(text_of(page), "") == ["62"]
+
+
+def test_a_template_cannot_forge_a_numbers_mark(tmp_path):
+    with pytest.raises(TemplateProblem, match=r"line 3 .*'num' and the attribute 'data-key'"):
+        render(
+            tmp_path,
+            "# Results\n\n"
+            'About {{ num("relief.pvp_itr.n") }} or [many]{.num data-key="volume.p"}.\n',
+        )

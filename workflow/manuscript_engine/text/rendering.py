@@ -104,6 +104,13 @@ class TemplateFolderLoader(jinja2.BaseLoader):
         return source, os.path.abspath(path), lambda: True
 
 
+FORGED_NUMBER_MARK = re.compile(
+    r"\{[^{}\n]*?(?:\.num\b|\bclass\s*=\s*[\"']?[^\"'}]*\bnum\b|\bdata-key\b)[^{}\n]*\}"
+)
+"""A quoted number's mark (template_helpers.number_span) typed in a template: the
+helpers' own marks are sealed, so in the checks' view of the text only typed ones show."""
+
+
 def build_environment(template_dir: Path, seals: Seals | None = None) -> SandboxedEnvironment:
     """A sandboxed Jinja environment that refuses undefined values and unsourced digits."""
     seals = seals or Seals()
@@ -362,6 +369,15 @@ def render_manuscript(
                 f"{shown} (line {line} of its rendered text): a YAML metadata block. The "
                 "title block comes from templates/metadata.yaml and the build's settings "
                 "only; write '***' for a horizontal rule."
+            )
+        forged = FORGED_NUMBER_MARK.search(seals.prose(rendered))
+        if forged:
+            line = seals.prose(rendered)[: forged.start()].count("\n") + 1
+            raise TemplateProblem(
+                f"{shown} (line {line} of its rendered text): '{forged.group(0)}'. The class "
+                "'num' and the attribute 'data-key' mark the numbers the helpers quote, so "
+                "the HTML can say where each came from; a template may not write them. "
+                "Quote the number with {{ num('key') }}."
             )
         problems = rendered_problems(rendered, seals, f"{shown} (rendered text)")
         if problems:
