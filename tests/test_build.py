@@ -49,6 +49,8 @@ def text_of(path) -> str:
         return pypandoc.convert_file(str(path), "plain", format="docx")
     if path.suffix == ".xml":  # JATS, as a journal's ingest reads it
         return " ".join(ElementTree.parse(path).getroot().itertext())
+    if path.suffix == ".html":  # as a reader sees it: a quoted number is a <span>
+        return re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8"))
     return path.read_text(encoding="utf-8")
 
 

@@ -316,26 +316,6 @@ def provenance_code(wildcards=None):
     ]
 
 
-def provenance_origins():
-    """Each registry source (a table, a figure, a step) -> the rule and the function
-    that made it, for the HTML's provenance panel."""
-    origins = {
-        name: {"rule": "make_table", "function": function}
-        for name, function in TABLES.items()
-    }
-    for name, spec in FIGURES.items():
-        origins[f"figure {name}"] = {
-            "rule": "figure",
-            "function": spec["draw"],
-            "data": spec["table"],
-        }
-    for name, function in STUDY.STEPS.items():
-        origins[name] = {"rule": name, "function": function}
-    if AUDITED:
-        origins["audit"] = {"rule": "audit", "function": ENGINE_STEPS["audit"]}
-    return origins
-
-
 def run_step(name, input, output, params, wildcards, log):
     """Run step ``name`` inside Snakemake's process (no Python start-up per job).
 

@@ -76,8 +76,6 @@ rule to_html:
         ),
     log:
         "results/logs/to_html_{document}.log",
-    params:
-        origins=provenance_origins(),
     run:
         run_step("convert_document", input, output, params, wildcards, log)
 

@@ -44,6 +44,10 @@ TABLE_ID = re.compile(r"\{#(tbl:[\w-]+)\}")
 PLACED_TABLE = re.compile(r"^Table: Table (\w+)\.[^\n]*\{#(tbl:[\w-]+)\}", re.MULTILINE)
 PLACED_FIGURE = re.compile(r"^!\[Figure (\w+)\.[^\n]*\{#(fig:[\w-]+)", re.MULTILINE)
 NOT_RECORDED = "not recorded"
+CODE_FOLDERS = ("workflow", ".")
+"""Where a build's Python packages live, relative to its folder."""
+ENGINE_ORIGINS = {"audit": {"rule": "audit", "function": "manuscript_engine.audit.steps:audit"}}
+"""Registry sources that the engine's own steps make (the audit of the published paper)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,11 @@ class Origin:
 
     @property
     def module_path(self) -> str:
-        """The function's source file, relative to the working directory ('' if unknown)."""
+        """The function's source file in the repository being built ('' if not found).
+
+        Found from the module's name (its place below its top package), in the build's
+        ``workflow/`` folder, so it is the same in every copy of the repository,
+        wherever Python imported the package from."""
         module = self.function.split(":")[0]
         try:
             spec = importlib.util.find_spec(module)
@@ -65,7 +73,13 @@ class Origin:
             return ""
         if spec is None or not spec.origin:
             return ""
-        return Path(os.path.relpath(spec.origin)).as_posix()
+        origin = Path(spec.origin)
+        depth = len(module.split(".")) - (0 if origin.name == "__init__.py" else 1)
+        inside = origin.relative_to(origin.parents[depth])
+        for folder in CODE_FOLDERS:
+            if (Path(folder) / inside).is_file():
+                return (Path(folder) / inside).as_posix()
+        return ""
 
 
 @dataclass
@@ -368,8 +382,7 @@ def appendix(data: Mapping[str, Any], level: int = 1) -> str:
             f'<th scope="row"><code>{e(key)}</code></th>'
             f"<td>{e(record['text'])}</td><td>{e(record['unit'])}</td><td>{e(record['n'])}</td>"
             f"<td>{e(record['method'] or test or NOT_RECORDED)}</td>"
-            f"<td>{e(record['rule'])}; <code>{e(record['function'])}</code>"
-            f" (<code>{e(record['module'])}</code>)</td>"
+            f"<td>{e(record['rule'])}; <code>{e(record['function'])}</code></td>"
             "</tr>"
         )
     return (
@@ -380,17 +393,32 @@ def appendix(data: Mapping[str, Any], level: int = 1) -> str:
         f"results; focus or hover a number to see its record. Built from commit "
         f"<code>{e(commit_text(data))}</code>. The SHA-256 of each input file is in the "
         f"record of every number and in <code>results/manuscript/manifest.json</code>.</p>\n"
-        '<div class="provenance-table-wrapper"><table class="provenance-table">\n'
+        '<table class="provenance-table">\n'
         f"<caption>The {len(rows)} registry keys quoted in this document</caption>\n"
         '<thead><tr><th scope="col">Key</th><th scope="col">Printed</th>'
         '<th scope="col">Unit</th><th scope="col">n</th><th scope="col">Method or test</th>'
-        '<th scope="col">Computed by (rule; function, file)</th></tr></thead>\n<tbody>\n'
+        '<th scope="col">Computed by (rule; function)</th></tr></thead>\n<tbody>\n'
         + "\n".join(rows)
-        + "\n</tbody></table></div>\n</section>\n"
+        + "\n</tbody></table>\n</section>\n"
     )
 
 
 # ---------------------------------------------------------------------- inputs
+def study_origins(layout) -> dict[str, dict[str, str]]:
+    """Each registry source of a study -> its rule and function, from the study's layout
+    (its tables, figures and steps) and the engine's own steps."""
+    origins = {name: {"rule": "make_table", "function": f} for name, f in layout.TABLES.items()}
+    for name, spec in layout.FIGURES.items():
+        origins[f"figure {name}"] = {
+            "rule": "figure",
+            "function": spec["draw"],
+            "data": spec["table"],
+        }
+    for name, function in layout.STEPS.items():
+        origins[name] = {"rule": name, "function": function}
+    return {**ENGINE_ORIGINS, **origins}
+
+
 def provenance_from_inputs(
     *,
     registry: Path,
@@ -402,8 +430,8 @@ def provenance_from_inputs(
 ) -> Provenance:
     """Read what the provenance needs from a rule's inputs.
 
-    ``origins`` maps each registry source to ``{"rule", "function"[, "data"]}`` (the
-    Snakefile knows them); ``markdowns`` are every document's annotated Markdown (for the
+    ``origins`` maps each registry source to ``{"rule", "function"[, "data"]}`` (see
+    :func:`study_origins`); ``markdowns`` are every document's annotated Markdown (for the
     labels of tables and figures across documents); ``data`` (the cohort, codebook and
     settings) and ``code`` (the study's modules) are the files whose SHA-256 the
     records give.

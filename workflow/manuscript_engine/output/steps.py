@@ -64,12 +64,14 @@ def convert_document(input, output, params, wildcards) -> None:
     profile = journal_profile(input)
     provenance = None
     if input.get("numbers"):  # the HTML's rule gives what its provenance needs
-        from manuscript_engine.output.provenance import provenance_from_inputs
+        from manuscript_engine.core.step_runner import study_layout
+        from manuscript_engine.output.provenance import provenance_from_inputs, study_origins
 
+        layout = study_layout(read_settings(input.settings)["study_package"])
         provenance = provenance_from_inputs(
             registry=Path(input.numbers),
             tables=[Path(t) for t in input.tables],
-            origins=params.origins,
+            origins=study_origins(layout),
             markdowns=[Path(m) for m in input.markdowns],
             data=[Path(s) for s in input.provenance_data],
             code=[Path(s) for s in input.provenance_code],
