@@ -223,3 +223,10 @@ def test_a_template_cannot_forge_a_numbers_mark(tmp_path):
             "# Results\n\n"
             'About {{ num("relief.pvp_itr.n") }} or [many]{.num data-key="volume.p"}.\n',
         )
+
+
+def test_a_source_the_build_does_not_know_has_no_origin(tmp_path):
+    known = provenance(registry(), tmp_path)
+    assert known.origin_of("table_outcomes (outcome population)").rule == "make_table"
+    assert known.origin_of("") is None
+    assert known.origin_of("a hand-made list") is None

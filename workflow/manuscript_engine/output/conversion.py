@@ -307,7 +307,7 @@ def add_provenance(
     added.make_numbers_focusable(document)
     added.link_tables_and_figures(document, provenance, Path(output))
     head, tail = scratch / "provenance-head.html", scratch / "provenance-body.html"
-    head.write_text(added.header(provenance), encoding="utf-8")
+    head.write_text(added.header(), encoding="utf-8")
     tail.write_text(added.after_body(provenance, document, Path(output)), encoding="utf-8")
     return [head], [tail]
 

@@ -105,7 +105,8 @@ class Provenance:
         """The origin of a registry ``source`` ("table_scores (outcome population)",
         "results/tables/patient_flow.csv", "figure pain_relief", "audit (...)")."""
         head = source.split(" (")[0]
-        for candidate in (source, head, Path(head).stem, head.split()[0], head.split("_")[0]):
+        first_word = (head.split() or [""])[0]
+        for candidate in (source, head, Path(head).stem, first_word, head.split("_")[0]):
             if candidate in self.origins:
                 return self.origins[candidate]
         return None
@@ -336,7 +337,7 @@ def page_data(provenance: Provenance, keys: list[str]) -> dict[str, Any]:
     }
 
 
-def header(provenance: Provenance) -> str:
+def header() -> str:
     """The panel's stylesheet (engine code), for the page's head."""
     return f'<style type="text/css">{STYLE.read_text(encoding="utf-8")}</style>\n'
 
