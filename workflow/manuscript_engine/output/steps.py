@@ -46,6 +46,7 @@ def document_tree(input, output, params, wildcards) -> None:
 
 
 def convert_document(input, output, params, wildcards) -> None:
+    from manuscript_engine.core.yaml_schemas import load_checked_yaml
     from manuscript_engine.output.conversion import convert_document as convert
 
     (fmt,) = output.keys()  # the rule names its one output after the format
@@ -60,6 +61,7 @@ def convert_document(input, output, params, wildcards) -> None:
         figures=[Path(f) for f in input.get("figures", [])],
         stylesheet=input.get("css"),
         line_numbers=bool(profile and profile["line_numbers"]),
+        metadata=load_checked_yaml(input.metadata, "metadata") if input.get("metadata") else None,
     )
 
 
