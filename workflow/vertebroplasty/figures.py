@@ -3,8 +3,8 @@
 One colour per arm everywhere (the codebook's; Okabe–Ito blue and vermillion, safe for
 colour-blind readers and at least 3:1 against the white background, WCAG 2.1 AA for
 graphics). Text is black, or white or the arm's colour darkened where that reads at
-4.5:1 or better (:func:`~manuscript_engine.output.figures.legible_on`). Each function takes its table and the codebook and returns the
-figure with its caption and alt text; the engine
+4.5:1 or better (:func:`~manuscript_engine.output.figures.legible_on`). Each function takes its
+table and the codebook and returns the figure with its caption and alt text; the engine
 (:mod:`manuscript_engine.output.figures`) sets the style, writes stable SVG and PNG
 files and puts the texts into the numbers registry.
 """
