@@ -288,3 +288,25 @@ def test_the_page_stylesheet_may_not_load_anything(tmp_path):
 def test_the_title_block_from_metadata_without_affiliations_or_keywords():
     blocks = title_block({"title": "T", "authors": [{"name": "Solo Author"}]})
     assert [block["c"][0][1] for block in blocks] == [["authors"]]
+
+
+def test_table_headers_carry_their_scope(written):
+    table = " ".join(re.search(r"<table.*?</table>", body_of(written), re.DOTALL).group(0).split())
+    assert '<th scope="col">Arm</th>' in table
+    assert '<th style="text-align: right;" scope="col">Mean</th>' in table
+    assert '<th scope="row">A</th>' in table
+
+
+def test_a_page_without_title_metadata_gets_the_layout_but_no_script(written):
+    page = written["html"].with_name("plain.html")
+    convert_document(
+        written["tree"],
+        page,
+        "html",
+        defaults=DEFAULTS / "html.yaml",
+        date="2020-01-02",
+        figures=written["figures"],
+    )
+    text = page.read_text(encoding="utf-8")
+    assert "<script" not in text and '<nav id="TOC"' in text
+    assert '<p class="author">Ann Lee</p>' in text  # pandoc's own author lines

@@ -44,22 +44,25 @@ def page_arguments(document: dict, scratch: Path, metadata: Mapping[str, Any] | 
     """pandoc's arguments for the engine's page; puts the title block into ``document``.
 
     The stylesheet and the script are written into ``scratch`` as header and footer
-    files (pandoc, sandboxed, reads only the files it is given).
+    files (pandoc, sandboxed, reads only the files it is given). A page written without
+    the title-page metadata (the revision's page of changes) gets the layout but no
+    title block and no script.
     """
-    if metadata:
-        add_title_block(document, metadata)
     scroll_tables(document["blocks"])
     style = Path(scratch) / "page-style.html"
     style.write_text(f"<style>\n{checked_stylesheet(STYLESHEET)}</style>\n", encoding="utf-8")
-    script = Path(scratch) / "page-script.html"
-    script.write_text(f"<script>\n{SCRIPT.read_text(encoding='utf-8')}</script>\n", "utf-8")
-    return [
+    arguments = [
         f"--template={TEMPLATE}",
         "--toc",
         f"--toc-depth={TOC_DEPTH}",
         f"--include-in-header={style}",
-        f"--include-after-body={script}",
     ]
+    if metadata:
+        add_title_block(document, metadata)
+        script = Path(scratch) / "page-script.html"
+        script.write_text(f"<script>\n{SCRIPT.read_text(encoding='utf-8')}</script>\n", "utf-8")
+        arguments.append(f"--include-after-body={script}")
+    return arguments
 
 
 def checked_stylesheet(path: Path) -> str:
@@ -82,18 +85,36 @@ def plain_text(value: Any) -> str:
 
 
 def scroll_tables(blocks: list[dict]) -> None:
-    """Put each table into a box that scrolls sideways on its own on a narrow screen.
+    """Put each table into a box that scrolls sideways on its own on a narrow screen,
+    its header cells marked (:func:`mark_header_cells`).
 
     The box can take the keyboard's focus (to scroll it without a mouse) and is a
     region named by the table's caption, so a screen reader says what it holds.
     """
     for index, block in enumerate(blocks):
         if block["t"] == "Table":
+            mark_header_cells(block)
             label = plain_text(block["c"][1]) or "Table"
             attributes = [["tabindex", "0"], ["role", "region"], ["aria-label", label]]
             blocks[index] = {"t": "Div", "c": [["", ["table-scroll"], attributes], [block]]}
         elif block["t"] == "Div":
             scroll_tables(block["c"][1])
+
+
+def mark_header_cells(table: dict) -> None:
+    """Column headers get ``scope="col"``; each body row's first cell, its label, becomes
+    a row header (``<th scope="row">``), so a screen reader names both for every value."""
+    _, _, _, head, bodies, _ = table["c"]
+    for row in head[1]:
+        for cell in row[1]:
+            cell[0][2].append(["scope", "col"])
+    for body in bodies:
+        if len(table["c"][2]) < 2:
+            continue
+        body[1] = max(body[1], 1)
+        for row in body[3]:
+            if row[1]:
+                row[1][0][0][2].append(["scope", "row"])
 
 
 # --------------------------------------------------------------------------- title block
