@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from contextlib import contextmanager
 
 import pytest
 from browser_harness import CHROMIUM, axe_violations, describe_violations, needs_chromium
@@ -105,8 +106,147 @@ def test_a_screenshot_is_saved_for_a_person(probe):
     assert (REPO / "results/browser/manuscript.png").stat().st_size > 10_000
 
 
-def test_axe_core_finds_no_wcag_21_aa_violation(built_repo, browser):
-    page = browser.new_page()
-    page.goto((built_repo / "results/manuscript/manuscript.html").as_uri())
-    violations = axe_violations(page)
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+VIEWS = {"desktop": (DESKTOP, "light"), "phone": (PHONE, "light"), "dark": (DESKTOP, "dark")}
+"""The page as readers meet it: on a laptop, on a phone, and with a dark setting."""
+
+
+@contextmanager
+def opened(browser, path, view: str = "desktop"):
+    """The page open in a fresh browser context of the given view."""
+    options, scheme = VIEWS[view]
+    context = browser.new_context(color_scheme=scheme, **options)
+    try:
+        page = context.new_page()
+        page.goto(path.as_uri())
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("document", ["manuscript", "supplement"])
+def test_axe_core_finds_no_wcag_21_aa_violation(built_repo, browser, document, view):
+    path = built_repo / f"results/manuscript/{document}.html"
+    with opened(browser, path, view) as page:
+        violations = axe_violations(page)
     assert violations == [], describe_violations(violations)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_screenshot_of_the_first_page_is_saved_for_each_view(built_repo, browser, view):
+    shots = REPO / "results/browser"
+    shots.mkdir(parents=True, exist_ok=True)
+    shot = shots / f"manuscript-{view}.png"
+    with opened(browser, built_repo / "results/manuscript/manuscript.html", view) as page:
+        page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+
+MANUSCRIPT = "results/manuscript/manuscript.html"
+
+
+def test_the_contents_stay_in_view_while_the_text_scrolls_at_desktop_width(built_repo, browser):
+    with opened(browser, built_repo / MANUSCRIPT) as page:
+        toc = page.locator("nav#TOC")
+        assert toc.locator("a[href='#sec:results']").count() == 1
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight / 2)")
+        box = toc.bounding_box()
+        assert page.evaluate("window.scrollY") > 2000
+        assert 0 <= box["y"] <= 40 and box["x"] < 400  # still at the top left of the window
+
+
+def cited_reference(page, link) -> str:
+    target = link.get_attribute("href").lstrip("#")
+    entry = page.locator(f"[id='{target}'] .csl-right-inline")
+    return " ".join(entry.inner_text().split())
+
+
+def test_a_citation_shows_its_reference_on_hover(built_repo, browser):
+    with opened(browser, built_repo / MANUSCRIPT) as page:
+        link = page.locator("a[role='doc-biblioref']").first
+        link.hover()
+        tip = page.locator("#cite-preview")
+        tip.wait_for(state="visible")
+        assert " ".join(tip.inner_text().split()) == cited_reference(page, link)
+        assert link.get_attribute("aria-describedby") == "cite-preview"
+        page.keyboard.press("Escape")
+        tip.wait_for(state="hidden")
+
+
+def test_a_citation_shows_its_reference_when_the_keyboard_reaches_it(built_repo, browser):
+    with opened(browser, built_repo / MANUSCRIPT) as page:
+        for _ in range(300):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.getAttribute('role')") == "doc-biblioref":
+                break
+        else:
+            pytest.fail("no citation could be reached with the Tab key")
+        tip = page.locator("#cite-preview")
+        tip.wait_for(state="visible")
+        focused = page.locator(":focus")
+        assert " ".join(tip.inner_text().split()) == cited_reference(page, focused)
+        tip_box, link_box = tip.bounding_box(), focused.bounding_box()
+        assert tip_box["x"] >= 0 and tip_box["x"] + tip_box["width"] <= 1280
+        assert abs(tip_box["y"] - (link_box["y"] + link_box["height"])) < 40  # beside it
+
+
+@pytest.mark.parametrize("document", ["manuscript", "supplement"])
+def test_nothing_runs_off_the_side_of_a_phone(built_repo, browser, document):
+    with opened(browser, built_repo / f"results/manuscript/{document}.html", "phone") as page:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        wide = page.evaluate(
+            "[...document.querySelectorAll('.table-scroll')]"
+            ".filter(b => b.scrollWidth > b.clientWidth).length"
+        )
+        assert wide > 0  # the wide tables scroll in their own box instead
+
+
+FONT_SCALE = re.compile(r"scale\(([0-9.]+) -")
+"""matplotlib writes lettering as glyphs scaled by the font size in points / 100."""
+
+
+def test_the_lettering_of_every_figure_is_at_least_11_px_at_desktop_width(built_repo, browser):
+    with opened(browser, built_repo / MANUSCRIPT) as page:
+        shown = page.evaluate(
+            "[...document.querySelectorAll('figure')].map(f => ({id: f.id,"
+            " width: f.querySelector('img').getBoundingClientRect().width,"
+            " natural: f.querySelector('img').naturalWidth}))"
+        )
+    assert {figure["id"] for figure in shown} >= {"fig:patient_flow"}
+    for figure in shown:
+        svg = (built_repo / f"results/figures/{figure['id'].removeprefix('fig:')}.svg").read_text()
+        smallest_pt = 100 * min(float(scale) for scale in FONT_SCALE.findall(svg))
+        pixels = smallest_pt * 4 / 3 * figure["width"] / figure["natural"]
+        assert pixels >= 11, (figure["id"], round(pixels, 1))
+
+
+def test_the_dark_theme_follows_the_readers_setting_with_figures_on_white(built_repo, browser):
+    with opened(browser, built_repo / MANUSCRIPT, "dark") as page:
+        colours = page.evaluate(
+            "[getComputedStyle(document.body).backgroundColor,"
+            " getComputedStyle(document.body).color,"
+            " getComputedStyle(document.querySelector('figure img')).backgroundColor]"
+        )
+    assert colours == ["rgb(22, 24, 27)", "rgb(232, 230, 227)", "rgb(255, 255, 255)"]
+
+
+def test_print_hides_the_contents_and_keeps_the_text(built_repo, browser):
+    with opened(browser, built_repo / MANUSCRIPT) as page:
+        page.emulate_media(media="print")
+        assert page.locator("nav#TOC").is_hidden()
+        assert page.locator("#sec\\:abstract").is_visible()
+
+
+def test_the_page_is_one_file_under_a_megabyte_that_loads_nothing_else(built_repo, browser):
+    path = built_repo / MANUSCRIPT
+    assert path.stat().st_size < 1_000_000
+    context = browser.new_context(**DESKTOP)
+    requested = []
+    context.on("request", lambda request: requested.append(request.url))
+    page = context.new_page()
+    page.goto(path.as_uri(), wait_until="networkidle")
+    page.locator("a[role='doc-biblioref']").first.hover()
+    context.close()
+    assert [url for url in requested if not url.startswith("data:")] == [path.as_uri()]

@@ -282,7 +282,7 @@ def small_manuscript(tmp_path_factory) -> dict[str, Path]:
         "typst",
         typ,
         "markdown",
-        ["--standalone", f"--lua-filter={ENGINE_FILTERS['typst']}"],
+        ["--standalone", *(f"--lua-filter={lua}" for lua in ENGINE_FILTERS["typst"])],
     )
     typst.compile(str(typ), output=str(pdf), ignore_system_fonts=True)
     return {"docx": docx, "typst": typ, "pdf": pdf}

@@ -1,6 +1,7 @@
 """Figures: drawn from the analysis tables, with stable bytes and data-driven alt text."""
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -10,9 +11,17 @@ from independent_cohort import rows
 
 from manuscript_engine.core.step_runner import load_step, study_layout
 from manuscript_engine.data.cohort import load_codebook, read_table
-from manuscript_engine.output.figures import make_figure
+from manuscript_engine.output.figures import (
+    GRAPHIC_CONTRAST,
+    TEXT_CONTRAST,
+    contrast_ratio,
+    legible_on,
+    make_figure,
+    text_colour_on,
+)
 from vertebroplasty import layout
 from vertebroplasty.analysis_dataset import build_patients
+from vertebroplasty.figures import HEAT_MAPS
 from vertebroplasty.layout import FIGURES
 from vertebroplasty.patient_flow import summarise_patient_flow
 
@@ -101,3 +110,45 @@ def test_the_flow_figure_draws_the_follow_up_only_when_the_table_has_it(tables, 
     brief = json.loads(draw("patient_flow", short, short)[2].read_text())
     assert "died during follow-up" in full["figures.patient_flow.alt"]["text"]
     assert "died" not in brief["figures.patient_flow.alt"]["text"]
+
+
+# --------------------------------------------------------------------------- contrast
+TEXT_FILL = re.compile(r'<g style="fill: (#[0-9a-f]{6})" transform="translate\([^)]*\) scale\(')
+"""A run of lettering in matplotlib's SVG (text drawn as glyph paths) and its colour."""
+
+
+def test_contrast_ratios_match_wcag_reference_values():
+    # WCAG 2.1, 1.4.3: black on white is 21:1; #767676 is the lightest grey at 4.5:1
+    assert contrast_ratio("black", "white") == pytest.approx(21.0)
+    assert contrast_ratio("#767676", "white") == pytest.approx(4.54, abs=0.01)
+    assert contrast_ratio("white", "white") == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("codebook", [CODEBOOK, REPO / "examples/gbsg2/data/codebook.yaml"])
+def test_every_arm_colour_stands_out_from_the_white_background(codebook):
+    for group in load_codebook(codebook)["arms"]["groups"]:
+        assert contrast_ratio(group["colour"], "white") >= GRAPHIC_CONTRAST, group
+
+
+@pytest.mark.parametrize("scale", HEAT_MAPS)
+def test_a_count_on_any_cell_of_a_heat_map_reads_at_aa(scale):
+    from matplotlib import colormaps
+
+    for level in range(256):
+        cell = colormaps[scale](level)
+        assert contrast_ratio(text_colour_on(cell), cell) >= TEXT_CONTRAST, (scale, level)
+
+
+def test_a_series_colour_is_darkened_for_text_only_as_far_as_needed():
+    darker = legible_on("#D55E00")
+    assert contrast_ratio(darker, "white") >= TEXT_CONTRAST
+    assert contrast_ratio(darker, "white") < TEXT_CONTRAST + 0.2
+    assert legible_on("#0072B2") == "#0072b2"  # already 5.2:1
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_coloured_lettering_in_every_figure_reads_at_aa_on_white(name, tables, tmp_path):
+    svg = draw(name, tables, tmp_path)[0].read_text()
+    colours = set(TEXT_FILL.findall(svg)) - {"#ffffff"}  # white: on dark cells only (above)
+    for colour in colours:
+        assert contrast_ratio(colour, "white") >= TEXT_CONTRAST, (name, colour)

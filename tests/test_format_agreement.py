@@ -67,3 +67,16 @@ def test_a_number_changed_in_the_pdf_stops_the_build_with_its_place(tree, tmp_pa
         f"A converter lost or changed a number; see the report {report}",
     ]
     assert "manuscript.pdf: 3 numbers, 1 difference(s)" in report.read_text()
+
+
+def test_the_html_is_read_without_its_contents_list_and_pictures_as_their_captions(tmp_path):
+    from manuscript_engine.output.format_agreement import numbers_of, text_of
+
+    page = tmp_path / "manuscript.html"
+    page.write_text(
+        '<html><body><nav id="TOC"><h2>Contents</h2><ul><li><a href="#a">Abstract</a></li>'
+        "<li>Part 2</li></ul></nav><main><h1 id='a'>Abstract</h1><p>Of 124 patients.</p>"
+        '<figure><img src="data:image/svg+xml;base64,AA" alt="Bars of 71 and 53 patients" />'
+        "<figcaption>Figure 1. Pain.</figcaption></figure></main></body></html>"
+    )
+    assert numbers_of(text_of(page), "Abstract") == ["124", "1"]

@@ -1,8 +1,10 @@
 """The manuscript's figures, drawn from the tables the analysis wrote (never recomputed).
 
-One colour per arm everywhere (the codebook's; Okabe–Ito blue and orange, safe for
-colour-blind readers). Each function takes its table and the codebook and returns the
-figure with its caption and alt text; the engine
+One colour per arm everywhere (the codebook's; Okabe–Ito blue and vermillion, safe for
+colour-blind readers and at least 3:1 against the white background, WCAG 2.1 AA for
+graphics). Text is black, or white or the arm's colour darkened where that reads at
+4.5:1 or better (:func:`~manuscript_engine.output.figures.legible_on`). Each function takes its
+table and the codebook and returns the figure with its caption and alt text; the engine
 (:mod:`manuscript_engine.output.figures`) sets the style, writes stable SVG and PNG
 files and puts the texts into the numbers registry.
 """
@@ -18,7 +20,7 @@ from manuscript_engine.data.vocabulary import (
     plain_number,
     study_arms,
 )
-from manuscript_engine.output.figures import WIDTH, FigureText
+from manuscript_engine.output.figures import WIDTH, FigureText, legible_on, text_colour_on
 
 HEAT_MAPS = ["Blues", "Oranges", "Greens", "Purples"]
 """Colour scale of each arm's heat map, in the arms' order (matching their colours)."""
@@ -268,7 +270,7 @@ def figure_pain_relief(pain: pd.DataFrame, codebook: dict):
             left=left,
             color=colours,
             alpha=shades[category],
-            edgecolor="white",
+            edgecolor="0.2",  # each segment outlined: its lighter shades alone fade into white
             linewidth=0.5,
             label=category,
         )
@@ -314,7 +316,7 @@ def figure_asia_shift(transitions: pd.DataFrame, codebook: dict):
             .pivot(index="before", columns="after", values="n")
             .loc[grades, grades]
         )
-        ax.imshow(
+        cells = ax.imshow(
             grid.to_numpy(),
             cmap=HEAT_MAPS[index],
             vmin=0,
@@ -331,12 +333,12 @@ def figure_asia_shift(transitions: pd.DataFrame, codebook: dict):
                         ha="center",
                         va="center",
                         fontsize=6,
-                        color="white" if value > grid.to_numpy().max() / 2 else "black",
+                        color=text_colour_on(cells.cmap(cells.norm(value))),
                     )
         ax.set_xticks(range(len(grades)), grades)
         ax.set_yticks(range(len(grades)), grades)
         ax.set_xlabel("At last follow-up")
-        ax.set_title(group.label, color=group.colour)
+        ax.set_title(group.label, color=legible_on(group.colour))
     axes[0].set_ylabel("Before treatment")
     fig.tight_layout()
     moved = {

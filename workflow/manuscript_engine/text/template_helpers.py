@@ -425,13 +425,19 @@ class Manuscript:
         )
 
     def figure(self, name: str) -> str:
-        """Place a figure with its caption and alt text from the registry."""
+        """Place a figure with its caption and alt text from the registry.
+
+        pandoc's ``alt`` attribute gives the picture its own description (HTML ``alt``,
+        the DOCX picture's ``descr``, Typst's ``alt`` through the engine's filter); the
+        caption stays the caption. Quotes and backslashes would end or escape the
+        attribute, so they are written as a plain apostrophe and slash.
+        """
         label = self._place("figure", name)
         caption = self.num(f"figures.{name}.caption")
-        alt = self.num(f"figures.{name}.alt").replace('"', "'")
+        alt = self.num(f"figures.{name}.alt").replace('"', "'").replace("\\", "/")
         return (
             f"![Figure {label}. {caption}]({self.figure_dir}/{name}.svg)"
-            f'{{#fig:{name} fig-alt="{alt}"}}'
+            f'{{#fig:{name} alt="{alt}"}}'
         )
 
     def table_ref(self, name: str) -> str:
