@@ -394,13 +394,16 @@ def appendix(data: Mapping[str, Any], level: int = 1) -> str:
         f"results; focus or hover a number to see its record. Built from commit "
         f"<code>{e(commit_text(data))}</code>. The SHA-256 of each input file is in the "
         f"record of every number and in <code>results/manuscript/manifest.json</code>.</p>\n"
+        # Scrolls sideways in its own box on a phone, as the page's tables do.
+        '<div class="table-scroll" tabindex="0" role="region" '
+        'aria-label="Registry keys quoted in this document">\n'
         '<table class="provenance-table">\n'
         f"<caption>The {len(rows)} registry keys quoted in this document</caption>\n"
         '<thead><tr><th scope="col">Key</th><th scope="col">Printed</th>'
         '<th scope="col">Unit</th><th scope="col">n</th><th scope="col">Method or test</th>'
         '<th scope="col">Computed by (rule; function)</th></tr></thead>\n<tbody>\n'
         + "\n".join(rows)
-        + "\n</tbody></table>\n</section>\n"
+        + "\n</tbody></table>\n</div>\n</section>\n"
     )
 
 
