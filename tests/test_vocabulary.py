@@ -88,9 +88,9 @@ def engine_literals():
             and (path.relative_to(ENGINE).as_posix(), node.targets[0].id) in NOT_THE_STUDYS
         }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str | float):
-                if id(node) not in listed:
-                    yield path.relative_to(REPO), node.lineno, node.value
+            literal = isinstance(node, ast.Constant) and isinstance(node.value, str | float)
+            if literal and id(node) not in listed:
+                yield path.relative_to(REPO), node.lineno, node.value
 
 
 def test_each_listed_standard_constant_exists_and_is_a_study_number():
