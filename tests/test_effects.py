@@ -14,9 +14,9 @@ import pytest
 from manuscript_engine.stats.effects import (
     bonferroni,
     hodges_lehmann,
-    ordered_differences,
     holm,
     mean_difference,
+    ordered_differences,
     paired_change,
     rank_sum_sd,
     risk_difference,
