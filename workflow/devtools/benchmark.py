@@ -32,6 +32,8 @@ RUNS = 3
 SCALED = {1_000: None, 10_000: None, 100_000: 3, 1_000_000: 8}
 """Cohort sizes and the most their cold build may take, in cold builds of the shipped
 cohort, in under 2 GB of memory (1,000 and 10,000 patients are timed without a target)."""
+LARGEST_RUNS = 1
+"""Builds of the 1,000,000-patient cohort (minutes each on the development machine)."""
 DUPLICATE_COPIES = 25
 """Copies of every visit row in the duplicates benchmark (20,900 rows, all duplicates)."""
 PEAK = (
@@ -237,7 +239,7 @@ def main() -> int:
             folder = scratch / f"cohort_{patients}"
             scale_cohort(patients, folder)
             runs = []
-            for _ in range(RUNS):
+            for _ in range(LARGEST_RUNS if patients == max(SCALED) else RUNS):
                 clean(workdir)
                 runs.append(
                     snakemake(
@@ -286,9 +288,10 @@ def main() -> int:
     row("one-value data edit", f"{data:.2f} s, {data_jobs} jobs", "", True)
     for patients, (elapsed, peak) in scaled.items():
         ratio, most = elapsed / cold_median, SCALED[patients]
+        once = " (one run)" if patients == max(SCALED) and LARGEST_RUNS == 1 else ""
         row(
             f"cold build, {patients:,} patients",
-            f"{elapsed:.2f} s ({ratio:.2f} x cold), peak {peak / 1024:.0f} MB",
+            f"{elapsed:.2f} s ({ratio:.2f} x cold), peak {peak / 1024:.0f} MB{once}",
             f"<= {most} x cold, < 2 GB" if most else "",
             most is None or (ratio <= most and peak < 2 * 1024 * 1024),
         )
