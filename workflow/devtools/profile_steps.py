@@ -76,6 +76,11 @@ def tree_rss(process: psutil.Process) -> int:
 def profile(workdir: Path, *snakemake_args: str) -> tuple[dict[str, StepFigures], float, int]:
     """Per-rule figures, the whole build's wall time and its peak memory (bytes)."""
     command = [sys.executable, "-m", "snakemake", "--cores", "1", *snakemake_args]
+    return profile_command(command, workdir)
+
+
+def profile_command(command: list[str], workdir: Path) -> tuple[dict[str, StepFigures], float, int]:
+    """:func:`profile` for any command that prints Snakemake's job lines."""
     started = time.perf_counter()
     child = subprocess.Popen(
         command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
