@@ -92,15 +92,17 @@ def profiled_random_intercept(
 
     names = list(design.columns)
     width = len(names)
-    joint = np.column_stack([design.to_numpy(dtype=float), outcome.to_numpy(dtype=float)])
+    # Column by column: a registry's rows are never copied into one matrix.
+    columns = [design[name].to_numpy(dtype=float) for name in names]
+    columns.append(outcome.to_numpy(dtype=float))
     codes, _ = pd.factorize(groups.to_numpy())
     sizes = np.bincount(codes)
-    sums = np.column_stack([np.bincount(codes, weights=column) for column in joint.T])
+    sums = np.column_stack([np.bincount(codes, weights=column) for column in columns])
     # Sum over the groups of each size n of s s', s a group's sums of [X | y].
     pooled = {int(n): sums[sizes == n].T @ sums[sizes == n] for n in np.unique(sizes)}
     group_counts = {n: int((sizes == n).sum()) for n in pooled}
-    total = joint.T @ joint
-    dof = len(joint) - width
+    total = np.array([[float(left @ right) for right in columns] for left in columns])
+    dof = len(codes) - width
 
     def weighted(ratio: float) -> np.ndarray:
         """[X | y]' (I + ratio J)^-1 [X | y], summed over the groups."""
