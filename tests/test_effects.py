@@ -16,6 +16,7 @@ from manuscript_engine.stats.effects import (
     hodges_lehmann,
     holm,
     mean_difference,
+    ordered_differences,
     paired_change,
     rank_sum_sd,
     risk_difference,
@@ -101,3 +102,27 @@ def test_a_missing_p_value_or_an_empty_arm_is_refused():
         holm([0.01, math.nan, 0.02])
     with pytest.raises(Exception, match="both arms"):
         risk_difference((0, 3), (0, 10), 0.95)
+
+
+@pytest.mark.parametrize("distinct_pairs", [4_000_000, 0])  # distinct values, then bisection
+def test_ordered_differences_are_the_sorted_differences_without_making_them(
+    distinct_pairs, monkeypatch
+):
+    import manuscript_engine.stats.effects as effects
+
+    monkeypatch.setattr(effects, "DISTINCT_PAIRS", distinct_pairs)
+    generator = np.random.default_rng(5)
+    coarse = np.round(generator.normal(5, 2, 300) * 2) / 2  # a 0.5-step scale: many ties
+    fine = generator.normal(4.3, 3, 250) * 1.7
+    for x, y in ((coarse, fine), (fine, coarse), (coarse, coarse[:120] - 0.3), (fine, fine[:7])):
+        every = np.sort(np.subtract.outer(x, y).ravel())
+        positions = [0, 1, len(every) // 3, len(every) // 2, len(every) - 2, len(every) - 1]
+        assert ordered_differences(x, y, positions) == [float(every[p]) for p in positions]
+
+
+def test_hodges_lehmann_is_the_median_of_every_difference_for_odd_and_even_counts():
+    generator = np.random.default_rng(9)
+    for m, n in ((31, 17), (30, 17)):
+        x, y = generator.integers(0, 10, m).astype(float), generator.normal(3, 2, n)
+        every = np.subtract.outer(x, y).ravel()
+        assert hodges_lehmann(x, y, 0.95).value == float(np.median(every))

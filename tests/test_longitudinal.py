@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 from manuscript_engine.core.errors import ManuscriptError
-from manuscript_engine.stats.longitudinal import ancova, course_model, random_intercept
+from manuscript_engine.stats.longitudinal import (
+    ancova,
+    course_design,
+    course_model,
+    profiled_random_intercept,
+    random_intercept,
+)
 
 RAIL = pd.DataFrame(
     {
@@ -80,3 +86,70 @@ def test_the_course_model_refuses_a_single_arm():
     one_arm = _long_scores(0.0).assign(arm="a")
     with pytest.raises(ManuscriptError, match="both arms"):
         course_model(one_arm, ["v1", "v2", "v3"], "a", 0.95)
+
+
+def _statsmodels_and_profiled(long: pd.DataFrame, visits: list[str]):
+    data = long.assign(
+        first=(long["arm"] == "a").astype(float),
+        visit=pd.Categorical(long["visit"], categories=visits),
+    )
+    reference = random_intercept(data, "value ~ first * C(visit) + baseline", "patient")
+    profiled = profiled_random_intercept(
+        data["value"], course_design(data, visits), data["patient"]
+    )
+    return reference, profiled
+
+
+def test_the_profiled_fit_reaches_nlme_on_the_rail_data():
+    fit = profiled_random_intercept(
+        RAIL["travel"].astype(float), pd.DataFrame({"Intercept": np.ones(len(RAIL))}), RAIL["rail"]
+    )
+    assert fit.params["Intercept"] == pytest.approx(66.5)
+    assert fit.bse["Intercept"] == pytest.approx(10.17104, abs=1e-4)
+    assert fit.group_sd == pytest.approx(24.80547, abs=1e-4)
+    assert fit.residual_sd == pytest.approx(4.020779, abs=1e-4)
+
+
+def test_the_profiled_fit_agrees_with_statsmodels_mixedlm_with_unequal_groups():
+    long = _long_scores(-3.0)
+    long = long.drop(index=long.index[::7])  # patients with one, two or three visits
+    reference, profiled = _statsmodels_and_profiled(long, ["v1", "v2", "v3"])
+    assert set(profiled.params.index) == set(reference.params.index)
+    names = list(reference.params.index)
+    assert profiled.params[names].to_numpy() == pytest.approx(reference.params.to_numpy())
+    # Standard errors as nlme gives them, sigma^2 (X'V^-1 X)^-1; MixedLM inverts the whole
+    # observed information, whose small terms between the fixed effects and the variances
+    # move them by about 1e-4 when the patients have unequal numbers of visits.
+    assert profiled.bse[names].to_numpy() == pytest.approx(reference.bse.to_numpy(), rel=1e-3)
+    assert profiled.covariance.loc[names, names].to_numpy() == pytest.approx(
+        reference.covariance.to_numpy(), rel=2e-3, abs=1e-6
+    )
+    assert profiled.group_sd == pytest.approx(reference.group_sd, rel=1e-5)
+    assert profiled.residual_sd == pytest.approx(reference.residual_sd, rel=1e-5)
+
+
+def test_the_course_design_is_the_formulas_design():
+    import statsmodels.formula.api as smf
+
+    long = _long_scores(-1.0).assign(first=lambda d: (d["arm"] == "a").astype(float))
+    long["visit"] = pd.Categorical(long["visit"], categories=["v1", "v2", "v3"])
+    formula = smf.ols("value ~ first * C(visit) + baseline", long)
+    built = course_design(long, ["v1", "v2", "v3"])
+    assert sorted(built.columns) == sorted(formula.exog_names)
+    expected = pd.DataFrame(formula.exog, columns=formula.exog_names, index=long.index)
+    pd.testing.assert_frame_equal(built[formula.exog_names], expected)
+
+
+def test_a_registry_size_course_model_uses_the_profiled_fit(monkeypatch):
+    import manuscript_engine.stats.longitudinal as longitudinal
+
+    long = _long_scores(-3.0)
+    small = course_model(long, ["v1", "v2", "v3"], "a", 0.95)
+    monkeypatch.setattr(longitudinal, "STATSMODELS_GROUPS", 10)  # 60 patients: registry size
+    monkeypatch.setattr(longitudinal, "random_intercept", None)  # statsmodels must not run
+    large = course_model(long, ["v1", "v2", "v3"], "a", 0.95)
+    assert large.interaction_p == pytest.approx(small.interaction_p, rel=1e-4)
+    for visit, estimate in small.differences.items():
+        assert large.differences[visit].value == pytest.approx(estimate.value, rel=1e-5)
+        assert large.differences[visit].low == pytest.approx(estimate.low, rel=1e-5)
+    assert (large.patients, large.observations) == (small.patients, small.observations)

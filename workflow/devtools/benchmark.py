@@ -7,7 +7,8 @@ repository (so `results/` here is left alone):
   matplotlib; pandoc to HTML, DOCX and Typst; one Typst compile;
 * a cold build, a no-op build, and rebuilds after a template edit, a figure-code edit
   and a one-value data edit (time and jobs rerun);
-* cold builds on cohorts of 1,000, 10,000 and 100,000 patients, with peak memory;
+* cold builds on cohorts of 1,000, 10,000, 100,000 and 1,000,000 patients, with peak
+  memory (of the largest process of the build: its jobs are threads of Snakemake's);
 * validation of a cohort whose visits.csv holds every row 25 times (in this process).
 
 It prints a table with each target beside its figure.
@@ -28,6 +29,11 @@ from pathlib import Path
 REPO = Path.cwd()  # run from the repository (make bench)
 PYTHON = sys.executable
 RUNS = 3
+SCALED = {1_000: None, 10_000: None, 100_000: 3, 1_000_000: 8}
+"""Cohort sizes and the most their cold build may take, in cold builds of the shipped
+cohort, in under 2 GB of memory (1,000 and 10,000 patients are timed without a target)."""
+LARGEST_RUNS = 1
+"""Builds of the 1,000,000-patient cohort (minutes each on the development machine)."""
 DUPLICATE_COPIES = 25
 """Copies of every visit row in the duplicates benchmark (20,900 rows, all duplicates)."""
 PEAK = (
@@ -229,11 +235,11 @@ def main() -> int:
             workdir, "data/raw/visits.csv", toggle_value, "--config", "audit_strict=false"
         )
         scaled = {}
-        for patients in (1_000, 10_000, 100_000):
+        for patients in SCALED:
             folder = scratch / f"cohort_{patients}"
             scale_cohort(patients, folder)
             runs = []
-            for _ in range(RUNS):
+            for _ in range(LARGEST_RUNS if patients == max(SCALED) else RUNS):
                 clean(workdir)
                 runs.append(
                     snakemake(
@@ -281,13 +287,13 @@ def main() -> int:
     row("figure-code edit", f"{figure_code:.2f} s, {figure_jobs} jobs", "", True)
     row("one-value data edit", f"{data:.2f} s, {data_jobs} jobs", "", True)
     for patients, (elapsed, peak) in scaled.items():
-        ratio = elapsed / cold_median
-        ok = patients != 100_000 or (ratio <= 3 and peak < 2 * 1024 * 1024)
+        ratio, most = elapsed / cold_median, SCALED[patients]
+        once = " (one run)" if patients == max(SCALED) and LARGEST_RUNS == 1 else ""
         row(
             f"cold build, {patients:,} patients",
-            f"{elapsed:.2f} s ({ratio:.2f} x cold), peak {peak / 1024:.0f} MB",
-            "<= 3 x cold, < 2 GB" if patients == 100_000 else "",
-            ok,
+            f"{elapsed:.2f} s ({ratio:.2f} x cold), peak {peak / 1024:.0f} MB{once}",
+            f"<= {most} x cold, < 2 GB" if most else "",
+            most is None or (ratio <= most and peak < 2 * 1024 * 1024),
         )
     row(
         f"validation, visits.csv x {DUPLICATE_COPIES}",

@@ -241,11 +241,13 @@ def table_change(
     times = codebook["definitions"]["table3_columns"]
     level = float(settings["ci_level"])
     rows, tidy = [], []
+    # Each arm's rows once, not once per score and time (30 copies of a registry's frame).
+    by_arm = {arm.code: outcome[outcome[arms.column] == arm.code] for arm in arms}
     for score, name in _score_names(codebook).items():
         for time in _followup_times(codebook):
             cells = []
             for arm in arms:
-                frame = outcome[outcome[arms.column] == arm.code]
+                frame = by_arm[arm.code]
                 change, n = paired_change(
                     frame[f"{score}_{baseline_time}"], frame[f"{score}_{time}"], level
                 )

@@ -43,6 +43,14 @@ class RandomInterceptFit:
     residual_sd: float
 
 
+STATSMODELS_GROUPS = 5_000
+"""Up to this many patients statsmodels' MixedLM fits the course model. It loops over
+the patients in Python at every step of its search (about 3 ms per patient on the
+development machine: 40 minutes for a registry of 850,000), so larger data go to
+:func:`profiled_random_intercept`, which reaches the same REML optimum from a few sums
+(its estimates within 2e-5, relative, of MixedLM's on 3,000 of the scaled patients)."""
+
+
 def random_intercept(frame: pd.DataFrame, formula: str, group: str) -> RandomInterceptFit:
     """Fit ``formula`` with a random intercept per ``group`` by REML (statsmodels MixedLM)."""
     import statsmodels.formula.api as smf
@@ -63,6 +71,90 @@ def random_intercept(frame: pd.DataFrame, formula: str, group: str) -> RandomInt
         group_sd=float(np.sqrt(result.cov_re.iloc[0, 0])),
         residual_sd=float(np.sqrt(result.scale)),
     )
+
+
+def profiled_random_intercept(
+    outcome: pd.Series, design: pd.DataFrame, groups: pd.Series
+) -> RandomInterceptFit:
+    """The random-intercept model ``outcome ~ design`` by REML, from sums over the groups.
+
+    With a random intercept the covariance of a group of n rows is
+    sigma^2 (I + lambda J), whose inverse and determinant are known in closed form:
+    the weight of a group's sums, lambda / (1 + n lambda), depends on n alone. So the
+    REML likelihood, with the fixed effects and sigma^2 profiled out, is a function of
+    lambda and of the cross-products of the groups' sums pooled by group size: one
+    pass over the rows makes them, and the search over lambda never touches the rows
+    again (Pinheiro & Bates 2000, section 2.2). The fixed effects' covariance is
+    sigma^2 (X' (I + lambda J)^-1 X)^-1, as statsmodels reports it. ``design`` holds
+    the fixed effects' columns (with the intercept); no value may be missing.
+    """
+    from scipy.optimize import minimize_scalar
+
+    names = list(design.columns)
+    width = len(names)
+    # Column by column: a registry's rows are never copied into one matrix.
+    columns = [design[name].to_numpy(dtype=float) for name in names]
+    columns.append(outcome.to_numpy(dtype=float))
+    codes, _ = pd.factorize(groups.to_numpy())
+    sizes = np.bincount(codes)
+    sums = np.column_stack([np.bincount(codes, weights=column) for column in columns])
+    # Sum over the groups of each size n of s s', s a group's sums of [X | y].
+    pooled = {int(n): sums[sizes == n].T @ sums[sizes == n] for n in np.unique(sizes)}
+    group_counts = {n: int((sizes == n).sum()) for n in pooled}
+    total = np.array([[float(left @ right) for right in columns] for left in columns])
+    dof = len(codes) - width
+
+    def weighted(ratio: float) -> np.ndarray:
+        """[X | y]' (I + ratio J)^-1 [X | y], summed over the groups."""
+        result = total.copy()
+        for n, cross in pooled.items():
+            result -= ratio / (1 + n * ratio) * cross
+        return result
+
+    def solved(ratio: float) -> tuple[np.ndarray, np.ndarray, float]:
+        products = weighted(ratio)
+        a, b = products[:width, :width], products[:width, width]
+        beta = np.linalg.solve(a, b)
+        return a, beta, float(products[width, width] - b @ beta)
+
+    def deviance(log_ratio: float) -> float:
+        """-2 x the REML log-likelihood, up to a constant."""
+        ratio = float(np.exp(log_ratio))
+        a, _, residual = solved(ratio)
+        determinants = sum(np.log1p(n * ratio) * k for n, k in group_counts.items())
+        return dof * np.log(residual / dof) + determinants + float(np.linalg.slogdet(a)[1])
+
+    # A coarse grid finds the basin (the likelihood may be flat far out), Brent the optimum.
+    grid = np.linspace(-20.0, 12.0, 129)
+    best = int(np.argmin([deviance(point) for point in grid]))
+    bounds = (grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)])
+    search = minimize_scalar(deviance, bounds=bounds, method="bounded", options={"xatol": 1e-10})
+    ratio = float(np.exp(search.x))
+    a, beta, residual = solved(ratio)
+    scale = residual / dof
+    covariance = scale * np.linalg.inv(a)
+    return RandomInterceptFit(
+        params=pd.Series(beta, index=names),
+        bse=pd.Series(np.sqrt(np.diag(covariance)), index=names),
+        covariance=pd.DataFrame(covariance, index=names, columns=names),
+        group_sd=float(np.sqrt(ratio * scale)),
+        residual_sd=float(np.sqrt(scale)),
+    )
+
+
+def course_design(data: pd.DataFrame, visits: list[str]) -> pd.DataFrame:
+    """The fixed effects of ``value ~ first * C(visit) + baseline``, named as the formula
+    names them, built directly: the formula's categorical coding walks the rows one at
+    a time in Python (20 s for a registry's four million visits)."""
+    visit = pd.Categorical(data["visit"], categories=visits)
+    columns = {"Intercept": np.ones(len(data))}
+    dummies = {v: (visit.codes == k).astype(float) for k, v in enumerate(visits) if k}
+    columns |= {f"C(visit)[T.{v}]": dummy for v, dummy in dummies.items()}
+    first = data["first"].to_numpy(dtype=float)
+    columns["first"] = first
+    columns |= {f"first:C(visit)[T.{v}]": first * dummy for v, dummy in dummies.items()}
+    columns["baseline"] = data["baseline"].to_numpy(dtype=float)
+    return pd.DataFrame(columns, index=data.index)
 
 
 def ancova(
@@ -116,7 +208,10 @@ def course_model(
         )
     data["first"] = (data["arm"] == first_arm).astype(float)
     data["visit"] = pd.Categorical(data["visit"], categories=visits)
-    fit = random_intercept(data, "value ~ first * C(visit) + baseline", "patient")
+    if data["patient"].nunique() > STATSMODELS_GROUPS:
+        fit = profiled_random_intercept(data["value"], course_design(data, visits), data["patient"])
+    else:
+        fit = random_intercept(data, "value ~ first * C(visit) + baseline", "patient")
     names = list(fit.params.index)
     z = float(stats.norm.ppf(1 - (1 - level) / 2))
     differences = {}

@@ -114,7 +114,10 @@ class Manuscript:
     ) -> str:
         """A count with its noun in the right number ('no patients', '1 patient',
         '29 patients'); where it opens a sentence, the number in words ('Thirteen
-        patients'), since a sentence does not start with a numeral."""
+        patients'), since a sentence does not start with a numeral. Above ninety-nine,
+        where words would be unreadable, the sentence opens with 'A total of' ('A total
+        of 89,781 patients'), as style guides advise: a registry-size cohort renders
+        the same templates."""
         _plain_words("count", noun, *([plural] if plural is not None else []))
         value = self.registry[key].value
         if not isinstance(value, (int, float)) or value != int(value) or value < 0:
@@ -126,10 +129,7 @@ class Manuscript:
         if not opens_sentence:
             return f"{self._quote(key, 'no' if n == 0 else self.num(key))} {words}"
         if n > 99:
-            raise TemplateProblem(
-                f"count(): {key} is {n}, too large to spell out at the start of a sentence; "
-                "reword the sentence so that it does not open with the number."
-            )
+            return f"A total of {self._quote(key, self.num(key))} {words}"
         spelt = ("no" if n == 0 else number_words(n)).capitalize()
         return f"{self._quote(key, spelt)} {words}"
 

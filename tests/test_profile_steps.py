@@ -1,0 +1,49 @@
+"""The per-step profile cuts time and memory at Snakemake's job lines."""
+
+import sys
+import textwrap
+
+from devtools.profile_steps import StepFigures, profile_command, table
+
+FAKE_BUILD = textwrap.dedent(
+    """
+    import sys, time
+    def job(rule, seconds, megabytes, jobid):
+        print(f"localrule {rule}:", flush=True)
+        held = bytearray(megabytes * 2**20)  # touched: resident
+        held[:: 4096] = b"x" * len(held[:: 4096])
+        time.sleep(seconds)
+        print(f"Finished jobid: {jobid} (Rule: {rule})", flush=True)
+        return held
+    kept = job("validate_cohort", 0.6, 300, 1)
+    del kept
+    job("make_table", 0.2, 0, 2)
+    job("make_table", 0.2, 0, 3)
+    """
+)
+
+
+def test_each_rule_gets_its_jobs_time_and_the_memory_its_step_added(tmp_path):
+    steps, elapsed, peak = profile_command([sys.executable, "-c", FAKE_BUILD], tmp_path)
+    assert set(steps) == {"validate_cohort", "make_table"}
+    assert steps["make_table"].jobs == 2
+    assert steps["validate_cohort"].seconds >= 0.6
+    assert 0.4 <= steps["make_table"].seconds < steps["validate_cohort"].seconds
+    assert steps["validate_cohort"].growth >= 250 * 2**20
+    assert steps["make_table"].growth < 100 * 2**20
+    assert peak >= steps["validate_cohort"].peak >= 300 * 2**20
+    assert elapsed >= 1.0
+
+
+def test_the_table_lists_the_slowest_rule_first_in_megabytes():
+    lines = table(
+        {
+            "figure": StepFigures(seconds=1.5, peak=200 * 2**20, growth=0, jobs=6),
+            "audit": StepFigures(seconds=20.0, peak=3 * 2**30, growth=2**30, jobs=1),
+        },
+        elapsed=23.0,
+        peak=3 * 2**30,
+    ).splitlines()
+    assert lines[2] == "| audit | 1 | 20.00 | 3072 | 1024 |"
+    assert lines[3] == "| figure | 6 | 1.50 | 200 | 0 |"
+    assert lines[4] == "| whole build | 7 | 23.00 (jobs 21.50) | 3072 | |"
