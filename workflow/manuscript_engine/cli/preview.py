@@ -84,9 +84,7 @@ class Rebuilder:
             self._one_at_a_time.release()
 
 
-def serve_and_rebuild(
-    port: int, interval: float, cores: str, rounds: int | None = None
-) -> int:
+def serve_and_rebuild(port: int, interval: float, cores: str, rounds: int | None = None) -> int:
     """The preview until Ctrl-C (or ``rounds`` builds, for tests)."""
     state = preview_server.PreviewState()
     try:
@@ -98,8 +96,7 @@ def serve_and_rebuild(
         return 1
     address = f"http://{preview_server.HOST}:{server.server_address[1]}/"
     print(
-        f"Preview at {address} (this computer only). Watching {WATCHED_SHOWN}; "
-        "Ctrl-C to stop.",
+        f"Preview at {address} (this computer only). Watching {WATCHED_SHOWN}; Ctrl-C to stop.",
         flush=True,
     )
     rebuilder = Rebuilder(state, argv=["--cores", cores])

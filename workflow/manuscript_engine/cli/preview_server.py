@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 import mimetypes
+import sys
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -236,6 +237,14 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
 class PreviewServer(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A tab closed mid-answer is no error; anything else is reported as usual.
+
+        Kept off the terminal also because a build's output is being recorded there.
+        """
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def __init__(self, root: Path, state: PreviewState, port: int, interval_ms: int) -> None:
         self.root = root
