@@ -26,6 +26,8 @@ HOST = "127.0.0.1"
 STATUS_PATH = "/__preview/status"
 START_PAGE = "/manuscript/manuscript.html"
 HTML_TYPES = (".html", ".htm")
+SHUTDOWN_CHECK_MS = 50
+"""How often the server looks for a request to stop: Ctrl-C ends it without a wait."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,9 @@ def start(root: Path, state: PreviewState, port: int, interval_ms: int) -> Previ
     """
     server = PreviewServer(root, state, port, interval_ms)
     serving = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="preview-server"
+        target=server.serve_forever,
+        kwargs={"poll_interval": SHUTDOWN_CHECK_MS / 1000},
+        name="preview-server",
     )
     serving.daemon = True
     serving.start()
