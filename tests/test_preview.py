@@ -89,6 +89,11 @@ def test_other_files_are_served_as_they_are(server):
     assert (status, headers["Content-Type"], body) == (200, "image/png", b"\x89PNG not really")
 
 
+def test_head_answers_the_headers_without_the_body(server):
+    status, headers, body = get(server, "/figures/flow.png", method="HEAD")
+    assert (status, headers["Content-Length"], body) == (200, "15", b"")
+
+
 def test_the_root_leads_to_the_manuscript(server):
     status, headers, _ = get(server, "/")
     assert status == 302 and headers["Location"] == "/manuscript/manuscript.html"
