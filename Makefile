@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.pins-installed
 CORES ?= 4
 
-.PHONY: paper test cohort lint clean numbers watch report bench verify audit refs
+.PHONY: paper test cohort lint clean numbers watch preview report bench verify audit refs
 
 ## Build the manuscript (snakemake --cores 4). VERBOSE=1 shows Snakemake's full output;
 ## JOURNAL=<name> builds for the profile config/journals/<name>.yaml instead of config's.
@@ -45,6 +45,12 @@ refs: $(STAMP)
 ## Rebuild whenever a template, the config or the data change.
 watch: $(STAMP)
 	$(BIN)/python -m manuscript_engine.cli.watch
+
+## The manuscript in the browser at http://127.0.0.1:8000/ (PORT=<n> for another port),
+## rebuilt on every change and reloaded by itself; a failed build shows its message there.
+PORT ?= 8000
+preview: $(STAMP)
+	$(BIN)/python -m manuscript_engine.cli.preview --port $(PORT) --cores $(CORES)
 
 ## Snakemake's own HTML report of the run, with figures and tables: results/report.html
 report: $(STAMP)
