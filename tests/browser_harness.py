@@ -14,7 +14,11 @@ from contextlib import contextmanager
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = next(
+    filter(None, map(shutil.which, ["chromium", "google-chrome", "chromium-browser"])), None
+)
+"""Debian's Chromium (.ci/run), else the Chrome that GitHub's Ubuntu runners carry; Ubuntu's
+chromium-browser is a snap, which Playwright drives badly, so it comes last."""
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
