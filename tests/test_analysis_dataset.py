@@ -106,3 +106,29 @@ def test_a_table_asking_for_decimals_the_config_lacks_says_which():
     assert decimals["percent"] == 1
     with pytest.raises(ManuscriptError, match="decimals has no entry for 'rfs_months'"):
         decimals["rfs_months"]
+
+
+def test_boolean_columns_are_told_from_their_values_and_types():
+    from manuscript_engine.data.analysis_dataset import is_boolean_column
+
+    assert is_boolean_column(pd.Series([True, False, True]))
+    assert is_boolean_column(pd.Series([True, None, np.bool_(False)], dtype=object))
+    assert is_boolean_column(pd.Series([True, pd.NA], dtype="boolean"))
+    assert not is_boolean_column(pd.Series([None, None], dtype=object))
+    assert not is_boolean_column(pd.Series([True, "yes"], dtype=object))
+    assert not is_boolean_column(pd.Series([1.0, 0.0]))
+    assert not is_boolean_column(pd.Series(["yes", "no"]))
+
+
+def test_written_booleans_read_back_as_booleans_beside_missing_cells(tmp_path):
+    from manuscript_engine.data.analysis_dataset import _parse_patients, write_patients
+
+    frame = pd.DataFrame(
+        {"died": [True, False, None], "vas": [1.5, None, 2.0], "arm": ["A", "B", "A"]},
+        index=pd.Index(["P1", "P2", "P3"], name="patient_id"),
+    )
+    write_patients(frame, tmp_path / "patients.csv")
+    text = (tmp_path / "patients.csv").read_text()
+    assert text == "patient_id,died,vas,arm\nP1,yes,1.5,A\nP2,no,,B\nP3,,2.0,A\n"
+    back = _parse_patients(tmp_path / "patients.csv")
+    assert back["died"].tolist()[:2] == [True, False] and pd.isna(back["died"].iloc[2])

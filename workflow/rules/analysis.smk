@@ -31,6 +31,8 @@ if HAS_PATIENT_FLOW:
             numbers="results/numbers/patient_flow.json",
         log:
             "results/logs/patient_flow.log",
+        resources:
+            heavy=HEAVY,
         run:
             run_step("patient_flow", input, output, params, wildcards, log)
 
@@ -53,6 +55,8 @@ rule make_table:
         "results/logs/{table}.log",
     wildcard_constraints:
         table="|".join(TABLES),
+    resources:
+        heavy=HEAVY,
     run:
         run_step("make_table", input, output, params, wildcards, log)
 

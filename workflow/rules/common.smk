@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from manuscript_engine.core.code_dependencies import StepCode
+from manuscript_engine.core.heavy_jobs import heavy_units
 from manuscript_engine.core.step_runner import study_layout
 from manuscript_engine.core.yaml_files import load_yaml
 
@@ -24,6 +25,8 @@ STUDY = study_layout(config["study_package"])
 COHORT_FILES = {
     name: table["file"] for name, table in load_yaml(CODEBOOK)["tables"].items()
 }
+# 1 on a registry-size cohort: its heavy steps take turns (profiles/default allows one).
+HEAVY = heavy_units(config.get("data_dir", ""), list(COHORT_FILES.values()))
 TABLES = STUDY.TABLES
 FIGURES = STUDY.FIGURES
 # A study whose layout names a patient-flow step gets the flow table and its numbers.

@@ -291,13 +291,16 @@ def table_longitudinal(
     times = codebook["definitions"]["table3_columns"]
     level = float(settings["ci_level"])
     rows, tidy, notes = [], [], []
+    # Patients as numbers in the order of their identifiers: the same groups, in the
+    # same order, as the identifiers themselves, grouped in a fraction of the time.
+    patient = pd.factorize(outcome.index, sort=True)[0]
     for score, name in _score_names(codebook).items():
         baseline = f"{score}_{baseline_time}"
         long = pd.concat(
             [
                 pd.DataFrame(
                     {
-                        "patient": outcome.index,
+                        "patient": patient,
                         "arm": outcome[arms.column],
                         "visit": time,
                         "value": outcome[f"{score}_{time}"],

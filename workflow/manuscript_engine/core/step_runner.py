@@ -174,6 +174,10 @@ def run_in_process(spec: str, input, output, params, wildcards, log_files) -> No
             if message is None:
                 raise
             stop_with_message(name, message, exc)
+        finally:
+            from manuscript_engine.core.memory import release_free_memory
+
+            release_free_memory()
 
 
 def stop_with_message(name: str, message: str, cause: BaseException | None = None) -> None:

@@ -154,7 +154,8 @@ def course_design(data: pd.DataFrame, visits: list[str]) -> pd.DataFrame:
     columns["first"] = first
     columns |= {f"first:C(visit)[T.{v}]": first * dummy for v, dummy in dummies.items()}
     columns["baseline"] = data["baseline"].to_numpy(dtype=float)
-    return pd.DataFrame(columns, index=data.index)
+    # Not copied into one block: on a registry the columns are 400 MB a score.
+    return pd.DataFrame(columns, index=data.index, copy=False)
 
 
 def ancova(
@@ -201,7 +202,7 @@ def course_model(
     """
     from scipy import stats
 
-    data = long.dropna(subset=["value", "baseline"]).copy()
+    data = long.dropna(subset=["value", "baseline"])  # a new frame: columns can be added
     if data["patient"].nunique() < 4 or data["arm"].nunique() < 2:
         raise ManuscriptError(
             "the mixed model needs patients in both arms with a baseline and a later score"
