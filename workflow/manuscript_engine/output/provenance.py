@@ -243,6 +243,34 @@ def quoted_keys(tree: dict) -> list[str]:
     return list(dict.fromkeys(key for key in map(key_of, number_spans(tree)) if key))
 
 
+def without_number_marks(value: Any) -> Any:
+    """The tree as the plain Markdown parses: each number's span replaced by its text.
+
+    pandoc never writes two ``Str`` side by side, so the text around a span joins up
+    again ("(", "62", "%)" becomes "(62%)"), and the result equals, node for node, the
+    tree of the unmarked Markdown (a test compares them). One pandoc and citeproc pass
+    then serves every format.
+    """
+    if isinstance(value, dict):
+        return {name: without_number_marks(item) for name, item in value.items()}
+    if not isinstance(value, list):
+        return value
+    joined: list = []
+    for item in value:
+        marked = isinstance(item, dict) and item.get("t") == "Span"
+        pieces = item["c"][1] if marked and NUMBER_CLASS in item["c"][0][1] else [item]
+        for piece in map(without_number_marks, pieces):
+            if joined and _is_text(piece) and _is_text(joined[-1]):
+                joined[-1] = {"t": "Str", "c": joined[-1]["c"] + piece["c"]}
+            else:
+                joined.append(piece)
+    return joined
+
+
+def _is_text(node: Any) -> bool:
+    return isinstance(node, dict) and node.get("t") == "Str"
+
+
 def make_numbers_focusable(tree: dict) -> None:
     """Let each number take the keyboard focus (the panel opens on focus)."""
     for span in number_spans(tree):

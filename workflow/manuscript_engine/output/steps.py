@@ -7,6 +7,7 @@ step) is :mod:`manuscript_engine.core.step_runner`'s.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -33,28 +34,32 @@ def document_tree(input, output, params, wildcards) -> None:
     from manuscript_engine.output.conversion import DEFAULT_CITATION_STYLE, build_document_tree
 
     profile = journal_profile(input)
-    # The plain Markdown for every format, and the one whose numbers name their keys
-    # for the HTML (line for line the same text; see output.provenance).
-    pairs = [(input.markdown, output.tree)]
-    if output.get("html_tree"):
-        pairs.append((input.annotated, output.html_tree))
-    from concurrent.futures import ThreadPoolExecutor
+    # The HTML's Markdown names each number's key (output.provenance); the tree of every
+    # other format is the same tree with those marks taken out, so pandoc and citeproc
+    # read the manuscript once.
+    marked = bool(output.get("html_tree"))
+    build_document_tree(
+        Path(input.annotated if marked else input.markdown),
+        Path(output.html_tree if marked else output.tree),
+        defaults=Path(input.defaults),
+        bibliography=[Path(f) for f in input.bibliography],
+        sections=Path(input.sources),
+        figures=[Path(f) for f in input.figures],
+        citation_style=profile["citation_style"] if profile else DEFAULT_CITATION_STYLE,
+        quoted=Path(input.markdown),
+    )
+    if marked:
+        from manuscript_engine.core.atomic_files import atomic_output
+        from manuscript_engine.output.provenance import without_number_marks
 
-    def build(pair) -> None:
-        markdown, tree = pair
-        build_document_tree(
-            Path(markdown),
-            Path(tree),
-            defaults=Path(input.defaults),
-            bibliography=[Path(f) for f in input.bibliography],
-            sections=Path(input.sources),
-            figures=[Path(f) for f in input.figures],
-            citation_style=profile["citation_style"] if profile else DEFAULT_CITATION_STYLE,
-        )
+        tree = json.loads(Path(output.html_tree).read_text(encoding="utf-8"))
+        with atomic_output(output.tree) as partial:
+            partial.write_text(compact_json(without_number_marks(tree)), encoding="utf-8")
 
-    # Each is a pandoc process of its own, so the two run side by side.
-    with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
-        list(pool.map(build, pairs))
+
+def compact_json(value) -> str:
+    """JSON as pandoc writes it (no spaces, UTF-8 as is)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def convert_document(input, output, params, wildcards) -> None:
