@@ -248,6 +248,7 @@ def test_the_tree_without_number_marks_is_the_plain_markdowns_tree():
         '[3.5 ± 1.2]{.num data-key="m"} points.\n\n| a | b |\n|---|--:|\n'
         '| x | [71]{.num data-key="b"} |\n\n: Table 1 (n = [124]{.num data-key="n"})\n'
     )
+
     def tree(text: str) -> dict:
         return json.loads(pypandoc.convert_text(text, "json", format="markdown"))
 

@@ -322,11 +322,13 @@ def provenance_code(wildcards=None):
 def run_step(name, input, output, params, wildcards, log):
     """Run step ``name`` inside Snakemake's process (no Python start-up per job).
 
-    The package is imported here, when a job runs, so parsing the workflow stays fast.
+    The package is imported here, when a job runs, so parsing the workflow stays fast;
+    the libraries the step's code imports are imported first, one job at a time.
     """
     from manuscript_engine.core.step_runner import run_in_process
 
-    run_in_process(STEPS[name], input, output, params, wildcards, log)
+    libraries = STEP_CODE.libraries(getattr(input, "code", []))
+    run_in_process(STEPS[name], input, output, params, wildcards, log, libraries)
 
 
 def rebuild_untrusted_results():

@@ -12,6 +12,8 @@ Snakefile is parsed costs a few milliseconds and imports no pandas. A step
 inside the function itself (steps import lazily, so one module can hold several steps
 without one step's code rerunning the others); a module it reaches is taken whole.
 Third-party and standard-library modules are not inputs: their versions are pinned.
+They are listed apart (:meth:`StepCode.libraries`) so that a step imports them before
+it runs, one step at a time (see :mod:`manuscript_engine.core.step_runner`).
 """
 
 from __future__ import annotations
@@ -247,3 +249,23 @@ class StepCode:
             files |= self.step_files(spec) if ":" in spec else self.module_closure(spec)
         self.sources.save()
         return sorted(os.path.relpath(path, self.base) for path in files)
+
+    def libraries(self, files: Iterable[str | Path]) -> list[str]:
+        """The modules outside the project that the source ``files`` (as :meth:`inputs`
+        gives them) import anywhere,
+        inside functions too, sorted: what a step running that code will import.
+
+        ``from a import b`` gives ``a`` and ``a.b`` (``b`` may be a submodule); relative
+        imports and the project's own packages are left out.
+        """
+        names: set[str] = set()
+        for file in files:
+            path = Path(file)
+            if path.suffix != ".py":
+                continue
+            for level, base, aliases in self.sources.summary((self.base / path).resolve())["all"]:
+                if level > 0:
+                    continue
+                found = aliases if level < 0 else [base, *(f"{base}.{a}" for a in aliases)]
+                names.update(n for n in found if "*" not in n)
+        return sorted(n for n in names if self.index.package_folder(n.split(".")[0]) is None)

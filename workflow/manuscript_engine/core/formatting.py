@@ -38,6 +38,14 @@ def format_p_value(p: float) -> str:
     return format_decimal(p, 3)
 
 
+def monte_carlo_detail(draws: int, seed: int) -> str:
+    """Draws, seed and the largest standard error a P estimated from them can have."""
+    largest_se = 0.5 / math.sqrt(draws)  # sqrt(p(1 − p)/draws) peaks at p = 0.5
+    return (
+        f"{draws:,} draws, seed {seed}; standard error of P at most {format_decimal(largest_se, 4)}"
+    )
+
+
 def format_level(level: float) -> str:
     """A confidence level as printed: 0.95 -> '95%' (one place for tables and text)."""
     return f"{format_decimal(100 * float(level), 0)}%"

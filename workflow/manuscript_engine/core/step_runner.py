@@ -6,7 +6,7 @@ A step function takes ``input, output, params, wildcards`` and imports what it n
 inside its body, so its rule's computed code inputs (``code_dependencies``) are the
 modules that step uses. The step runs in a thread of the Snakemake process, so the
 build pays for starting Python and importing pandas, SciPy and matplotlib once
-instead of once per job. Each step reads
+instead of once per job; the jobs take turns to import (:func:`import_step`). Each step reads
 its named inputs and writes its named outputs; the logic stays in the modules they
 call. Settings come as input files (``input.settings``, see
 :func:`manuscript_engine.core.settings.settings_file`), not as params.
@@ -29,7 +29,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -145,11 +145,48 @@ def study_function(package: str, name: str) -> Callable[..., Any] | None:
     return load_step(spec) if spec else None
 
 
-def run_in_process(spec: str, input, output, params, wildcards, log_files) -> None:
-    """Run the step ``spec`` names; on an author error print the message and fail the job."""
+_IMPORTING = threading.Lock()
+"""Held while a job imports its step and libraries: one job at a time."""
+
+
+def import_step(spec: str, libraries: Iterable[str] = ()) -> Callable[..., Any]:
+    """The step function, imported with every library its code imports, one job at a time.
+
+    Jobs run in threads of one process, and Python's imports are not safe across
+    threads when packages import each other (CPython gh-83065, fixed only in 3.15):
+    two jobs importing parts of statsmodels at once failed with "cannot import name …
+    from partially initialized module". So a job imports, under a lock, its step's
+    module and each library its code imports anywhere (``code_dependencies``), and the
+    step's own imports inside functions then find them loaded. A name that is not a
+    module (``b`` in ``from a import b``) or an optional library that is missing is
+    skipped here; the step itself reports what it really lacks.
+    """
+    with _IMPORTING:
+        step = load_step(spec)
+        for name in libraries:
+            if name in sys.modules or name in _NOT_MODULES:
+                continue
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                _NOT_MODULES.add(name)
+    return step
+
+
+_NOT_MODULES: set[str] = set()
+
+
+def run_in_process(
+    spec: str, input, output, params, wildcards, log_files, libraries: Iterable[str] = ()
+) -> None:
+    """Run the step ``spec`` names; on an author error print the message and fail the job.
+
+    ``libraries`` are the modules outside the project the step's code imports
+    (:meth:`~manuscript_engine.core.code_dependencies.StepCode.libraries`).
+    """
     from manuscript_engine.core.trust import record, records, require_trusted, withdraw_certificates
 
-    step = load_step(spec)
+    step = import_step(spec, libraries)
     name = step.__name__
     outputs = [str(path) for path in output]
     products = [

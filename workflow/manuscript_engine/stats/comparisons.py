@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from manuscript_engine.core.errors import ManuscriptError
-from manuscript_engine.core.formatting import format_decimal
+from manuscript_engine.core.formatting import monte_carlo_detail
 from manuscript_engine.stats.exact_rxc import fisher_freeman_halton
 
 TEST_LABELS = {
@@ -192,14 +192,6 @@ def compare_categorical(table, settings: dict[str, Any]) -> Comparison:
         monte_carlo_detail(draws, int(settings["seed"])),
         sizes=sizes,
         variant="Monte Carlo",
-    )
-
-
-def monte_carlo_detail(draws: int, seed: int) -> str:
-    """Draws, seed and the largest standard error a P estimated from them can have."""
-    largest_se = 0.5 / np.sqrt(draws)  # sqrt(p(1 − p)/draws) peaks at p = 0.5
-    return (
-        f"{draws:,} draws, seed {seed}; standard error of P at most {format_decimal(largest_se, 4)}"
     )
 
 

@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from manuscript_engine.core.errors import TemplateProblem
-from manuscript_engine.core.formatting import format_decimal, format_level, number_words
+from manuscript_engine.core.formatting import (
+    format_decimal,
+    format_level,
+    monte_carlo_detail,
+    number_words,
+)
 from manuscript_engine.core.registry import NumbersRegistry
 from manuscript_engine.data.vocabulary import (
     category_range,
@@ -24,7 +29,6 @@ from manuscript_engine.data.vocabulary import (
     plain_number,
     study_arms,
 )
-from manuscript_engine.stats.comparisons import monte_carlo_detail
 from manuscript_engine.text.checklists import ChecklistMarkers
 from manuscript_engine.text.template_lint import (
     SIGNIFICANCE,
@@ -436,8 +440,7 @@ class Manuscript:
         caption = self.num(f"figures.{name}.caption")
         alt = self.num(f"figures.{name}.alt").replace('"', "'").replace("\\", "/")
         return (
-            f"![Figure {label}. {caption}]({self.figure_dir}/{name}.svg)"
-            f'{{#fig:{name} alt="{alt}"}}'
+            f'![Figure {label}. {caption}]({self.figure_dir}/{name}.svg){{#fig:{name} alt="{alt}"}}'
         )
 
     def table_ref(self, name: str) -> str:
