@@ -84,6 +84,10 @@ class LayoutInvalid(ManuscriptError):
     """The study's layout module is missing or names a step the engine cannot run."""
 
 
+_IMPORTING = threading.RLock()
+"""Held while a job imports a step and its libraries: one job at a time."""
+
+
 def load_step(spec: str) -> Callable[..., Any]:
     """The step function named ``"package.module:function"`` (imported when a job runs).
 
@@ -99,7 +103,8 @@ def load_step(spec: str) -> Callable[..., Any]:
             f"the step {spec!r} is not in the engine or the study's package "
             f"({', '.join(sorted(_STUDY_PACKAGES)) or 'none loaded'})."
         )
-    return getattr(importlib.import_module(module), function)
+    with _IMPORTING:  # a step may load another (a table's function): the same turn
+        return getattr(importlib.import_module(module), function)
 
 
 _STUDY_PACKAGES: set[str] = set()
@@ -143,10 +148,6 @@ def study_function(package: str, name: str) -> Callable[..., Any] | None:
     """The function the study's ``layout`` names under ``name`` (None when it names none)."""
     spec = getattr(study_layout(package), name, None)
     return load_step(spec) if spec else None
-
-
-_IMPORTING = threading.Lock()
-"""Held while a job imports its step and libraries: one job at a time."""
 
 
 def import_step(spec: str, libraries: Iterable[str] = ()) -> Callable[..., Any]:
