@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import random
 import re
+import shutil
 
 import pandas as pd
 import pytest
+from conftest import CODEBOOK, REPO
 
 from manuscript_engine.data.validation import (
     matches_pattern,
@@ -131,3 +133,88 @@ def test_matches_pattern_agrees_with_series_str_fullmatch(cells):
     else:
         pd.testing.assert_series_equal(result, expected)
         assert not expected.dropna().all()
+
+
+# --------------------------------------------------------------------------- the schema's shortcut
+def typed_tables(folder):
+    """Each readable table of ``folder`` as check_columns receives it, with its schema."""
+    from manuscript_engine.data.cohort import load_codebook
+    from manuscript_engine.data.validation import (
+        blank_missing_codes,
+        check_header,
+        check_whitespace,
+        parse_numbers,
+        read_raw,
+    )
+
+    book = load_codebook(CODEBOOK)
+    for spec in book["tables"].values():
+        problems: list = []
+        table = read_raw(folder / spec["file"], spec["file"], problems)
+        if table is None or not check_header(table, spec, problems):
+            continue
+        check_whitespace(table, problems)
+        blank_missing_codes(table, spec, book, problems)
+        yield table, parse_numbers(table, spec, problems, book), spec, book["booleans"]
+
+
+def schema_passes(typed, spec, booleans) -> bool:
+    import pandera.pandas as pa
+
+    from manuscript_engine.data.validation import schema_for
+
+    try:
+        schema_for(spec, booleans).validate(typed, lazy=True)
+    except pa.errors.SchemaErrors:
+        return False
+    return True
+
+
+CELL_EDITS = [  # (table, column, row, new text): each breaks one rule of the schema
+    ("enrollment", "arm", 0, "PVP-ITR"),  # category
+    ("procedure", "technical_success", 1, "Yes"),  # boolean
+    ("enrollment", "patient_id", 2, "patient 3"),  # pattern
+    ("baseline", "age_years", 0, "17"),  # minimum
+    ("visits", "vas", 3, "10.5"),  # maximum
+    ("visits", "vas", 3, "7.25"),  # step
+    ("visits", "kps", 1, "65"),  # step of ten
+    ("baseline", "sex", 0, ""),  # an empty cell where none may be
+    ("baseline", "age_years", 1, ""),  # an empty number where none may be
+    ("visits", "visit", 1, "preop"),  # a repeated key (patient and visit)
+]
+
+
+@pytest.mark.parametrize(
+    "case", sorted(p.name for p in (REPO / "tests/data/bad_cohorts").iterdir())
+)
+def test_the_shortcut_passes_a_bad_cohorts_table_exactly_when_the_schema_does(case, tmp_path):
+    from test_validation import bad_cohort
+
+    from manuscript_engine.data.validation import obeys_codebook
+
+    for table, typed, spec, booleans in typed_tables(bad_cohort(case, tmp_path / "cohort")):
+        assert obeys_codebook(table, typed, spec, booleans) == schema_passes(
+            typed, spec, booleans
+        ), (case, table.path)
+
+
+@pytest.mark.parametrize("edit", CELL_EDITS, ids=lambda e: f"{e[1]}={e[3]!r}")
+def test_the_shortcut_refuses_each_broken_rule_and_the_schema_names_it(edit, tmp_path):
+    from test_validation import SMALL
+
+    from manuscript_engine.data.validation import obeys_codebook
+
+    table_name, column, row, text = edit
+    folder = tmp_path / "cohort"
+    shutil.copytree(SMALL, folder)
+    path = folder / f"{table_name}.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[row, column] = text
+    frame.to_csv(path, index=False)
+    checked = {t.path: (t, typed, spec, b) for t, typed, spec, b in typed_tables(folder)}
+    table, typed, spec, booleans = checked[f"{table_name}.csv"]
+    assert not schema_passes(typed, spec, booleans)
+    assert not obeys_codebook(table, typed, spec, booleans)
+    for other, (t, typed, spec, booleans) in checked.items():
+        if other != f"{table_name}.csv":
+            assert obeys_codebook(t, typed, spec, booleans)
