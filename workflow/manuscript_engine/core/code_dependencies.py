@@ -252,8 +252,8 @@ class StepCode:
 
     def libraries(self, files: Iterable[str | Path]) -> list[str]:
         """The modules outside the project that the source ``files`` (as :meth:`inputs`
-        gives them) import anywhere,
-        inside functions too, sorted: what a step running that code will import.
+        gives them) import anywhere, inside functions too, sorted: what a step running
+        that code may import.
 
         ``from a import b`` gives ``a`` and ``a.b`` (``b`` may be a submodule); relative
         imports and the project's own packages are left out.
@@ -267,5 +267,5 @@ class StepCode:
                 if level > 0:
                     continue
                 found = aliases if level < 0 else [base, *(f"{base}.{a}" for a in aliases)]
-                names.update(n for n in found if "*" not in n)
+                names.update(n for n in found if n != "*" and not n.endswith(".*"))
         return sorted(n for n in names if self.index.package_folder(n.split(".")[0]) is None)

@@ -159,8 +159,8 @@ def import_step(spec: str, libraries: Iterable[str] = ()) -> Callable[..., Any]:
     from partially initialized module". So a job imports, under a lock, its step's
     module and each library its code imports anywhere (``code_dependencies``), and the
     step's own imports inside functions then find them loaded. A name that is not a
-    module (``b`` in ``from a import b``) or an optional library that is missing is
-    skipped here; the step itself reports what it really lacks.
+    module (``b`` in ``from a import b``), or a library that cannot be imported, is
+    skipped here: the step meets the same failure where it imports it, and reports it.
     """
     with _IMPORTING:
         step = load_step(spec)
@@ -169,7 +169,7 @@ def import_step(spec: str, libraries: Iterable[str] = ()) -> Callable[..., Any]:
                 continue
             try:
                 importlib.import_module(name)
-            except ImportError:
+            except Exception:  # noqa: BLE001 - the step meets it again, and reports it
                 _NOT_MODULES.add(name)
     return step
 

@@ -101,6 +101,10 @@ class RawTable:
             self._distinct[column] = DistinctCells(self.frame, column)
         return self._distinct[column]
 
+    def forget_distinct(self) -> None:
+        """Free the distinct values found (the frame keeps its cells)."""
+        self._distinct.clear()
+
 
 class DistinctCells:
     """One text column as its distinct values and, per row, which one it holds.
@@ -113,7 +117,8 @@ class DistinctCells:
     def __init__(self, frame: pd.DataFrame, column: str) -> None:
         self.frame, self.column = frame, column
         codes, values = pd.factorize(frame[column].to_numpy(dtype=object), use_na_sentinel=False)
-        self.codes = codes
+        # The smallest integers that hold the codes: a byte a cell for most columns.
+        self.codes = codes.astype(np.min_scalar_type(max(len(values) - 1, 0)), copy=False)
         self.values = np.asarray(values, dtype=object)
         self.counts = np.bincount(codes, minlength=len(self.values))
         self.position = {value: i for i, value in enumerate(self.values) if isinstance(value, str)}
@@ -851,6 +856,7 @@ def validate_tables(
         typed[name] = parse_numbers(table, spec, problems, codebook)
         typed[name].attrs["missing"] = gaps
         check_columns(table, typed[name], spec, codebook["booleans"], problems)
+        table.forget_distinct()  # a registry's tables are checked one at a time
     if not problems and cross_table_rules is not None:
         cross_table_rules(typed, files, problems, codebook)
     if problems:
