@@ -145,3 +145,56 @@ def test_without_their_libraries_named_the_jobs_import_at_once(two_slow_steps):
 
     run_at_once([])
     assert import_probe.most == 2
+
+
+FLAKY_LIBRARY = """import import_probe
+import_probe.attempts = getattr(import_probe, "attempts", 0) + 1
+if import_probe.attempts == 1:
+    raise RuntimeError("needs libflaky.so.2")
+raise RuntimeError("flaky: already initialised")
+"""
+
+STEP_IMPORTING = """def step(input, output, params, wildcards):
+    import {library}
+"""
+
+
+@pytest.mark.parametrize(
+    ("library", "source", "error", "shown"),
+    [
+        # The real cause, not what a second attempt by the step would say.
+        ("flaky_library", FLAKY_LIBRARY, RuntimeError, "needs libflaky.so.2"),
+        # Not installed: left to the step, which names it where it imports it.
+        ("not_installed_library", None, ModuleNotFoundError, "not_installed_library"),
+    ],
+)
+def test_a_library_that_fails_to_import_fails_the_job_with_its_first_error(
+    library, source, error, shown, tmp_path, monkeypatch
+):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "import_probe.py").write_text(PROBE)
+    if source:
+        (site / f"{library}.py").write_text(source)
+    (site / "failing_steps.py").write_text(STEP_IMPORTING.format(library=library))
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(step_runner, "_STUDY_PACKAGES", set())
+    libraries = StepCode([site], tmp_path).libraries(["site/failing_steps.py"])
+    assert libraries == [library]
+    try:
+        with pytest.raises(error, match=shown):
+            step_runner.run_in_process(
+                "failing_steps:step",
+                [],
+                ["results/x.txt"],
+                {},
+                {},
+                ["results/logs/x.log"],
+                libraries,
+            )
+    finally:
+        import sys
+
+        for name in ("import_probe", library, "failing_steps"):
+            sys.modules.pop(name, None)

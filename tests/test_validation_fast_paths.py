@@ -218,3 +218,23 @@ def test_the_shortcut_refuses_each_broken_rule_and_the_schema_names_it(edit, tmp
     for other, (t, typed, spec, booleans) in checked.items():
         if other != f"{table_name}.csv":
             assert obeys_codebook(t, typed, spec, booleans)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n1,2\n,3\n",  # an empty first cell
+        "a,b\n1,2\n\n",  # a blank line at the end
+        "a\n1\n\nx\n",  # a blank line inside
+        "a,b\n1,2\n,\n3,4\n",  # a row of empty cells
+        "a,b\n,\n,\n",  # every row empty
+    ],
+)
+def test_fast_reading_drops_exactly_the_empty_rows(text):
+    from manuscript_engine.data.validation import fast_read
+
+    header, frame = fast_read(text)
+    lines = text.split("\n")[1:]
+    kept = [number for number, line in enumerate(lines, start=2) if line.replace(",", "")]
+    assert list(frame.index) == kept
+    assert header == text.split("\n")[0].split(",")

@@ -263,7 +263,11 @@ class StepCode:
             path = Path(file)
             if path.suffix != ".py":
                 continue
-            for level, base, aliases in self.sources.summary((self.base / path).resolve())["all"]:
+            try:
+                records = self.sources.summary((self.base / path).resolve())["all"]
+            except (OSError, SyntaxError, ValueError):
+                continue  # edited or removed during the build: the step's import tells
+            for level, base, aliases in records:
                 if level > 0:
                     continue
                 found = aliases if level < 0 else [base, *(f"{base}.{a}" for a in aliases)]

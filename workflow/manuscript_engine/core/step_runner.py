@@ -85,7 +85,10 @@ class LayoutInvalid(ManuscriptError):
 
 
 _IMPORTING = threading.RLock()
-"""Held while a job imports a step and its libraries: one job at a time."""
+"""Held while a job imports a step and its libraries: one job at a time. Only
+:func:`import_step` and :func:`load_step` take it, never from a module's top level: a
+module that loaded a step while being imported outside the lock could wait for it
+while the holder waits for that module, a deadlock Python cannot see."""
 
 
 def load_step(spec: str) -> Callable[..., Any]:
@@ -159,8 +162,10 @@ def import_step(spec: str, libraries: Iterable[str] = ()) -> Callable[..., Any]:
     from partially initialized module". So a job imports, under a lock, its step's
     module and each library its code imports anywhere (``code_dependencies``), and the
     step's own imports inside functions then find them loaded. A name that is not a
-    module (``b`` in ``from a import b``), or a library that cannot be imported, is
-    skipped here: the step meets the same failure where it imports it, and reports it.
+    module (``b`` in ``from a import b``) or not installed is skipped: the step reports
+    a missing library where it imports it. Any other failure is raised as it happened,
+    inside the job, where :func:`run_in_process` reports it (a second attempt by the
+    step could fail differently and hide the cause).
     """
     with _IMPORTING:
         step = load_step(spec)
@@ -169,12 +174,15 @@ def import_step(spec: str, libraries: Iterable[str] = ()) -> Callable[..., Any]:
                 continue
             try:
                 importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - the step meets it again, and reports it
+            except ModuleNotFoundError as exc:
+                if not (exc.name and (name == exc.name or name.startswith(f"{exc.name}."))):
+                    raise
                 _NOT_MODULES.add(name)
     return step
 
 
 _NOT_MODULES: set[str] = set()
+"""Names the code imports that are no module here: attributes, or libraries not installed."""
 
 
 def run_in_process(
@@ -187,14 +195,15 @@ def run_in_process(
     """
     from manuscript_engine.core.trust import record, records, require_trusted, withdraw_certificates
 
-    step = import_step(spec, libraries)
-    name = step.__name__
+    name = spec.partition(":")[2]
     outputs = [str(path) for path in output]
     products = [
         str(p) for p in input if str(p).startswith(RESULTS) and not str(p).startswith(SETTINGS)
     ]
     with job_log(log_files[0] if log_files else None):
         try:
+            step = import_step(spec, libraries)
+            name = step.__name__
             known = records()  # the ledger, read once per job
             require_trusted(products, known=known)
             withdraw_certificates(outputs, known=known)

@@ -318,7 +318,7 @@ def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     further (each comparison of a million text cells takes a tenth of a second)."""
     if not len(frame.columns):
         return np.ones(len(frame), dtype=bool)
-    blank = (frame.iloc[:, 0] == "").to_numpy()
+    blank = (frame.iloc[:, 0] == "").to_numpy(copy=True)  # written to below
     if blank.any():
         candidates = np.flatnonzero(blank)
         blank[candidates] = (frame.iloc[candidates] == "").all(axis=1).to_numpy()
