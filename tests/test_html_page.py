@@ -137,6 +137,21 @@ def written(tmp_path_factory) -> dict[str, Path]:
     return outputs
 
 
+def another_page(written, name: str, **options) -> Path:
+    """The written manuscript's tree converted again to HTML, beside it, as ``name``."""
+    page = written["html"].with_name(name)
+    convert_document(
+        written["tree"],
+        page,
+        "html",
+        defaults=DEFAULTS / "html.yaml",
+        date="2020-01-02",
+        figures=written["figures"],
+        **options,
+    )
+    return page
+
+
 def html_of(written) -> str:
     return written["html"].read_text(encoding="utf-8")
 
@@ -224,16 +239,7 @@ def test_metadata_text_in_the_title_block_is_escaped(written):
         "affiliations": {"lab": "<img src=x onerror=alert(1)>"},
         "keywords": ["<b>bold</b>"],
     }
-    page = written["html"].with_name("hostile.html")
-    convert_document(
-        written["tree"],
-        page,
-        "html",
-        defaults=DEFAULTS / "html.yaml",
-        date="2020-01-02",
-        figures=written["figures"],
-        metadata=hostile,
-    )
+    page = another_page(written, "hostile.html", metadata=hostile)
     body = " ".join(page.read_text(encoding="utf-8").split("<body>", 1)[1].split())
     assert "Eve &lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert "&lt;img src=x onerror=alert(1)&gt;" in body and "<img src=x" not in body
@@ -298,15 +304,7 @@ def test_table_headers_carry_their_scope(written):
 
 
 def test_a_page_without_title_metadata_gets_the_layout_but_no_script(written):
-    page = written["html"].with_name("plain.html")
-    convert_document(
-        written["tree"],
-        page,
-        "html",
-        defaults=DEFAULTS / "html.yaml",
-        date="2020-01-02",
-        figures=written["figures"],
-    )
+    page = another_page(written, "plain.html")
     text = page.read_text(encoding="utf-8")
     assert "<script" not in text and '<nav id="TOC"' in text
     assert '<p class="author">Ann Lee</p>' in text  # pandoc's own author lines

@@ -362,19 +362,20 @@ def render_manuscript(
                 f"{template_location(exc, template_dir)}\n  the template '{exc.name}' does not "
                 f"exist under {Path(template_dir).name}/. Check the name in the include."
             ) from None
-        block = YAML_BLOCK.search(seals.unseal(rendered))
+        text = seals.unseal(rendered)
+        block = YAML_BLOCK.search(text)
         if block:
-            line = seals.unseal(rendered)[: block.start()].count("\n") + 1
             raise TemplateProblem(
-                f"{shown} (line {line} of its rendered text): a YAML metadata block. The "
-                "title block comes from templates/metadata.yaml and the build's settings "
-                "only; write '***' for a horizontal rule."
+                f"{shown} (line {line_at(text, block.start())} of its rendered text): a YAML "
+                "metadata block. The title block comes from templates/metadata.yaml and the "
+                "build's settings only; write '***' for a horizontal rule."
             )
-        forged = FORGED_NUMBER_MARK.search(seals.prose(rendered))
+        prose = seals.prose(rendered)
+        forged = FORGED_NUMBER_MARK.search(prose)
         if forged:
-            line = seals.prose(rendered)[: forged.start()].count("\n") + 1
             raise TemplateProblem(
-                f"{shown} (line {line} of its rendered text): '{forged.group(0)}'. The class "
+                f"{shown} (line {line_at(prose, forged.start())} of its rendered text): "
+                f"'{forged.group(0)}'. The class "
                 "'num' and the attribute 'data-key' mark the numbers the helpers quote, so "
                 "the HTML can say where each came from; a template may not write them. "
                 "Quote the number with {{ num('key') }}."
@@ -410,3 +411,8 @@ def render_manuscript(
             sources.append({"template": origin, "first_line": first, "last_line": last})
             first = last + 2  # parts are joined by a blank line
     return "\n".join(parts)
+
+
+def line_at(text: str, offset: int) -> int:
+    """The line (from 1) of ``text`` holding character ``offset``."""
+    return text.count("\n", 0, offset) + 1
