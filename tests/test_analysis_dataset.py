@@ -132,3 +132,42 @@ def test_written_booleans_read_back_as_booleans_beside_missing_cells(tmp_path):
     assert text == "patient_id,died,vas,arm\nP1,yes,1.5,A\nP2,no,,B\nP3,,2.0,A\n"
     back = _parse_patients(tmp_path / "patients.csv")
     assert back["died"].tolist()[:2] == [True, False] and pd.isna(back["died"].iloc[2])
+
+
+def test_only_columns_of_nothing_but_yes_and_no_become_booleans(tmp_path):
+    """pandas' reader decides per column: a column mixing yes with other texts, or
+    spelling it otherwise, keeps its texts."""
+    from manuscript_engine.data.analysis_dataset import _parse_patients
+
+    path = tmp_path / "patients.csv"
+    path.write_text(
+        "patient_id,all,gappy,mixed,capital,empty,count\n"
+        "P1,yes,yes,yes,Yes,,1\nP2,no,,maybe,no,,2\nP3,yes,no,no,no,,3\n"
+    )
+    frame = _parse_patients(path)
+    assert frame["all"].dtype == bool and frame["all"].tolist() == [True, False, True]
+    assert frame["gappy"].tolist()[::2] == [True, False] and pd.isna(frame["gappy"].iloc[1])
+    assert frame["mixed"].tolist() == ["yes", "maybe", "no"]
+    assert frame["capital"].tolist() == ["Yes", "no", "no"]
+    assert frame["empty"].isna().all() and frame["count"].tolist() == [1, 2, 3]
+    assert frame.index.tolist() == ["P1", "P2", "P3"]
+
+
+def test_the_arm_column_is_categorical_in_the_codebook_order_unless_a_code_is_unknown(tmp_path):
+    from manuscript_engine.data.analysis_dataset import read_patients
+
+    path = tmp_path / "patients.csv"
+    path.write_text("patient_id,arm,vas\nP1,PVP,1\nP2,PVP+ITR,2\nP3,PVP,3\n")
+    codebook = {
+        "arms": {
+            "column": "arm",
+            "groups": [{"key": "itr", "code": "PVP+ITR"}, {"key": "pvp", "code": "PVP"}],
+        }
+    }
+    frame = read_patients(path, codebook)
+    assert list(frame["arm"].cat.categories) == ["PVP+ITR", "PVP"]
+    assert frame["arm"].tolist() == ["PVP", "PVP+ITR", "PVP"]
+    assert (frame["arm"] == "PVP").tolist() == [True, False, True]
+    assert read_patients(path)["arm"].dtype != "category"  # without a codebook: as read
+    path.write_text("patient_id,arm,vas\nP1,PVP,1\nP2,other,2\n")
+    assert read_patients(path, codebook)["arm"].tolist() == ["PVP", "other"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from manuscript_engine.data.validation import Problem, line_of, shown_value
@@ -56,20 +57,25 @@ def check_across_tables(
             )
         )
 
-    included = set(status.index[status == "yes"])
+    # Each row's patient is looked up once among the enrolled (pandas keeps the hash of
+    # the enrolled identifiers): sets and isin() hashed a million identifiers per rule.
+    enrolled = pd.Index(status.index)
+    included = (status == "yes").to_numpy()
     for name in ("baseline", "procedure", "visits", "followup"):
         table = tables[name]
         ids = table["patient_id"]
+        where = enrolled.get_indexer(ids)
+        known = where >= 0
         enrolled_as = {
             "unknown": (
-                ~ids.isin(status.index),
+                ~known,
                 lambda patient: (
                     f"{patient} is not in {files['enrollment']}. Add the patient there or correct "
                     "the identifier."
                 ),
             ),
             "excluded": (
-                ids.isin(status.index[status == "no"]),
+                known & (status.to_numpy()[where] == "no"),
                 lambda patient: (
                     f"{patient} is excluded in {files['enrollment']} ({reason[patient]}) but has a "
                     "row here. Remove the row or mark the patient as included."
@@ -83,7 +89,8 @@ def check_across_tables(
                 )
         if name == "visits":
             continue
-        for patient in sorted(included - set(ids)):
+        rows = np.bincount(where[known], minlength=len(enrolled))
+        for patient in sorted(enrolled[included & (rows == 0)]):
             problems.append(
                 Problem(
                     files["enrollment"],
@@ -164,9 +171,10 @@ def check_visits(tables, files, problems, months: dict[str, int]) -> None:
                 "Correct the visit or the follow-up length."
             )
         problems.append(Problem(files["visits"], int(line), "visit", visit, rule))
-    with_preop = set(visits.loc[visits["visit"] == "preop", "patient_id"])
-    with_discharge = set(visits.loc[visits["visit"] == "discharge", "patient_id"])
-    for patient in procedure.loc[~procedure["patient_id"].isin(with_preop), "patient_id"]:
+    ids = procedure["patient_id"]
+    with_preop = ids.isin(visits.loc[visits["visit"] == "preop", "patient_id"])
+    with_discharge = ids.isin(visits.loc[visits["visit"] == "discharge", "patient_id"])
+    for patient in procedure.loc[~with_preop, "patient_id"]:
         problems.append(
             Problem(
                 files["visits"],
@@ -177,7 +185,7 @@ def check_visits(tables, files, problems, months: dict[str, int]) -> None:
             )
         )
     treated = procedure["technical_success"] == "yes"
-    missing = procedure.loc[treated & ~procedure["patient_id"].isin(with_discharge), "patient_id"]
+    missing = procedure.loc[treated & ~with_discharge, "patient_id"]
     for line, patient in missing.items():
         problems.append(
             Problem(

@@ -149,7 +149,9 @@ def patient_frame(tables: dict[str, pd.DataFrame], codebook: dict[str, Any]) -> 
     )
     frame["paraplegia_recovered"] = frame["paraplegia_outcome"].isin(["full_recovery", "improved"])
 
-    visits = tables["visits"]
+    # Several visits a patient: grouping, pivoting and comparing them as categories
+    # hashes each identifier and visit name once, not once per operation.
+    visits = tables["visits"].astype({"patient_id": "category", "visit": "category"})
     at_discharge = visits["visit"] == definitions["visits"]["discharge"]
     frame["vas_discharge"] = visits[at_discharge].set_index("patient_id")["vas"]
     frame["vas_final"] = last_vas(visits, codebook)

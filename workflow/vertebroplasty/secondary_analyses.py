@@ -14,6 +14,7 @@ the same numbers these tables print, from the same functions.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from manuscript_engine.core.formatting import (
@@ -285,8 +286,13 @@ def table_longitudinal(
     first = arms.codes[0]
     book = NumberBook("table_longitudinal (secondary, outcome population)", arms)
     # The first two arms only: with a third, "first" against "the rest" would pool it.
-    outcome = patients[patients["outcome"] & patients[arms.column].isin(arms.codes[:2])]
     baseline_time = table3_columns(codebook)[0]
+    # The arm and the scores only: the dataset's other columns, copied for every
+    # patient, would be a registry's largest allocation here.
+    wanted = [arms.column] + [
+        f"{score}_{time}" for score in _score_names(codebook) for time in table3_columns(codebook)
+    ]
+    outcome = patients.loc[patients["outcome"] & patients[arms.column].isin(arms.codes[:2]), wanted]
     followup = _followup_times(codebook)
     times = codebook["definitions"]["table3_columns"]
     level = float(settings["ci_level"])
@@ -296,23 +302,33 @@ def table_longitudinal(
     patient = pd.factorize(outcome.index, sort=True)[0]
     for score, name in _score_names(codebook).items():
         baseline = f"{score}_{baseline_time}"
+        # Only the rows with the score both before treatment and at the time enter the
+        # counts and the model: dropped per time point, so that the long form (four rows
+        # a patient) is never held twice.
         long = pd.concat(
             [
                 pd.DataFrame(
                     {
                         "patient": patient,
                         "arm": outcome[arms.column],
-                        "visit": time,
+                        # Categorical from the start: the model and the counts then
+                        # compare small codes, not millions of texts.
+                        "visit": pd.Categorical.from_codes(
+                            np.full(len(outcome), position), categories=followup
+                        ),
                         "value": outcome[f"{score}_{time}"],
                         "baseline": outcome[baseline],
                     }
-                )
-                for time in followup
+                ).dropna(subset=["value", "baseline"])
+                for position, time in enumerate(followup)
             ],
             ignore_index=True,
         )
         estimable = _estimable_times(long, followup, arms.codes[:2])
-        model = course_model(long[long["visit"].isin(estimable)], estimable, first, level)
+        if estimable != list(followup):
+            long = long[long["visit"].isin(estimable)]
+        model = course_model(long, estimable, first, level)
+        del long  # the analyses of covariance below read the wide rows
         interaction = book.add(
             f"mixed.{score}.interaction.p",
             model.interaction_p,

@@ -36,7 +36,7 @@ def patient_flow(input, output, params, wildcards) -> None:
 
     book = load_codebook(Path(input.codebook))
     flow = summarise_patient_flow(
-        read_table(Path(input.enrollment)), book, read_patients(Path(input.patients))
+        read_table(Path(input.enrollment)), book, read_patients(Path(input.patients), book)
     )
     with atomic_output(output.table) as partial:
         flow.to_csv(partial, index=False, lineterminator="\n")

@@ -153,7 +153,7 @@ def write_audit(
     for path in number_files:
         registry.update(json.loads(Path(path).read_text(encoding="utf-8")))
     cohort = Cohort(
-        frame=read_patients(Path(patients)),
+        frame=read_patients(Path(patients), book),
         enrollment=read_typed_table(Path(enrollment), book["tables"]["enrollment"]["columns"]),
         registry=registry,
         synthetic=synthetic,

@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pandas.api.types import is_string_dtype
 
 from manuscript_engine.core.atomic_files import write_text_atomically
+from manuscript_engine.core.csv_text import csv_text
 from manuscript_engine.core.formatting import format_decimal
 from manuscript_engine.core.yaml_schemas import load_checked_yaml
 
@@ -85,9 +87,10 @@ def to_csv_text(table: pd.DataFrame, columns: dict[str, Any]) -> str:
         if columns[name]["type"] in ("string", "category") and is_string_dtype(column):
             text[name] = column.fillna("")
             continue
-        distinct = {value: _cell(value, columns[name]) for value in column.dropna().unique()}
-        text[name] = column.map(distinct).fillna("")
-    return text.to_csv(index=False, lineterminator="\n")
+        codes, distinct = pd.factorize(column)  # code -1: a missing cell
+        cells = [_cell(value, columns[name]) for value in distinct] + [""]
+        text[name] = pd.Series(np.array(cells, dtype=object)[codes], index=table.index)
+    return csv_text(text, index=False)
 
 
 def _cell(value: Any, spec: dict[str, Any]) -> str:

@@ -121,16 +121,29 @@ class DistinctCells:
         self.codes = codes.astype(np.min_scalar_type(max(len(values) - 1, 0)), copy=False)
         self.values = np.asarray(values, dtype=object)
         self.counts = np.bincount(codes, minlength=len(self.values))
-        self.position = {value: i for i, value in enumerate(self.values) if isinstance(value, str)}
+        # Where each text is: hashed by pandas in C, as it is first asked (a dictionary
+        # built in Python took seconds for the identifier columns of a registry), and
+        # the texts that blank() moved.
+        self._found = pd.Index(self.values, dtype=object, copy=True)
+        self._moved: dict[str, int | None] = {}
+
+    def place(self, text: str) -> int | None:
+        """The index of ``text`` among the distinct values (None when no row holds it)."""
+        if text in self._moved:
+            return self._moved[text]
+        try:
+            return int(self._found.get_loc(text))
+        except KeyError:
+            return None
 
     def count(self, text: str) -> int:
         """How many rows hold exactly ``text``."""
-        where = self.position.get(text)
+        where = self.place(text)
         return 0 if where is None else int(self.counts[where])
 
     def lines(self, text: str) -> pd.Index:
         """The lines (the frame's index) of the rows holding ``text``, in order."""
-        return self.frame.index[self.codes == self.position[text]]
+        return self.frame.index[self.codes == self.place(text)]
 
     def rows_of(self, chosen: np.ndarray) -> Iterator[tuple[Any, Any]]:
         """(line, value) of each row holding a distinct value marked in ``chosen``, in order."""
@@ -141,9 +154,12 @@ class DistinctCells:
 
     def blank(self, text: str) -> None:
         """Empty every cell holding ``text``, in the frame too."""
-        where = self.position.pop(text)
+        where = self.place(text)
+        self._moved[text] = None
         self.values[where] = ""
-        empty = self.position.setdefault("", where)
+        empty = self.place("")
+        if empty is None:
+            empty = self._moved[""] = where
         if empty != where:  # the column had empty cells already: one value for both
             self.codes[self.codes == where] = empty
             self.counts[empty] += self.counts[where]

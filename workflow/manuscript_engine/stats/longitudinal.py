@@ -96,12 +96,28 @@ def profiled_random_intercept(
     columns = [design[name].to_numpy(dtype=float) for name in names]
     columns.append(outcome.to_numpy(dtype=float))
     codes, _ = pd.factorize(groups.to_numpy())
+    # Groups numbered from the smallest to the largest, so that the groups of one size
+    # are consecutive rows of the sums (views, not copies: a registry's sums are 90 MB).
     sizes = np.bincount(codes)
-    sums = np.column_stack([np.bincount(codes, weights=column) for column in columns])
+    by_size = np.argsort(sizes, kind="stable")
+    number = np.empty_like(by_size)
+    number[by_size] = np.arange(len(by_size))
+    codes, sizes = number[codes], sizes[by_size]
+    sums = np.empty((len(sizes), len(columns)))
+    for index, column in enumerate(columns):
+        sums[:, index] = np.bincount(codes, weights=column, minlength=len(sizes))
     # Sum over the groups of each size n of s s', s a group's sums of [X | y].
-    pooled = {int(n): sums[sizes == n].T @ sums[sizes == n] for n in np.unique(sizes)}
-    group_counts = {n: int((sizes == n).sum()) for n in pooled}
-    total = np.array([[float(left @ right) for right in columns] for left in columns])
+    starts = np.flatnonzero(np.diff(sizes, prepend=-1))
+    by_group_size = {
+        int(sizes[start]): block
+        for start, block in zip(starts, np.split(sums, starts[1:]), strict=True)
+    }
+    pooled = {n: block.T @ block for n, block in by_group_size.items()}
+    group_counts = {n: len(block) for n, block in by_group_size.items()}
+    total = np.empty((len(columns), len(columns)))
+    for i, left in enumerate(columns):  # symmetric: each product once
+        for j in range(i, len(columns)):
+            total[i, j] = total[j, i] = left @ columns[j]
     dof = len(codes) - width
 
     def weighted(ratio: float) -> np.ndarray:
@@ -208,7 +224,11 @@ def course_model(
             "the mixed model needs patients in both arms with a baseline and a later score"
         )
     data["first"] = (data["arm"] == first_arm).astype(float)
-    data["visit"] = pd.Categorical(data["visit"], categories=visits)
+    visit = data["visit"]
+    if isinstance(visit.dtype, pd.CategoricalDtype):  # recoded, not rebuilt from texts
+        data["visit"] = visit.cat.set_categories(visits)
+    else:
+        data["visit"] = pd.Categorical(visit, categories=visits)
     if data["patient"].nunique() > STATSMODELS_GROUPS:
         fit = profiled_random_intercept(data["value"], course_design(data, visits), data["patient"])
     else:

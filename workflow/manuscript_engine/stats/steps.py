@@ -41,11 +41,12 @@ def make_table(input, output, params, wildcards) -> None:
 
     settings = read_settings(input.settings)
     build = load_step(study_layout(settings["study_package"]).TABLES[wildcards.table])
+    codebook = load_codebook(Path(input.codebook))
     result = build(
-        read_patients(Path(input.patients)),
+        read_patients(Path(input.patients), codebook),
         settings["statistics"],
         Decimals(settings["decimals"]),
-        codebook=load_codebook(Path(input.codebook)),
+        codebook=codebook,
     )
     with atomic_output(output.csv) as partial:
         result.tidy.to_csv(partial, index=False, lineterminator="\n")
