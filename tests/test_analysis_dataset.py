@@ -10,7 +10,8 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CODEBOOK
+import yaml
+from conftest import CODEBOOK, REPO
 
 from manuscript_engine.data.analysis_dataset import float_text
 from manuscript_engine.data.cohort import load_codebook
@@ -171,3 +172,30 @@ def test_the_arm_column_is_categorical_in_the_codebook_order_unless_a_code_is_un
     assert read_patients(path)["arm"].dtype != "category"  # without a codebook: as read
     path.write_text("patient_id,arm,vas\nP1,PVP,1\nP2,other,2\n")
     assert read_patients(path, codebook)["arm"].tolist() == ["PVP", "other"]
+
+
+def test_every_table_is_the_same_from_the_frame_the_steps_read(tmp_path):
+    """Categorical patients and arms change no table: the frame the study built and the
+    frame read back give the same Markdown and the same numbers, to the last bit."""
+    from manuscript_engine.core.step_runner import load_step, study_layout
+    from manuscript_engine.data.analysis_dataset import read_patients, write_patients
+    from manuscript_engine.data.cohort import load_codebook
+    from manuscript_engine.stats.steps import Decimals
+    from vertebroplasty.analysis_dataset import build_patients
+
+    book = load_codebook(CODEBOOK)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    built = build_patients(REPO / "data/raw", book)
+    write_patients(built, tmp_path / "patients.csv")
+    read = read_patients(tmp_path / "patients.csv", book)
+    assert isinstance(read.index, pd.CategoricalIndex) and read["arm"].dtype == "category"
+    for name, spec in study_layout("vertebroplasty").TABLES.items():
+        table = load_step(spec)
+        results = [
+            table(frame, config["statistics"], Decimals(config["decimals"]), codebook=book)
+            for frame in (built, read)
+        ]
+        assert results[0].markdown == results[1].markdown, name
+        first, second = ([(n.key, repr(n.value), n.text, n.n) for n in r.numbers] for r in results)
+        assert first == second, name
+        assert results[0].tidy.to_csv() == results[1].tidy.to_csv(), name

@@ -72,3 +72,19 @@ def test_plain_blocks_are_joined_and_a_block_with_a_comma_goes_to_pandas(monkeyp
     write_csv(frame, out, index=True)
     assert calls == [600]  # rows 1,400 to 1,999 only
     assert out.getvalue() == original(frame, index=True, lineterminator="\n")
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pd.DataFrame({None: ["a"], "b": ["c"]}),
+        pd.DataFrame({0: ["a"], 1: ["c"]}),
+        pd.DataFrame({pd.Timestamp("2020-01-01"): ["a"], "b": ["c"]}),
+        pd.DataFrame({"a": ["x"], "b": ["y"]}, index=pd.Index(["P1"], name=0)),
+        pd.DataFrame({"a": ["x"], "b": ["y"]}, index=pd.Index(["P1"], name=5)),
+        pd.DataFrame({"a": ["x"], "b": ["y"]}, index=pd.Index(["P1"], name="")),
+    ],
+)
+def test_labels_that_are_not_text_are_printed_by_pandas(frame):
+    assert csv_text(frame, index=True) == pandas_text(frame, True)
+    assert csv_text(frame, index=False) == pandas_text(frame, False)

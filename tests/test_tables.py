@@ -12,6 +12,7 @@ from independent_cohort import build_patients, mean_sd, values
 from scipy import stats
 
 from manuscript_engine.core.step_runner import load_step, study_layout
+from manuscript_engine.data.analysis_dataset import read_patients, write_patients
 from manuscript_engine.data.cohort import load_codebook
 from manuscript_engine.data.vocabulary import study_arms
 from vertebroplasty.analysis_dataset import build_patients as package_patients
@@ -25,8 +26,12 @@ ARMS = {"PVP+ITR": "pvp_itr", "PVP": "pvp"}
 
 
 @pytest.fixture(scope="module")
-def registry():
-    frame = package_patients(REPO / "data/raw", load_codebook(CODEBOOK))
+def registry(tmp_path_factory):
+    # The frame as the table steps see it: written, then read back (categorical
+    # patients and arms), not the frame the study built.
+    path = tmp_path_factory.mktemp("analysis") / "patients.csv"
+    write_patients(package_patients(REPO / "data/raw", load_codebook(CODEBOOK)), path)
+    frame = read_patients(path, BOOK)
     numbers = {}
     for build in TABLES.values():
         for number in build(frame, CONFIG["statistics"], CONFIG["decimals"], codebook=BOOK).numbers:

@@ -238,3 +238,27 @@ def test_fast_reading_drops_exactly_the_empty_rows(text):
     kept = [number for number, line in enumerate(lines, start=2) if line.replace(",", "")]
     assert list(frame.index) == kept
     assert header == text.split("\n")[0].split(",")
+
+
+def test_distinct_cells_find_blank_and_merge_texts_as_the_frame_holds_them():
+    from manuscript_engine.data.validation import DistinctCells
+
+    frame = pd.DataFrame(
+        {"vas": ["3", "-9", "", "-9", "99", None]}, index=pd.Index([2, 3, 4, 5, 6, 7])
+    )
+    cells = DistinctCells(frame, "vas")
+    assert (cells.count("-9"), cells.count(""), cells.count("7")) == (2, 1, 0)
+    assert cells.lines("-9").tolist() == [3, 5]
+    cells.blank("-9")  # merged with the empty cell already there
+    assert (cells.count("-9"), cells.count("")) == (0, 3)
+    assert cells.lines("").tolist() == [3, 4, 5]
+    cells.blank("99")
+    assert frame["vas"].tolist()[:5] == ["3", "", "", "", ""] and frame["vas"].isna().iloc[5]
+    assert cells.count("") == 4
+    with pytest.raises(KeyError, match="holds '-9'"):
+        cells.blank("-9")  # blanking a text no row holds would empty the whole column
+    with pytest.raises(KeyError):
+        cells.lines("absent")
+    fresh = DistinctCells(pd.DataFrame({"x": ["a", "-9"]}), "x")
+    fresh.blank("-9")  # no empty cell before: the code's slot becomes the empty text
+    assert (fresh.count(""), fresh.count("-9"), fresh.lines("").tolist()) == (1, 0, [1])

@@ -59,6 +59,8 @@ def check_across_tables(
 
     # Each row's patient is looked up once among the enrolled (pandas keeps the hash of
     # the enrolled identifiers): sets and isin() hashed a million identifiers per rule.
+    # The identifiers are unique here: these rules run only on tables with no problem,
+    # and a repeated key is one.
     enrolled = pd.Index(status.index)
     included = (status == "yes").to_numpy()
     for name in ("baseline", "procedure", "visits", "followup"):

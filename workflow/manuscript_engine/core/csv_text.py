@@ -5,7 +5,8 @@ quotes, row by row: a million patients and fifty columns took 5 to 8 s. Most coh
 cells are short texts and numbers that need no quotes, so this joins each block of rows
 with commas and newlines and then counts, over the whole block at once, the characters
 that would have needed quotes. A block holding any is written by pandas instead, so
-the bytes are always pandas' own (a test compares the two on hostile cells).
+the bytes are always pandas' own (a test compares the two on hostile cells). Frames
+whose labels are not all text are written by pandas.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def write_csv(frame: pd.DataFrame, out: TextIO, *, index: bool) -> None:
     if not _joinable(frame, index):
         frame.to_csv(out, index=index, lineterminator="\n")
         return
-    header = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
+    header = (["" if frame.index.name is None else frame.index.name] if index else []) + list(
+        frame.columns
+    )
     out.write(_header_text(frame, index, header))
     for start in range(0, len(frame), ROWS_PER_BLOCK):
         block = frame.iloc[start : start + ROWS_PER_BLOCK]
@@ -47,6 +50,11 @@ def _joinable(frame: pd.DataFrame, index: bool) -> bool:
         return False
     if not frame.columns.is_unique or len(frame.columns) + index < 2:
         return False  # pandas quotes an empty cell that is alone on its row
+    labels = list(frame.columns) + ([frame.index.name] if index else [])
+    if not all(isinstance(label, str) or label is None for label in labels):
+        return False  # pandas prints numbers, dates and missing labels in its own way
+    if None in labels[: len(frame.columns)]:
+        return False
     columns = [frame[name] for name in frame.columns] + ([frame.index] if index else [])
     return all(_is_text(column) or _is_plain_number(column.dtype) for column in columns)
 

@@ -69,7 +69,9 @@ def read_patients(path: Path, codebook: dict[str, Any] | None = None) -> pd.Data
     threads), so the parsed frame is kept, keyed by the file's path, size and
     modification time: a changed file is parsed again. Callers must not modify it.
     With the codebook, the arm column holds the codebook's arms as categories (see
-    :func:`arms_as_categories`).
+    :func:`arms_as_categories`). The index, the patients' identifiers, is categorical
+    (:func:`patient_labels`). Steps see this frame, not the one the study built: on
+    categories ``value_counts`` lists every arm, with 0 for an arm with no patients.
     """
     stat = Path(path).stat()
     key = (str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
@@ -109,7 +111,8 @@ def _parse_patients(path: Path) -> pd.DataFrame:
 
     pandas' C reader makes that decision per column as it reads (a column mixing yes
     with other texts stays text), which took a third of the time of mapping the
-    columns afterwards.
+    columns afterwards. Its own spellings of booleans (True, false) count too, as they
+    always did when read alone: the writer never produces them.
     """
     frame = pd.read_csv(
         path,

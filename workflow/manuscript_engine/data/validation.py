@@ -143,7 +143,13 @@ class DistinctCells:
 
     def lines(self, text: str) -> pd.Index:
         """The lines (the frame's index) of the rows holding ``text``, in order."""
-        return self.frame.index[self.codes == self.place(text)]
+        return self.frame.index[self.codes == self._held(text)]
+
+    def _held(self, text: str) -> int:
+        where = self.place(text)
+        if where is None:
+            raise KeyError(f"no row of column {self.column!r} holds {text!r}")
+        return where
 
     def rows_of(self, chosen: np.ndarray) -> Iterator[tuple[Any, Any]]:
         """(line, value) of each row holding a distinct value marked in ``chosen``, in order."""
@@ -154,7 +160,7 @@ class DistinctCells:
 
     def blank(self, text: str) -> None:
         """Empty every cell holding ``text``, in the frame too."""
-        where = self.place(text)
+        where = self._held(text)
         self._moved[text] = None
         self.values[where] = ""
         empty = self.place("")
