@@ -63,6 +63,7 @@ def check_across_tables(
     # and a repeated key is one.
     enrolled = pd.Index(status.index)
     included = (status == "yes").to_numpy()
+    excluded = (status == "no").to_numpy()
     for name in ("baseline", "procedure", "visits", "followup"):
         table = tables[name]
         ids = table["patient_id"]
@@ -77,7 +78,7 @@ def check_across_tables(
                 ),
             ),
             "excluded": (
-                known & (status.to_numpy()[where] == "no"),
+                known & excluded[where],
                 lambda patient: (
                     f"{patient} is excluded in {files['enrollment']} ({reason[patient]}) but has a "
                     "row here. Remove the row or mark the patient as included."

@@ -11,6 +11,7 @@ whose labels are not all text are written by pandas.
 
 from __future__ import annotations
 
+import io
 from typing import TextIO
 
 import numpy as np
@@ -36,8 +37,6 @@ def write_csv(frame: pd.DataFrame, out: TextIO, *, index: bool) -> None:
 
 def csv_text(frame: pd.DataFrame, *, index: bool) -> str:
     """The CSV text of ``frame``, as :func:`write_csv` writes it."""
-    import io
-
     buffer = io.StringIO()
     write_csv(frame, buffer, index=index)
     return buffer.getvalue()
@@ -50,10 +49,10 @@ def _joinable(frame: pd.DataFrame, index: bool) -> bool:
         return False
     if not frame.columns.is_unique or len(frame.columns) + index < 2:
         return False  # pandas quotes an empty cell that is alone on its row
-    labels = list(frame.columns) + ([frame.index.name] if index else [])
-    if not all(isinstance(label, str) or label is None for label in labels):
-        return False  # pandas prints numbers, dates and missing labels in its own way
-    if None in labels[: len(frame.columns)]:
+    # pandas prints numbers, dates and missing labels in its own way
+    if not all(isinstance(label, str) for label in frame.columns):
+        return False
+    if index and not (frame.index.name is None or isinstance(frame.index.name, str)):
         return False
     columns = [frame[name] for name in frame.columns] + ([frame.index] if index else [])
     return all(_is_text(column) or _is_plain_number(column.dtype) for column in columns)
