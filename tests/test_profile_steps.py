@@ -47,3 +47,32 @@ def test_the_table_lists_the_slowest_rule_first_in_megabytes():
     assert lines[2] == "| audit | 1 | 20.00 | 3072 | 1024 |"
     assert lines[3] == "| figure | 6 | 1.50 | 200 | 0 |"
     assert lines[4] == "| whole build | 7 | 23.00 (jobs 21.50) | 3072 | |"
+
+
+def test_the_memory_of_a_process_tree_counts_its_children():
+    """A child holding 200 MB shows in the tree's memory (each process's PSS, summed)."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from devtools.process_memory import tree_memory
+
+    me = psutil.Process()
+    before = tree_memory(me)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; b = bytearray(200 * 2**20); print(1, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        child.stdout.readline()  # the child holds its 200 MB
+        time.sleep(0.1)
+        assert tree_memory(me) - before > 180 * 2**20
+    finally:
+        child.kill()
+        child.wait()

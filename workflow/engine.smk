@@ -79,5 +79,14 @@ MANUSCRIPT_TARGETS = [
 rebuild_untrusted_results()
 
 
+onstart:
+    start_workers()
+
+
 onsuccess:
+    close_workers()
     exit_promptly()
+
+
+onerror:
+    close_workers()

@@ -8,7 +8,9 @@ repository (so `results/` here is left alone):
 * a cold build, a no-op build, and rebuilds after a template edit, a figure-code edit
   and a one-value data edit (time and jobs rerun);
 * cold builds on cohorts of 1,000, 10,000, 100,000 and 1,000,000 patients, with peak
-  memory (of the largest process of the build: its jobs are threads of Snakemake's);
+  memory (of the whole build: Snakemake, the fork server and its step workers, each
+  process counted by its proportional share, sampled every 20 ms by
+  :class:`devtools.process_memory.Sampler`);
 * validation of a cohort whose visits.csv holds every row 25 times (in this process).
 
 It prints a table with each target beside its figure.
@@ -36,22 +38,28 @@ LARGEST_RUNS = 1
 """Builds of the 1,000,000-patient cohort (minutes each on the development machine)."""
 DUPLICATE_COPIES = 25
 """Copies of every visit row in the duplicates benchmark (20,900 rows, all duplicates)."""
-PEAK = (
-    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True,"
-    " text=True); print(r.returncode); print(resource.getrusage(resource.RUSAGE_CHILDREN)"
-    ".ru_maxrss); print(r.stdout + r.stderr)"
-)
 
 
-def timed(command: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Wall time, peak memory (KB) of the command's processes, and its output."""
-    started = time.perf_counter()
-    result = subprocess.run([PYTHON, "-c", PEAK, *command], cwd=cwd, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    code, peak, output = result.stdout.split("\n", 2)
-    if int(code) != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{output[-3000:]}")
-    return elapsed, int(peak), output
+def timed(command: list[str], cwd: Path, memory: bool = False) -> tuple[float, int, str]:
+    """Wall time, peak memory (KB, 0 unless ``memory``) of the command's processes, and
+    its output. Sampling the memory costs a little CPU, so only the scaled builds do."""
+    import psutil
+
+    from devtools.process_memory import Sampler
+
+    with tempfile.TemporaryFile("w+") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT)
+        sampler = Sampler(psutil.Process(process.pid)) if memory else None
+        code = process.wait()
+        elapsed = time.perf_counter() - started
+        if sampler:
+            sampler.stop()
+        output.seek(0)
+        text = output.read()
+    if code != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{text[-3000:]}")
+    return elapsed, (sampler.peak // 1024 if sampler else 0), text
 
 
 RENDER_AND_FORMATS = {
@@ -73,9 +81,11 @@ RENDER_AND_FORMATS = {
 journal's checks and masked copy, the checklist and the bundle that carries them."""
 
 
-def snakemake(workdir: Path, *args: str) -> tuple[float, int, list[str]]:
-    """Wall time, peak memory and the rules of the jobs that ran."""
-    elapsed, peak, output = timed([PYTHON, "-m", "snakemake", "--cores", "4", *args], workdir)
+def snakemake(workdir: Path, *args: str, memory: bool = False) -> tuple[float, int, list[str]]:
+    """Wall time, peak memory (with ``memory``) and the rules of the jobs that ran."""
+    elapsed, peak, output = timed(
+        [PYTHON, "-m", "snakemake", "--cores", "4", *args], workdir, memory=memory
+    )
     jobs = re.findall(r"^localrule (?!all:)(\w+):", output, flags=re.MULTILINE)
     return elapsed, peak, jobs
 
@@ -250,6 +260,7 @@ def main() -> int:
                         "synthetic_cohort=false",
                         # a registry's r×c tables are beyond exact enumeration
                         "statistics={fisher_rxc: monte_carlo}",
+                        memory=True,
                     )
                 )
             scaled[patients] = (median(r[0] for r in runs), max(r[1] for r in runs))

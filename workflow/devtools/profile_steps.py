@@ -1,29 +1,30 @@
 """Where a build's time and memory go, step by step.
 
-Steps run as threads of the Snakemake process, so no step has a process of its own to
-measure. This runs the build with one core (one job at a time), samples the resident
-memory of the whole process tree every few milliseconds, and cuts the samples at
-Snakemake's job start and finish lines. For each rule: the wall time of its jobs and
-the peak memory of the tree while one of them ran, with how much that peak exceeds
-the memory held when the job started. ``python -m devtools.profile_steps DATA_DIR``
-prints the table; the build runs on a copy of the repository.
+Steps run in worker processes that live for the whole build, so no step has a process
+of its own to measure. This runs the build with one core (one job at a time), samples
+the memory of the whole process tree every few milliseconds (each process's
+proportional share, so pages the workers share with their fork server count once),
+and cuts the samples at Snakemake's job start and finish lines. For each rule: the wall
+time of its jobs and the peak memory of the tree while one of them ran, with how much
+that peak exceeds the memory held when the job started.
+``python -m devtools.profile_steps DATA_DIR`` prints the table; the build runs on a
+copy of the repository.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-SAMPLE_SECONDS = 0.02
+from devtools.process_memory import Sampler
+
 STARTED = re.compile(r"^localrule (\w+):")
 FINISHED = re.compile(r"^Finished jobid: \d+ \(Rule: (\w+)\)")
 
@@ -36,41 +37,6 @@ class StepFigures:
     peak: int = 0
     growth: int = 0
     jobs: int = 0
-
-
-@dataclass
-class Sampler:
-    """The resident memory of a process and its children, sampled in a thread."""
-
-    process: psutil.Process
-    current: int = 0
-    peak: int = 0
-    running: bool = True
-    thread: threading.Thread = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.thread = threading.Thread(target=self._sample, daemon=True)
-        self.thread.start()
-
-    def _sample(self) -> None:
-        while self.running:
-            self.current = tree_rss(self.process)
-            self.peak = max(self.peak, self.current)
-            time.sleep(SAMPLE_SECONDS)
-
-    def stop(self) -> None:
-        self.running = False
-        self.thread.join()
-
-
-def tree_rss(process: psutil.Process) -> int:
-    """Resident bytes of the process and every descendant (0 for one that has exited)."""
-    total = 0
-    with contextlib.suppress(psutil.Error):
-        for member in [process, *process.children(recursive=True)]:
-            with contextlib.suppress(psutil.Error):
-                total += member.memory_info().rss
-    return total
 
 
 def profile(workdir: Path, *snakemake_args: str) -> tuple[dict[str, StepFigures], float, int]:

@@ -11,8 +11,10 @@ rule analysis_dataset:
         patients="results/analysis/patients.csv",
     log:
         "results/logs/analysis_dataset.log",
+    resources:
+        heavy=HEAVY,
     run:
-        run_step("analysis_dataset", input, output, params, wildcards, log)
+        run_step("analysis_dataset", input, output, params, wildcards, log, resources)
 
 
 # The flow from enrolment to analysis and through follow-up (from the analysis
@@ -34,7 +36,7 @@ if HAS_PATIENT_FLOW:
         resources:
             heavy=HEAVY,
         run:
-            run_step("patient_flow", input, output, params, wildcards, log)
+            run_step("patient_flow", input, output, params, wildcards, log, resources)
 
 
 rule make_table:
@@ -58,7 +60,7 @@ rule make_table:
     resources:
         heavy=HEAVY,
     run:
-        run_step("make_table", input, output, params, wildcards, log)
+        run_step("make_table", input, output, params, wildcards, log, resources)
 
 
 rule numbers_registry:

@@ -20,8 +20,10 @@ if AUDITED:
             table=AUDIT_TABLE[0],
         log:
             "results/logs/audit.log",
+        resources:
+            heavy=HEAVY,
         run:
-            run_step("audit", input, output, params, wildcards, log)
+            run_step("audit", input, output, params, wildcards, log, resources)
 
     rule audit_report:
         input:

@@ -319,16 +319,52 @@ def provenance_code(wildcards=None):
     ]
 
 
-def run_step(name, input, output, params, wildcards, log):
-    """Run step ``name`` inside Snakemake's process (no Python start-up per job).
+def run_step(name, input, output, params, wildcards, log, resources=None):
+    """Run step ``name`` in a worker process (``core.step_workers``), or inside this
+    one: before the first worker is up, and in a job process an executor started.
 
-    The package is imported here, when a job runs, so parsing the workflow stays fast;
-    the libraries the step's code imports are imported first, one job at a time.
+    The package is imported here, when a job runs, so parsing the workflow stays fast.
     """
+    from manuscript_engine.core import step_workers
     from manuscript_engine.core.step_runner import run_in_process
 
-    libraries = STEP_CODE.libraries(getattr(input, "code", []))
-    run_in_process(STEPS[name], input, output, params, wildcards, log, libraries)
+    heavy = bool(resources and getattr(resources, "heavy", 0))
+    if step_workers.takes(heavy):
+        step_workers.run_in_worker(
+            STEPS[name],
+            input,
+            output,
+            params,
+            wildcards,
+            log,
+            [config["study_package"]],
+            heavy=heavy,
+            alone=name in STEPS_ALONE,
+        )
+    else:
+        libraries = STEP_CODE.libraries(getattr(input, "code", []))
+        run_in_process(STEPS[name], input, output, params, wildcards, log, libraries)
+
+
+# Steps that read no data another step has read (validation, the analysis dataset): on a
+# registry-size cohort each runs in a worker of its own, which gives back all its memory.
+STEPS_ALONE = {"validate_cohort", "analysis_dataset"}
+
+
+def start_workers():
+    """Start the step workers for the jobs this build runs (Snakemake's onstart), when
+    they run on this machine; the fork server imports the libraries they share."""
+    from manuscript_engine.core import step_workers
+
+    if not workflow.local_exec:
+        return
+    step_workers.start_fork_server(
+        step_workers.shared_libraries(
+            STEP_CODE.libraries(getattr(job.input, "code", []))
+            for job in workflow.dag.needrun_jobs()
+        )
+    )
+    step_workers.open_pools(workflow.resource_settings.cores, heavy=bool(HEAVY))
 
 
 def rebuild_untrusted_results():
@@ -412,6 +448,12 @@ def warn(what, items, label="WARNING: "):
 
 def note(what, items):
     warn(what, items, label="Note: ")
+
+
+def close_workers():
+    from manuscript_engine.core import step_workers
+
+    step_workers.close_pools()
 
 
 def exit_promptly():

@@ -13,5 +13,7 @@ rule validate_cohort:
         **{name: f"results/validated/{name}.csv" for name in COHORT_FILES},
     log:
         "results/logs/validate_cohort.log",
+    resources:
+        heavy=HEAVY,
     run:
-        run_step("validate_cohort", input, output, params, wildcards, log)
+        run_step("validate_cohort", input, output, params, wildcards, log, resources)

@@ -1,10 +1,11 @@
 """Which cohorts are large enough that their heavy steps must take turns.
 
-Steps run as threads of one process, so jobs that run at once add their memory: on
-a registry each table step holds hundreds of MB beside the analysis dataset, and
-four at once took the build from 2.0 to 3.9 GB. The rules that work on every patient
-ask for one unit of the ``heavy`` resource; the workflow profile allows one at a
-time. On a small cohort they ask for none and run side by side as before.
+Jobs that run at once add their memory: on a registry each table step holds hundreds of
+MB beside the analysis dataset, and four at once took the build from 2.0 to 3.9 GB.
+The rules that work on every patient ask for one unit of the ``heavy`` resource; the
+workflow profile allows one at a time, and they all run in one worker process of their
+own (``core.step_workers``), which keeps the analysis dataset it has read for the next.
+On a small cohort they ask for none and run side by side as before.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Giving freed memory back to the system after a step.
 
-Steps run as threads of one process, and glibc's allocator keeps what a heavy step
-freed (a registry's tables, hundreds of MB) in its arenas for reuse; the process then
-holds the largest step's memory for the rest of the build, and the next heavy step
-adds to it. ``malloc_trim`` returns the free pages at the end of each step.
+A worker process runs one step after another, and glibc's allocator keeps what a heavy
+step freed (a registry's tables, hundreds of MB) in its arenas for reuse; the process
+then holds the largest step's memory for the rest of the build, and the next heavy
+step adds to it. ``malloc_trim`` returns the free pages at the end of each step.
 """
 
 from __future__ import annotations

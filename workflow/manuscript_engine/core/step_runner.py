@@ -4,9 +4,11 @@ Rules end in ``run: run_step("name", input, output, params, wildcards, log)``, a
 rules' table (``workflow/rules/common.smk``, the study's ``layout``) names the function.
 A step function takes ``input, output, params, wildcards`` and imports what it needs
 inside its body, so its rule's computed code inputs (``code_dependencies``) are the
-modules that step uses. The step runs in a thread of the Snakemake process, so the
-build pays for starting Python and importing pandas, SciPy and matplotlib once
-instead of once per job; the jobs take turns to import (:func:`import_step`). Each step reads
+modules that step uses. A build runs its steps in worker processes forked from one
+that has imported pandas, SciPy and matplotlib (:mod:`~manuscript_engine.core.step_workers`),
+so it pays for those imports once instead of once per job; a process without workers
+(a job process an executor started) runs its step here, in a thread, and jobs sharing
+a process take turns to import (:func:`import_step`). Each step reads
 its named inputs and writes its named outputs; the logic stays in the modules they
 call. Settings come as input files (``input.settings``, see
 :func:`manuscript_engine.core.settings.settings_file`), not as params.
@@ -156,7 +158,8 @@ def study_function(package: str, name: str) -> Callable[..., Any] | None:
 def import_step(spec: str, libraries: Iterable[str] = ()) -> Callable[..., Any]:
     """The step function, imported with every library its code imports, one job at a time.
 
-    Jobs run in threads of one process, and Python's imports are not safe across
+    Jobs that run in threads of one process (a build without step workers) must take
+    turns: Python's imports are not safe across
     threads when packages import each other (CPython gh-83065, fixed only in 3.15):
     two jobs importing parts of statsmodels at once failed with "cannot import name …
     from partially initialized module". So a job imports, under a lock, its step's

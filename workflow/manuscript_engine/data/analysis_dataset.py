@@ -65,8 +65,9 @@ _PARSING = threading.Lock()
 def read_patients(path: Path, codebook: dict[str, Any] | None = None) -> pd.DataFrame:
     """The analysis dataset, parsed once per build.
 
-    Every table, figure and the audit read the same file in one process (steps run as
-    threads), so the parsed frame is kept, keyed by the file's path, size and
+    The tables, figures and the audit read the same file, several in one worker process
+    (on a registry-size cohort all of them in one, see ``core.step_workers``), so the
+    parsed frame is kept, keyed by the file's path, size and
     modification time: a changed file is parsed again. Callers must not modify it.
     With the codebook, the arm column holds the codebook's arms as categories (see
     :func:`arms_as_categories`). The index, the patients' identifiers, is categorical

@@ -18,8 +18,8 @@ from manuscript_engine.core.atomic_files import atomic_output
 WIDTH = 3.5
 """Inches: a journal's single column."""
 PYPLOT_LOCK = threading.Lock()
-"""pyplot keeps global state; figure jobs run as threads of one process, so one draws
-at a time."""
+"""pyplot keeps global state; where figure jobs share a process (a build without step
+workers), one draws at a time."""
 STYLE = {
     "font.family": "DejaVu Sans",
     "font.size": 7,

@@ -1,0 +1,170 @@
+"""Steps run in worker processes forked from a fork server (manuscript_engine.core.step_workers).
+
+A small study package written into the test's folder provides the steps: each writes
+the process it ran in, fails with an author's message, or kills its own process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from snakemake.iocontainers import Namedlist
+
+from manuscript_engine.core import step_workers
+from manuscript_engine.core.step_runner import StepFailed
+
+STEPS = """
+import os
+import signal
+
+from manuscript_engine.core.errors import ManuscriptError
+
+
+def write_pid(input, output, params, wildcards):
+    with open(output.out, "w") as f:
+        f.write(str(os.getpid()))
+
+
+def refuse(input, output, params, wildcards):
+    raise ManuscriptError("data/raw/visits.csv, row 3, column vas: 11 is above 10.")
+
+
+def die(input, output, params, wildcards):
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    """A study package ``workerstudy`` in the test's folder, importable by the workers."""
+    (tmp_path / "workerstudy").mkdir()
+    (tmp_path / "workerstudy" / "__init__.py").write_text("")
+    (tmp_path / "workerstudy" / "steps.py").write_text(STEPS)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    step_workers.close_pools()
+
+
+def run(
+    step: str, out: Path, heavy: bool = False, spec: str | None = None, alone: bool = False
+) -> None:
+    """Run a step of the test's study in a worker; its log is ``out`` with ``.log``."""
+    step_workers.run_in_worker(
+        spec or f"workerstudy.steps:{step}",
+        Namedlist(),
+        Namedlist(fromdict={"out": str(out)}),
+        Namedlist(),
+        Namedlist(),
+        Namedlist([f"{out}.log"]),
+        ["workerstudy"],
+        heavy=heavy,
+        alone=alone,
+    )
+
+
+def test_libraries_of_two_or_more_jobs_are_the_fork_servers_to_import():
+    shared = step_workers.shared_libraries(
+        [["pandas", "scipy.stats", "pandas"], ["pandas", "pandera"], ["scipy.stats"]]
+    )
+    # pandas twice in one job counts once; pandera, of one job, is that job's to import
+    assert shared == ["pandas", "scipy.stats"]
+
+
+def test_a_step_runs_in_a_worker_process_and_writes_its_output(study):
+    step_workers.start_fork_server(["json"])
+    step_workers.open_pools(2, heavy=False)
+    run("write_pid", study / "a.txt")
+    worker = int((study / "a.txt").read_text())
+    assert worker != os.getpid()
+    # Once a worker is up, light jobs go to workers (before, they run in this process).
+    deadline = time.monotonic() + 60
+    while not step_workers.takes(heavy=False) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert step_workers.takes(heavy=False)
+    step_workers.close_pools()
+    assert not step_workers.takes(heavy=False)  # no workers: jobs run in this process
+
+
+def test_an_author_error_in_a_worker_is_logged_and_fails_the_job(study):
+    step_workers.start_fork_server([])
+    step_workers.open_pools(1, heavy=False)
+    with pytest.raises(StepFailed, match="refuse stopped"):
+        run("refuse", study / "b.txt")
+    log = (study / "b.txt.log").read_text()
+    assert "ERROR: data/raw/visits.csv, row 3, column vas: 11 is above 10." in log
+
+
+def test_a_killed_worker_fails_its_job_in_words_and_the_next_job_gets_a_new_worker(study, capfd):
+    step_workers.start_fork_server([])
+    step_workers.open_pools(1, heavy=False)
+    with pytest.raises(StepFailed, match="die stopped"):
+        run("die", study / "c.txt")
+    assert "the process running die ended before the step did" in capfd.readouterr().err
+    run("write_pid", study / "d.txt")
+    assert int((study / "d.txt").read_text()) != os.getpid()
+
+
+def test_heavy_steps_take_turns_in_one_worker_of_their_own(study):
+    step_workers.start_fork_server([])
+    step_workers.open_pools(2, heavy=True)
+    assert step_workers.takes(heavy=True)  # waits for its worker, never runs in this process
+    for name in ("h1", "h2", "h3"):
+        run("write_pid", study / f"{name}.txt", heavy=True)
+    heavy = {(study / f"{name}.txt").read_text() for name in ("h1", "h2", "h3")}
+    assert len(heavy) == 1  # the analysis dataset one heavy step read stays for the next
+    run("write_pid", study / "light.txt")
+    assert (study / "light.txt").read_text() not in heavy
+    # A heavy step that reads nothing another has read runs in a process of its own,
+    # which ends with it and so gives back all its memory.
+    run("write_pid", study / "alone1.txt", heavy=True, alone=True)
+    run("write_pid", study / "alone2.txt", heavy=True, alone=True)
+    alone = {(study / f"alone{n}.txt").read_text() for n in (1, 2)}
+    assert len(alone) == 2 and not alone & heavy
+
+
+def test_a_step_outside_the_engine_and_the_study_is_refused_in_the_worker(study):
+    step_workers.start_fork_server([])
+    step_workers.open_pools(1, heavy=False)
+    with pytest.raises(StepFailed):
+        run("join", study / "f.txt", spec="os.path:join")
+    log = (study / "f.txt.log").read_text()
+    assert "the step 'os.path:join' is not in the engine or the study's package" in log
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(study):
+    """A worker does not import the program's main module (multiprocessing would, as
+    ``__mp_main__``): a script calling the build without ``if __name__ == "__main__"``
+    would otherwise start again inside each worker."""
+    script = study / "unguarded.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            sys.path[:0] = [{str(Path(step_workers.__file__).parents[2])!r}, {str(study)!r}]
+            print("script ran", flush=True)
+            from snakemake.iocontainers import Namedlist
+            from manuscript_engine.core import step_workers
+            step_workers.start_fork_server([])
+            step_workers.open_pools(1, heavy=False)
+            step_workers.run_in_worker(
+                "workerstudy.steps:write_pid", Namedlist(),
+                Namedlist(fromdict={{"out": "e.txt"}}), Namedlist(), Namedlist(), Namedlist(),
+                ["workerstudy"],
+            )
+            step_workers.close_pools()
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=study, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("script ran") == 1
+    assert (study / "e.txt").read_text().isdigit()
