@@ -28,7 +28,9 @@ def test_each_rule_gets_its_jobs_time_and_the_memory_its_step_added(tmp_path):
     assert set(steps) == {"validate_cohort", "make_table"}
     assert steps["make_table"].jobs == 2
     assert steps["validate_cohort"].seconds >= 0.6
-    assert 0.4 <= steps["make_table"].seconds < steps["validate_cohort"].seconds
+    # Both 0.2 s jobs count (one alone would be 0.2 s); the lines are read a little late
+    # while the sampler reads the processes' memory, so not quite 0.4 s.
+    assert 0.3 <= steps["make_table"].seconds < steps["validate_cohort"].seconds
     assert steps["validate_cohort"].growth >= 250 * 2**20
     assert steps["make_table"].growth < 100 * 2**20
     assert peak >= steps["validate_cohort"].peak >= 300 * 2**20

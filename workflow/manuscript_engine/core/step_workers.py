@@ -142,11 +142,20 @@ def takes(heavy: bool) -> bool:
 def close_pools() -> None:
     """End the workers: at the end of a build, when it stops on an error, or at exit."""
     for pool in list(_pools.values()):
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Workers are stopped, not waited for (after Ctrl-C one may be mid-step); then
+        # the pool's own thread is joined, which must not find its processes gone.
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
     _pools.clear()
     _worker_up.clear()
+    # The fork server would end by itself once this process has, but it holds the
+    # terminal's (or a caller's pipe's) output open until then: `make paper` would
+    # wait for it. Python's own tests stop it this way.
+    stop = getattr(forkserver._forkserver, "_stop", None)
+    if stop is not None:
+        with contextlib.suppress(OSError, ChildProcessError):
+            stop()
 
 
 def _ignore_interrupts() -> None:
