@@ -364,7 +364,10 @@ def start_workers():
             for job in workflow.dag.needrun_jobs()
         )
     )
-    step_workers.open_pools(workflow.resource_settings.cores, heavy=bool(HEAVY))
+    # No more workers than the machine has cores (`--cores 4` on a 2-core machine would
+    # hold four workers' memory to run two at a time); further jobs wait for one.
+    workers = min(workflow.resource_settings.cores, os.cpu_count() or 1)
+    step_workers.open_pools(workers, heavy=bool(HEAVY))
 
 
 def rebuild_untrusted_results():
