@@ -7,12 +7,14 @@ the process it ran in, fails with an author's message, or kills its own process.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from snakemake.iocontainers import Namedlist
 
@@ -37,6 +39,17 @@ def refuse(input, output, params, wildcards):
 
 def die(input, output, params, wildcards):
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def crash(input, output, params, wildcards):
+    raise ValueError("a bug, not an author's error")
+
+
+def engine_file(input, output, params, wildcards):
+    import manuscript_engine
+
+    with open(output.out, "w") as f:
+        f.write(f"{os.getpid()} {manuscript_engine.__file__}")
 """
 
 
@@ -106,7 +119,8 @@ def test_a_killed_worker_fails_its_job_in_words_and_the_next_job_gets_a_new_work
     step_workers.open_pools(1, heavy=False)
     with pytest.raises(StepFailed, match="die stopped"):
         run("die", study / "c.txt")
-    assert "the process running die ended before the step did" in capfd.readouterr().err
+    assert "a worker process ended while die" in capfd.readouterr().err
+    assert "a worker process ended while die" in (study / "c.txt.log").read_text()
     run("write_pid", study / "d.txt")
     assert int((study / "d.txt").read_text()) != os.getpid()
 
@@ -168,3 +182,70 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(study):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("script ran") == 1
     assert (study / "e.txt").read_text().isdigit()
+
+
+def test_a_steps_unexpected_error_shows_the_workers_traceback(study):
+    step_workers.start_fork_server([])
+    step_workers.open_pools(1, heavy=False)
+    with pytest.raises(step_workers.StepCrashed) as raised:
+        run("crash", study / "g.txt")
+    # the frames are the worker's: the step's file and line, the error and its words
+    assert 'workerstudy/steps.py", line' in str(raised.value)
+    assert "ValueError: a bug, not an author's error" in str(raised.value)
+
+
+SCRIPT = """
+import sys
+sys.path[:0] = [{engine!r}, {study!r}]
+from snakemake.iocontainers import Namedlist
+from manuscript_engine.core import step_workers
+step_workers.start_fork_server(["manuscript_engine.core.step_runner"])
+step_workers.open_pools(1, heavy=False)
+step_workers.run_in_worker(
+    "workerstudy.steps:engine_file", Namedlist(), Namedlist(fromdict={{"out": "h.txt"}}),
+    Namedlist(), Namedlist(), Namedlist(), ["workerstudy"],
+)
+import manuscript_engine
+print(manuscript_engine.__file__, flush=True)
+{end}
+"""
+
+
+def run_script(study: Path, engine: Path, end: str = "step_workers.close_pools()"):
+    script = study / "script.py"
+    script.write_text(SCRIPT.format(engine=str(engine), study=str(study), end=end))
+    return subprocess.Popen(
+        [sys.executable, str(script)], cwd=study, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_workers_run_the_engine_of_the_checkout_being_built(study):
+    """Python 3.11's fork server ignores the path it is given (CPython gh-117378): the
+    workers would import the installed engine, not the copy the build runs from."""
+    copy = study / "copy"
+    shutil.copytree(
+        Path(step_workers.__file__).parents[2] / "manuscript_engine",
+        copy / "manuscript_engine",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    script = run_script(study, copy)
+    parent_engine = script.communicate(timeout=120)[0].strip()
+    assert script.returncode == 0
+    assert parent_engine.startswith(str(copy))
+    assert (study / "h.txt").read_text().split(" ", 1)[1] == parent_engine
+
+
+def test_workers_end_when_snakemakes_process_is_killed(study):
+    """A killed build (the out-of-memory killer) cannot end its workers: they watch it."""
+    engine = Path(step_workers.__file__).parents[2]
+    script = run_script(study, engine, end="import time; time.sleep(120)")
+    script.stdout.readline()  # the step has run: a worker is up, and the fork server
+    worker = int((study / "h.txt").read_text().split(" ", 1)[0])
+    script.kill()
+    script.wait()
+    deadline = time.monotonic() + 30
+    while psutil.pid_exists(worker) and time.monotonic() < deadline:
+        if psutil.Process(worker).status() == psutil.STATUS_ZOMBIE:
+            break
+        time.sleep(0.1)
+    assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == psutil.STATUS_ZOMBIE

@@ -356,18 +356,28 @@ def start_workers():
     they run on this machine; the fork server imports the libraries they share."""
     from manuscript_engine.core import step_workers
 
-    if not workflow.local_exec:
+    # Jobs run here only on this machine, with `force-use-threads` (profiles/default),
+    # and not when Snakemake only touches files.
+    threaded = workflow.execution_settings.use_threads
+    if not workflow.local_exec or not threaded or workflow.touch:
         return
-    step_workers.start_fork_server(
-        step_workers.shared_libraries(
-            STEP_CODE.libraries(getattr(job.input, "code", []))
-            for job in workflow.dag.needrun_jobs()
+    try:
+        step_workers.start_fork_server(
+            step_workers.shared_libraries(
+                STEP_CODE.libraries(getattr(job.input, "code", []))
+                for job in workflow.dag.needrun_jobs()
+            )
         )
-    )
-    # No more workers than the machine has cores (`--cores 4` on a 2-core machine would
-    # hold four workers' memory to run two at a time); further jobs wait for one.
-    workers = min(workflow.resource_settings.cores, os.cpu_count() or 1)
-    step_workers.open_pools(workers, heavy=bool(HEAVY))
+        # No more workers than the machine has cores (`--cores 4` on a 2-core machine
+        # would hold four workers' memory to run two at a time); more jobs wait for one.
+        workers = min(workflow.resource_settings.cores, os.cpu_count() or 1)
+        step_workers.open_pools(workers, heavy=bool(HEAVY))
+    except OSError as exc:  # no room for the fork server's socket, say
+        step_workers.close_pools()
+        warn(
+            "the build's worker processes could not start; steps run in this process",
+            [exc],
+        )
 
 
 def rebuild_untrusted_results():

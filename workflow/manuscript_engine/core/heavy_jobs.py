@@ -3,8 +3,9 @@
 Jobs that run at once add their memory: on a registry each table step holds hundreds of
 MB beside the analysis dataset, and four at once took the build from 2.0 to 3.9 GB.
 The rules that work on every patient ask for one unit of the ``heavy`` resource; the
-workflow profile allows one at a time, and they all run in one worker process of their
-own (``core.step_workers``), which keeps the analysis dataset it has read for the next.
+workflow profile allows one at a time, and they run in one worker process of their own
+(``core.step_workers``), which keeps the analysis dataset it has read for the next
+(validation and the analysis dataset itself each in a process that ends with them).
 On a small cohort they ask for none and run side by side as before.
 """
 

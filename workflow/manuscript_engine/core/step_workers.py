@@ -4,15 +4,17 @@ Why: when the steps ran as threads of the Snakemake process they took turns on o
 interpreter lock, so on a 2-core machine the build's Python ran on one core (a cold
 build took 15.8 s of wall time for 17 s of CPU time). Worker processes run on every core.
 Starting one the usual way would import pandas, SciPy and matplotlib again for each;
-instead a fork server (:mod:`multiprocessing`'s ``forkserver``) imports the libraries
-the build's jobs use once, while Snakemake is still building its DAG, and each
-worker is a fork of it, ready in milliseconds.
+instead a fork server (:mod:`multiprocessing`'s ``forkserver``), started when Snakemake
+starts running jobs, imports the libraries the build's jobs share once, and each
+worker is a fork of it, ready in milliseconds. Until the first worker is up (about
+2 s), light jobs run in the Snakemake process, as threads (:func:`takes`).
 
 On a registry-size cohort the steps that work on every patient (those asking for the
 ``heavy`` resource, see :mod:`~manuscript_engine.core.heavy_jobs`) all run in one worker
 of their own: they take turns, as before, and the analysis dataset one of them has
 read (:func:`~manuscript_engine.data.analysis_dataset.read_patients`) is there for
-the next instead of in each worker's memory.
+the next instead of in each worker's memory. Those that read nothing another has read
+(validation, the analysis dataset) each run in a process that ends with them.
 
 A build whose job processes are started by an executor plugin (``--mode remote``)
 never starts workers: each of its processes runs one job, in process.
@@ -22,10 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
 import threading
+import traceback
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -96,7 +101,18 @@ def start_fork_server(libraries: Iterable[str]) -> None:
     first job (it would otherwise start, and import, when the first job needs it)."""
     modules = ["manuscript_engine.core.step_runner", "snakemake.iocontainers", *libraries]
     _CONTEXT.set_forkserver_preload(sorted(set(modules)))
-    forkserver.ensure_running()
+    # Python 3.11's fork server ignores the sys.path it is given (CPython gh-117378, fixed
+    # in 3.12.8): it would import the engine from wherever the installed copy points, not
+    # from the checkout being built. Its environment carries this process's path instead.
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(path for path in sys.path if path)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
 
 
 def open_pools(workers: int, heavy: bool) -> None:
@@ -117,15 +133,23 @@ def _new_pool(kind: str) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=_sizes[kind],
         mp_context=_CONTEXT,
-        initializer=_ignore_interrupts,
+        initializer=_start_worker,
         max_tasks_per_child=1 if kind == "single" else None,
     )
 
 
 def _start_first_worker(pool: ProcessPoolExecutor) -> None:
-    # A broken pool is left to the next job's run_in_worker, which says so in words.
-    with contextlib.suppress(Exception):
+    """Wait for a first worker; if none can start, jobs go on in this process."""
+    try:
         pool.submit(os.getpid).result()
+    except Exception as exc:  # the fork server could not start or import
+        print(
+            f"WARNING: the build's worker processes could not start ({exc}); "
+            "its steps run in Snakemake's own process instead.",
+            file=sys.stderr,
+        )
+        close_pools()
+        return
     _worker_up.set()
 
 
@@ -158,9 +182,23 @@ def close_pools() -> None:
             stop()
 
 
-def _ignore_interrupts() -> None:
-    """Ctrl-C reaches the whole process group: Snakemake handles it and ends the workers."""
+def _start_worker() -> None:
+    """In a new worker: ignore Ctrl-C, and end when Snakemake's process has ended.
+
+    Ctrl-C reaches the whole process group; Snakemake lets running steps finish, then
+    ends the workers. A Snakemake that is killed outright (the out-of-memory killer, say)
+    cannot: without the watch, its idle workers and the fork server would live on,
+    holding the terminal's output open, and `make paper` would wait for them forever.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _end_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 def run_in_worker(
@@ -181,31 +219,57 @@ def run_in_worker(
     it ends, instead of in the heavy steps' worker, which would keep what it could
     not give back (on a million patients, about 150 MB more at the next step's peak).
     """
-    from manuscript_engine.core.step_runner import stop_with_message
-
     if heavy and alone and "single" in _pools:
         kind = "single"
     else:
         kind = "heavy" if heavy and "heavy" in _pools else "light"
     job = [_plain(input, True), _plain(output, True), _plain(params), _plain(wildcards)]
     job.append(_plain(log_files, True))
-    pool = _pools[kind]
-    try:
-        pool.submit(_run_job, spec, *job, sorted(study_packages)).result()
-    except BrokenProcessPool:
-        # The pool cannot be used again (every job it held fails): a new one takes the
-        # next jobs.
-        with _replacing:
-            if _pools.get(kind) is pool:
-                pool.shutdown(wait=False, cancel_futures=True)
-                _pools[kind] = _new_pool(kind)
-        name = spec.partition(":")[2]
-        stop_with_message(
-            name,
-            f"the process running {name} ended before the step did: it was stopped from "
-            "outside, or ran out of memory. Run the build again; if it stops here again, "
-            "close other programs or build with fewer cores (--cores 1).",
-        )
+    for attempt in (1, 2):
+        pool = _pools[kind]
+        try:
+            future = pool.submit(_run_job, spec, *job, sorted(study_packages))
+        except BrokenProcessPool:
+            _replace(kind, pool)  # broken before this job was handed over: try the new one
+            if attempt == 1:
+                continue
+            raise
+        try:
+            future.result()
+            return
+        except BrokenProcessPool:
+            _replace(kind, pool)
+            name = spec.partition(":")[2]
+            _fail(
+                name,
+                f"a worker process ended while {name} (or a step running beside it) ran: "
+                "it was stopped from outside, or the machine ran out of memory. Run the "
+                "build again; if it stops here again, close other programs or build with "
+                "fewer cores (--cores 1).",
+                job[4],
+            )
+
+
+def _replace(kind: str, pool: ProcessPoolExecutor) -> None:
+    """A broken pool cannot be used again (every job it held fails): a new one takes
+    the next jobs."""
+    with _replacing:
+        if _pools.get(kind) is pool:
+            pool.shutdown(wait=False, cancel_futures=True)
+            _pools[kind] = _new_pool(kind)
+
+
+def _fail(name: str, message: str, log_files) -> None:
+    """Print the message once and add it to the job's log (which the worker wrote), then
+    fail the job as a step's own error does."""
+    from manuscript_engine.core.step_runner import StepFailed
+
+    text = f"\nERROR: {message}\n"
+    print(text, file=sys.stderr, flush=True)
+    if log_files:
+        with contextlib.suppress(OSError), open(log_files[0], "a", encoding="utf-8") as log:
+            log.write(text)
+    raise StepFailed(f"{name} stopped: see the message above")
 
 
 def _plain(names, files: bool = False):
@@ -223,8 +287,22 @@ def _run_job(spec, input, output, params, wildcards, log_files, study_packages):
     """In the worker: the step, restricted to the engine and the study's packages."""
     from manuscript_engine.core import step_runner
 
+    if not study_packages:  # an empty set would lift the restriction (load_step)
+        raise ValueError("a worker needs the study's package to run a step")
     step_runner._STUDY_PACKAGES.update(study_packages)
-    # One job at a time in this process: its imports need no lock and no preloading.
-    step_runner.run_in_process(spec, input, output, params, wildcards, log_files)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    try:
+        # One job at a time in this process: its imports need no lock and no preloading.
+        step_runner.run_in_process(spec, input, output, params, wildcards, log_files)
+    except step_runner.StepFailed:
+        raise  # the author's message is printed and logged already
+    except BaseException:
+        # Snakemake prints only the frames of the process that raised it here; the
+        # step's own frames travel as text (and so does an error that would not pickle).
+        raise StepCrashed(traceback.format_exc()) from None
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+class StepCrashed(Exception):
+    """A step failed with an error that is not an author's: its worker's traceback."""
