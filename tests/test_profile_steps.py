@@ -78,3 +78,38 @@ def test_the_memory_of_a_process_tree_counts_its_children():
     finally:
         child.kill()
         child.wait()
+
+
+def test_pages_a_fork_shares_with_its_parent_count_once():
+    """Forked workers share their fork server's pages: summed PSS counts them once,
+    where summed resident sizes would count them in every process."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    from devtools.process_memory import tree_memory
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os, time; b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096]);"
+            " os.fork(); print(1, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        holder.stdout.readline()  # parent and child both hold the same 200 MB
+        time.sleep(0.2)
+        process = psutil.Process(holder.pid)
+        shared = tree_memory(process)
+        resident = sum(p.memory_info().rss for p in [process, *process.children()])
+        assert len(process.children()) == 1
+        assert 190 * 2**20 < shared < 300 * 2**20 < 400 * 2**20 < resident
+    finally:
+        for child in psutil.Process(holder.pid).children():
+            child.kill()
+        holder.kill()
+        holder.wait()
