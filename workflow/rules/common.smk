@@ -362,11 +362,14 @@ def start_workers():
     if not workflow.local_exec or not threaded or workflow.touch:
         return
     try:
+        # Many jobs run the same code (the ten settings jobs, say), so each distinct
+        # list of code files is read once, on the way to the first job.
+        codes = [
+            tuple(getattr(job.input, "code", [])) for job in workflow.dag.needrun_jobs()
+        ]
+        libraries = {code: STEP_CODE.libraries(code) for code in set(codes)}
         step_workers.start_fork_server(
-            step_workers.shared_libraries(
-                STEP_CODE.libraries(getattr(job.input, "code", []))
-                for job in workflow.dag.needrun_jobs()
-            )
+            step_workers.shared_libraries(libraries[code] for code in codes)
         )
         # No more workers than the machine has cores (`--cores 4` on a 2-core machine
         # would hold four workers' memory to run two at a time); more jobs wait for one.
@@ -464,6 +467,7 @@ def note(what, items):
 
 
 def close_workers():
+    """End the step workers (imported here: a build with nothing to do never loads them)."""
     from manuscript_engine.core import step_workers
 
     step_workers.close_pools()
