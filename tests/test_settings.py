@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,62 @@ def test_a_missing_setting_is_named():
     assert config_message(data_dir=None).splitlines()[1:] == [
         "  - config/config.yaml: the setting data_dir is missing; add it."
     ]
+
+
+# --------------------------------------------------------------------------- remembered
+SCHEMA = "workflow/manuscript_engine/core/schemas/config.schema.yaml"
+
+
+def test_settings_that_passed_are_not_checked_again_until_they_or_the_schema_change(
+    tmp_path, monkeypatch
+):
+    """A build with nothing to do spares jsonschema's import and check; any change of
+    the settings or of the schema checks them again."""
+    import shutil
+
+    from conftest import REPO
+
+    from manuscript_engine.core import settings
+
+    passed = tmp_path / "passed.json"
+    schema = tmp_path / "config.schema.yaml"
+    shutil.copy(REPO / SCHEMA, schema)
+    checks = []
+    validate = settings._validate
+    monkeypatch.setattr(settings, "_validate", lambda *a: checks.append(a) or validate(*a))
+    config = checked_config(date="2026-11-27")
+    settings.check_config(config, schema, passed=passed)
+    settings.check_config(checked_config(date="2026-11-27"), schema, passed=passed)
+    assert len(checks) == 1
+    settings.check_config(checked_config(date="2026-11-28"), schema, passed=passed)
+    assert len(checks) == 2
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    settings.check_config(checked_config(date="2026-11-27"), schema, passed=passed)
+    assert len(checks) == 3
+
+
+def test_settings_that_failed_are_never_remembered(tmp_path):
+    from conftest import REPO
+
+    from manuscript_engine.core.settings import ConfigInvalid, check_config
+
+    passed = tmp_path / "passed.json"
+    for _ in range(2):
+        with pytest.raises(ConfigInvalid, match="is not a real date"):
+            check_config(checked_config(date="2026-02-30"), REPO / SCHEMA, passed=passed)
+    assert not passed.exists()
+
+
+def test_a_damaged_record_of_passed_settings_is_ignored(tmp_path):
+    """The record is a cache: text that is not its list checks the settings again."""
+    from conftest import REPO
+
+    from manuscript_engine.core.settings import ConfigInvalid, check_config
+
+    passed = tmp_path / "passed.json"
+    for damage in ("{not json", '{"a": 1}', "[1, 2]"):
+        passed.write_text(damage, encoding="utf-8")
+        with pytest.raises(ConfigInvalid):
+            check_config(checked_config(date="2026-02-30"), REPO / SCHEMA, passed=passed)
+        check_config(checked_config(date="2026-11-27"), REPO / SCHEMA, passed=passed)
+    assert len(json.loads(passed.read_text(encoding="utf-8"))) == 1

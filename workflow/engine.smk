@@ -43,9 +43,12 @@ configfile: "config/config.yaml"
 
 
 # The config is checked against the engine's schema (JSON Schema, as Snakemake's
-# `validate` would), with messages that name the key in an author's words.
+# `validate` would), with messages that name the key in an author's words; settings
+# that passed before are remembered in .snakemake/ and not checked again.
 check_config(
-    config, ENGINE_WORKFLOW / "manuscript_engine/core/schemas/config.schema.yaml"
+    config,
+    ENGINE_WORKFLOW / "manuscript_engine/core/schemas/config.schema.yaml",
+    passed=".snakemake/config-passed.json",
 )
 
 

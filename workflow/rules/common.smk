@@ -1,6 +1,7 @@
 # Shared helpers (where the cohort is, values from the config), kept apart from rules.
 # Paths are relative to the study's folder (the working folder); the engine's own files
 # are found from ENGINE_WORKFLOW (set in engine.smk), so a study elsewhere reuses them.
+import functools
 import os
 from pathlib import Path
 
@@ -21,9 +22,11 @@ RULES_DIR = os.path.relpath(ENGINE_WORKFLOW / "rules")
 # The study's package says what this study builds (its steps, tables and figures);
 # the engine's rules below never name them.
 STUDY = study_layout(config["study_package"])
+# The codebook, read once per parse (several input functions need its tables).
+CODEBOOK_CONTENT = load_yaml(CODEBOOK)
 # Each cohort table the codebook lists, and its file in the data folder.
 COHORT_FILES = {
-    name: table["file"] for name, table in load_yaml(CODEBOOK)["tables"].items()
+    name: table["file"] for name, table in CODEBOOK_CONTENT["tables"].items()
 }
 # 1 on a registry-size cohort: its heavy steps take turns (profiles/default allows one).
 HEAVY = heavy_units(config.get("data_dir", ""), list(COHORT_FILES.values()))
@@ -168,7 +171,7 @@ def existing_cohort_files(wildcards=None):
     export): a missing one is reported by validation, in words."""
     from manuscript_engine.data.sources import source_files
 
-    return source_files(config, load_yaml(CODEBOOK))
+    return source_files(config, CODEBOOK_CONTENT)
 
 
 def source_settings():
@@ -242,6 +245,17 @@ def manifest_sources(wildcards=None):
 
     Only the cohort files that exist: a missing one is reported by validation, in words.
     """
+    return [
+        *existing_cohort_files(wildcards),
+        *settings_files(*config),
+        *project_sources(),
+    ]
+
+
+@functools.cache
+def project_sources():
+    """The manifest's sources other than the cohort and the settings: the same for every
+    job, so the folders are searched once per parse (five rules ask)."""
     fixed = [
         "Snakefile",
         "config/config.yaml",
@@ -289,14 +303,7 @@ def manifest_sources(wildcards=None):
             "manuscript.css",
         )
     )
-    return (
-        existing_cohort_files(wildcards)
-        + settings_files(*config)
-        + fixed
-        + code
-        + pandoc
-        + template_files()
-    )
+    return tuple(fixed + code + pandoc + template_files())
 
 
 def provenance_data(wildcards=None):

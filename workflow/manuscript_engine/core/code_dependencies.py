@@ -49,6 +49,7 @@ class ModuleIndex:
         folder = Path(next(iter(spec.submodule_search_locations))).resolve()
         return folder if any(folder.is_relative_to(root) for root in self.roots) else None
 
+    @cache  # noqa: B019 - as above
     def source(self, dotted: str) -> Path | None:
         """The file of project module ``dotted`` (a package's ``__init__.py``), or None."""
         top, *rest = dotted.split(".")

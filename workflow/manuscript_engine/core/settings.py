@@ -41,13 +41,67 @@ class ConfigInvalid(ManuscriptError):
 
 
 def check_config(
-    config: dict[str, Any], schema_path: str | Path, shown_as: str = "config/config.yaml"
+    config: dict[str, Any],
+    schema_path: str | Path,
+    shown_as: str = "config/config.yaml",
+    passed: str | Path | None = None,
 ) -> None:
-    """Raise :class:`ConfigInvalid` naming every bad key, or return quietly."""
-    import jsonschema
+    """Raise :class:`ConfigInvalid` naming every bad key, or return quietly.
 
+    ``passed`` is a file that remembers the settings that passed (with the schema they
+    passed): the same settings are not checked again, which spares every build, one with
+    nothing to do included, the import of jsonschema and the check (about 80 ms).
+    """
     schema = load_yaml(schema_path)
     coerce_command_line(config, schema)
+    digest = _checked_digest(config, Path(schema_path))
+    remembered = _read_passed(passed)
+    if digest is not None and digest in remembered:
+        return
+    _validate(config, schema, shown_as)
+    if passed is not None and digest is not None:
+        _remember_passed(Path(passed), [digest, *remembered])
+
+
+PASSED_KEPT = 16
+"""Settings remembered as valid: enough for a few --config variants in turn."""
+
+
+def _checked_digest(config: dict[str, Any], schema_path: Path) -> str | None:
+    """The settings, the schema and this checker, as one SHA-256 (None for settings
+    that cannot be written as JSON, such as keys of mixed types: always checked)."""
+    try:
+        text = json.dumps(config, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return None
+    digest = hashlib.sha256()
+    for part in (schema_path.read_bytes(), Path(__file__).read_bytes(), text.encode()):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def _read_passed(passed: str | Path | None) -> list[str]:
+    if passed is None:
+        return []
+    try:
+        remembered = json.loads(Path(passed).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return [d for d in remembered if isinstance(d, str)] if isinstance(remembered, list) else []
+
+
+def _remember_passed(passed: Path, digests: list[str]) -> None:
+    """A best effort: the file is only a cache, in Snakemake's own folder."""
+    try:
+        passed.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(passed, json.dumps(digests[:PASSED_KEPT]) + "\n")
+    except OSError:
+        pass
+
+
+def _validate(config: dict[str, Any], schema: dict[str, Any], shown_as: str) -> None:
+    import jsonschema
+
     # Formats are only annotations unless checked: "date" makes 2026-02-30 an error here,
     # not a crash of a later step.
     validator = jsonschema.Draft202012Validator(
