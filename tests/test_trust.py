@@ -53,6 +53,33 @@ def test_an_edit_of_the_same_size_with_its_date_put_back_is_found(workdir):
         require_trusted(["results/tables/t.csv"])
 
 
+def test_a_file_touched_after_its_record_is_hashed_once_then_trusted_by_its_stamp(
+    workdir, monkeypatch
+):
+    """Snakemake touches every output after its step has recorded it: the first check
+    hashes the file and keeps the new stamp, so later builds do not hash it again."""
+    from manuscript_engine.core import trust
+
+    build("results/tables/t.csv", "a,b\n1,2\n", ["data/cohort.csv"])
+    os.utime("results/tables/t.csv")  # as Snakemake's touch
+    hashed = []
+    sha256 = trust.sha256
+    monkeypatch.setattr(trust, "sha256", lambda path: hashed.append(path) or sha256(path))
+    assert untrusted_files() == []
+    assert untrusted_files() == []
+    assert hashed == ["results/tables/t.csv"]
+    # The same for a step that reads it (each table reads the analysis dataset).
+    os.utime("results/tables/t.csv")
+    require_trusted(["results/tables/t.csv"])
+    require_trusted(["results/tables/t.csv"])
+    assert hashed == ["results/tables/t.csv"] * 2
+    # An edit after that is still found (its change time moved on).
+    with open("results/tables/t.csv", "r+") as stream:
+        stream.write("a,b\n9,2\n")
+    [found] = untrusted_files()
+    assert found.reason == "was changed after the build wrote it"
+
+
 def test_a_deleted_file_is_found_missing(workdir):
     build("results/tables/t.csv", "x\n", [])
     os.remove("results/tables/t.csv")

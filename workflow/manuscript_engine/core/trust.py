@@ -115,19 +115,47 @@ def check(path: str, entry: dict, rehash: bool = False) -> str | None:
 
     ``rehash`` hashes the file even when its stamp is unchanged (for ``make verify``).
     """
+    return _matched(path, entry, rehash)[0]
+
+
+def _matched(path: str, entry: dict, rehash: bool = False) -> tuple[str | None, list[int] | None]:
+    """:func:`check`'s answer, and the stamp the file had when its bytes were hashed and
+    found to match (None when they were not hashed)."""
     if not entry or "sha256" not in entry or len(entry.get("stamp") or ()) != 4:
-        return "has a damaged build record"
+        return "has a damaged build record", None
     try:
         stat = os.stat(path)
     except FileNotFoundError:
-        return MISSING
+        return MISSING, None
     except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
+        return f"cannot be read ({exc.strerror})", None
     if stat.st_size != entry["stamp"][0]:
-        return "was changed after the build wrote it"
+        return "was changed after the build wrote it", None
     if _stamp(stat) == entry["stamp"] and not rehash:
-        return None
-    return None if sha256(path) == entry["sha256"] else "was changed after the build wrote it"
+        return None, None
+    if sha256(path) != entry["sha256"]:
+        return "was changed after the build wrote it", None
+    return None, _stamp(stat)
+
+
+def _restamp(path: str, entry: dict, hashed: list[int], ledger: Path) -> None:
+    """Give a record whose file was just hashed and matched the stamp it had then.
+
+    Snakemake touches a step's outputs after the step has recorded them, so without this
+    every build would hash every result again (hundreds of megabytes on a registry).
+    The stamp is taken only if the file still has it: nothing changed it since. (Should
+    a step rewrite the file and its record in between, the old record wins and the next
+    build rebuilds the file: a wasted step, never a stale file trusted.)
+    """
+    entry = {**entry, "stamp": hashed}
+    try:
+        if _stamp(os.stat(path)) == hashed:
+            with _writing:
+                write_text_atomically(
+                    _record_path(path, ledger), json.dumps(entry, sort_keys=True)
+                )
+    except OSError:  # a read-only checkout, say: the next build hashes the file again
+        pass
 
 
 def untrusted_files(
@@ -149,10 +177,13 @@ def untrusted_files(
     known = records(ledger) if known is None else known
     problems = []
     for path, entry in sorted(known.items()):
-        reason = check(path, entry)
-        if reason and produced_by_a_rule(path):
+        reason, hashed = _matched(path, entry)
+        if reason is None:
+            if hashed is not None:
+                _restamp(path, entry, hashed, ledger)
+        elif produced_by_a_rule(path):
             problems.append(Untrusted(path, reason))
-        elif reason:
+        else:
             _record_path(path, ledger).unlink(missing_ok=True)
     for path in _files_under(results, ignored):
         if path not in known and produced_by_a_rule(path):
@@ -242,9 +273,11 @@ def require_trusted(
     known = records(ledger) if known is None else known
     bad = []
     for path in map(lambda p: Path(p).as_posix(), paths):
-        reason = check(path, known[path]) if path in known else NOT_RECORDED
+        reason, hashed = _matched(path, known[path]) if path in known else (NOT_RECORDED, None)
         if reason:
             bad.append(f"  - {path} {reason}.")
+        elif hashed is not None:  # the next step that reads it need not hash it again
+            _restamp(path, known[path], hashed, ledger)
     if bad:
         raise ManuscriptError(
             "Files this step reads were changed after the build wrote them:\n"
