@@ -175,8 +175,15 @@ def close_pools() -> None:
     _worker_up.clear()
     # The fork server would end by itself once this process has, but it holds the
     # terminal's (or a caller's pipe's) output open until then: `make paper` would
-    # wait for it. Python's own tests stop it this way.
-    stop = getattr(forkserver._forkserver, "_stop", None)
+    # wait for it. Python's own tests stop it this way. It is ended first: asked
+    # politely, it would spend 0.15 to 0.35 s tearing down the libraries it imported
+    # (it holds no work, and no file it would need to flush), at the end of every build.
+    server = forkserver._forkserver
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    stop = getattr(server, "_stop", None)
     if stop is not None:
         with contextlib.suppress(OSError, ChildProcessError):
             stop()
