@@ -213,12 +213,13 @@ rule check_formats:
 
 
 # The checklist locates its items in the manuscript (page of its PDF, line of its DOCX).
+# The pages come from laying out the PDF's Typst source with the same figures, so the
+# checklist runs beside the PDF's compilation instead of after it.
 rule checklist:
     input:
         markers=expand(rules.render_markdown.output.markers, document="manuscript")[0],
         docx=expand(rules.to_docx.output.docx, document="manuscript")[0],
         typst=expand(rules.to_typst.output.typst, document="manuscript")[0],
-        pdf=expand(rules.compile_pdf.output.pdf, document="manuscript")[0],
         figures=rules.render_markdown.input.figures,
         checklists=checklist_items(),
         settings=checklist_settings() + settings_files("manuscript"),
