@@ -175,8 +175,8 @@ def test_settings_that_passed_are_not_checked_again_until_they_or_the_schema_cha
     schema = tmp_path / "config.schema.yaml"
     shutil.copy(REPO / SCHEMA, schema)
     checks = []
-    validate = settings._validate
-    monkeypatch.setattr(settings, "_validate", lambda *a: checks.append(a) or validate(*a))
+    problems = settings._problems
+    monkeypatch.setattr(settings, "_problems", lambda *a: checks.append(a) or problems(*a))
     config = checked_config(date="2026-11-27")
     settings.check_config(config, schema, passed=passed)
     settings.check_config(checked_config(date="2026-11-27"), schema, passed=passed)

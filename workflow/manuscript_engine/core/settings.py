@@ -58,7 +58,9 @@ def check_config(
     remembered = _read_passed(passed)
     if digest is not None and digest in remembered:
         return
-    _validate(config, schema, shown_as)
+    problems = _problems(config, schema, shown_as)
+    if problems:
+        raise ConfigInvalid("\n".join(["The build settings are not valid:", *problems]))
     if passed is not None and digest is not None:
         _remember_passed(Path(passed), [digest, *remembered])
 
@@ -99,7 +101,8 @@ def _remember_passed(passed: Path, digests: list[str]) -> None:
         pass
 
 
-def _validate(config: dict[str, Any], schema: dict[str, Any], shown_as: str) -> None:
+def _problems(config: dict[str, Any], schema: dict[str, Any], shown_as: str) -> list[str]:
+    """Every way the settings break the schema, in an author's words."""
     import jsonschema
 
     # Formats are only annotations unless checked: "date" makes 2026-02-30 an error here,
@@ -107,12 +110,10 @@ def _validate(config: dict[str, Any], schema: dict[str, Any], shown_as: str) -> 
     validator = jsonschema.Draft202012Validator(
         schema, format_checker=jsonschema.FormatChecker(["date"])
     )
-    problems = [
+    return [
         describe(error, shown_as)
         for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     ]
-    if problems:
-        raise ConfigInvalid("\n".join(["The build settings are not valid:", *problems]))
 
 
 BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False}
