@@ -213,3 +213,23 @@ def test_a_damaged_record_of_passed_settings_is_ignored(tmp_path):
             check_config(checked_config(date="2026-02-30"), REPO / SCHEMA, passed=passed)
         check_config(checked_config(date="2026-11-27"), REPO / SCHEMA, passed=passed)
     assert len(json.loads(passed.read_text(encoding="utf-8"))) == 1
+
+
+def test_a_setting_json_cannot_write_as_itself_is_checked_every_time(tmp_path):
+    """A YAML date would have the JSON text of the string that spells it: once that
+    string had passed, the date (refused: the schema wants text) would pass unchecked."""
+    import datetime
+
+    from conftest import REPO
+
+    from manuscript_engine.core.settings import ConfigInvalid, check_config
+
+    passed = tmp_path / "passed.json"
+    as_text = checked_config(date="2026-11-27")
+    as_text["checklists"]["strobe"]["not_applicable"]["12b"] = "datetime.date(2026, 1, 1)"
+    check_config(as_text, REPO / SCHEMA, passed=passed)
+    as_date = checked_config(date="2026-11-27")
+    as_date["checklists"]["strobe"]["not_applicable"]["12b"] = datetime.date(2026, 1, 1)
+    for _ in range(2):
+        with pytest.raises(ConfigInvalid, match="not_applicable.12b"):
+            check_config(as_date, REPO / SCHEMA, passed=passed)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -70,16 +71,43 @@ PASSED_KEPT = 16
 
 
 def _checked_digest(config: dict[str, Any], schema_path: Path) -> str | None:
-    """The settings, the schema and this checker, as one SHA-256 (None for settings
-    that cannot be written as JSON, such as keys of mixed types: always checked)."""
-    try:
-        text = json.dumps(config, sort_keys=True, default=repr)
-    except (TypeError, ValueError):
+    """The settings, the schema and this checker, as one SHA-256; None for settings
+    holding anything but JSON's own kinds of value (a YAML date, a tuple, a set): their
+    JSON text could be another value's, so they are always checked."""
+    if not _plain_json(config):
         return None
+    text = json.dumps(config, sort_keys=True)
     digest = hashlib.sha256()
-    for part in (schema_path.read_bytes(), Path(__file__).read_bytes(), text.encode()):
+    for part in (
+        schema_path.read_bytes(),
+        Path(__file__).read_bytes(),
+        _jsonschema_install().encode(),
+        text.encode(),
+    ):
         digest.update(hashlib.sha256(part).digest())
     return digest.hexdigest()
+
+
+def _jsonschema_install() -> str:
+    """Where jsonschema is installed, and when: a new version (or a reinstall) is a new
+    checker. Found without importing it; asking its metadata for the version costs more
+    than the check it would spare."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("jsonschema")
+    if spec is None or spec.origin is None:
+        return ""
+    info = os.stat(spec.origin)
+    return f"{spec.origin} {info.st_size} {info.st_mtime_ns}"
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether ``value`` is made only of what JSON writes back as itself."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    return value is None or type(value) in (str, int, float, bool)
 
 
 def _read_passed(passed: str | Path | None) -> list[str]:
