@@ -63,8 +63,10 @@ def test_a_file_touched_after_its_record_is_hashed_once_then_trusted_by_its_stam
     build("results/tables/t.csv", "a,b\n1,2\n", ["data/cohort.csv"])
     os.utime("results/tables/t.csv")  # as Snakemake's touch
     hashed = []
-    sha256 = trust.sha256
-    monkeypatch.setattr(trust, "sha256", lambda path: hashed.append(path) or sha256(path))
+    hash_file = trust._hash_and_stamp
+    monkeypatch.setattr(
+        trust, "_hash_and_stamp", lambda path: hashed.append(path) or hash_file(path)
+    )
     assert untrusted_files() == []
     assert untrusted_files() == []
     assert hashed == ["results/tables/t.csv"]
@@ -78,6 +80,56 @@ def test_a_file_touched_after_its_record_is_hashed_once_then_trusted_by_its_stam
         stream.write("a,b\n9,2\n")
     [found] = untrusted_files()
     assert found.reason == "was changed after the build wrote it"
+
+
+def test_a_record_keeps_its_stamp_when_the_file_changes_while_it_is_hashed(
+    workdir, monkeypatch
+):
+    """Bytes written between the hash and the new stamp must not be vouched for."""
+    from manuscript_engine.core import trust
+
+    build("results/tables/t.csv", "a,b\n1,2\n", ["data/cohort.csv"])
+    os.utime("results/tables/t.csv")
+    recorded = records()["results/tables/t.csv"]["stamp"]
+    hash_file = trust._hash_and_stamp
+
+    def hash_then_edit(path):
+        answer = hash_file(path)
+        with open(path, "r+") as stream:  # same size, after the hash
+            stream.write("a,b\n9,2\n")
+        return answer
+
+    monkeypatch.setattr(trust, "_hash_and_stamp", hash_then_edit)
+    assert untrusted_files() == []  # the bytes hashed were the build's
+    monkeypatch.setattr(trust, "_hash_and_stamp", hash_file)
+    assert records()["results/tables/t.csv"]["stamp"] == recorded
+    [found] = untrusted_files()
+    assert found.reason == "was changed after the build wrote it"
+
+
+def test_a_dry_run_leaves_the_ledger_as_it_was(workdir):
+    from manuscript_engine.core.trust import LEDGER
+
+    build("results/tables/t.csv", "a,b\n1,2\n", ["data/cohort.csv"])
+    os.utime("results/tables/t.csv")
+    before = {p.name: p.read_bytes() for p in LEDGER.iterdir()}
+    assert untrusted_files(restamp=False) == []
+    assert {p.name: p.read_bytes() for p in LEDGER.iterdir()} == before
+
+
+def test_a_record_written_anew_meanwhile_is_not_overwritten(workdir):
+    """A step that records the file again between the check and the new stamp wins."""
+    from manuscript_engine.core import trust
+
+    build("results/tables/t.csv", "a,b\n1,2\n", ["data/cohort.csv"])
+    os.utime("results/tables/t.csv")
+    known = records()
+    entry = known["results/tables/t.csv"]
+    reason, hashed = trust._matched("results/tables/t.csv", entry)
+    assert reason is None and hashed is not None
+    record(["results/tables/t.csv"], ["data/cohort.csv", "data/other.csv"])
+    trust._restamp("results/tables/t.csv", entry, hashed, trust.LEDGER)
+    assert records()["results/tables/t.csv"]["inputs"] == ["data/cohort.csv", "data/other.csv"]
 
 
 def test_a_deleted_file_is_found_missing(workdir):

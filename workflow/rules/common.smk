@@ -436,7 +436,9 @@ def force_untrusted_results():
         if not requested or any(map(workflow.is_rule, requested))
         else set(requested)
     )
-    found = files_to_rebuild(produced, files, ignored=("logs", "settings"))
+    found = files_to_rebuild(
+        produced, files, ignored=("logs", "settings"), restamp=not workflow.dryrun
+    )
     if not workflow.dryrun:
         altered = discard_altered_settings("results/settings")
         warn(

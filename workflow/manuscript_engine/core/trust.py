@@ -44,11 +44,7 @@ _writing = threading.Lock()
 
 
 def sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return _hash_and_stamp(path)[0]
 
 
 def _stamp(stat: os.stat_result) -> list[int]:
@@ -133,9 +129,22 @@ def _matched(path: str, entry: dict, rehash: bool = False) -> tuple[str | None, 
         return "was changed after the build wrote it", None
     if _stamp(stat) == entry["stamp"] and not rehash:
         return None, None
-    if sha256(path) != entry["sha256"]:
+    digest, hashed = _hash_and_stamp(path)
+    if digest != entry["sha256"]:
         return "was changed after the build wrote it", None
-    return None, _stamp(stat)
+    return None, hashed
+
+
+def _hash_and_stamp(path: str | Path) -> tuple[str, list[int] | None]:
+    """The file's SHA-256, and its stamp if it kept the same one while it was read
+    (taken from the open file, so the stamp is that of the bytes hashed)."""
+    with open(path, "rb") as stream:
+        before = _stamp(os.fstat(stream.fileno()))
+        digest = hashlib.sha256()
+        while chunk := stream.read(CHUNK):
+            digest.update(chunk)
+        after = _stamp(os.fstat(stream.fileno()))
+    return digest.hexdigest(), (before if before == after else None)
 
 
 def _restamp(path: str, entry: dict, hashed: list[int], ledger: Path) -> None:
@@ -143,18 +152,19 @@ def _restamp(path: str, entry: dict, hashed: list[int], ledger: Path) -> None:
 
     Snakemake touches a step's outputs after the step has recorded them, so without this
     every build would hash every result again (hundreds of megabytes on a registry).
-    The stamp is taken only if the file still has it: nothing changed it since. (Should
-    a step rewrite the file and its record in between, the old record wins and the next
-    build rebuilds the file: a wasted step, never a stale file trusted.)
+    The record is rewritten only if the file still has that stamp and the record is still
+    the one that was matched (a step may have recorded the file anew meanwhile).
     """
-    entry = {**entry, "stamp": hashed}
+    record_file = _record_path(path, ledger)
     try:
-        if _stamp(os.stat(path)) == hashed:
-            with _writing:
-                write_text_atomically(
-                    _record_path(path, ledger), json.dumps(entry, sort_keys=True)
-                )
-    except OSError:  # a read-only checkout, say: the next build hashes the file again
+        with _writing:
+            current = json.loads(record_file.read_text(encoding="utf-8"))
+            if current != entry or _stamp(os.stat(path)) != hashed:
+                return
+            write_text_atomically(
+                record_file, json.dumps({**entry, "stamp": hashed}, sort_keys=True)
+            )
+    except (OSError, ValueError):  # a read-only checkout, say: hashed again next time
         pass
 
 
@@ -165,8 +175,12 @@ def untrusted_files(
     ledger: Path = LEDGER,
     ignored: tuple[str, ...] = ("logs",),
     known: dict[str, dict] | None = None,
+    restamp: bool = True,
 ) -> list[Untrusted]:
     """Recorded files that no longer match, and rule outputs the build never recorded.
+
+    ``restamp`` lets a record take the new stamp of a file that was hashed and matched
+    (a dry run, which may run beside a build, writes nothing).
 
     ``produced_by_a_rule(path)`` says whether some rule writes ``path``; a file in
     ``results/`` that no rule writes (a report, a benchmark) is not the build's to judge,
@@ -179,7 +193,7 @@ def untrusted_files(
     for path, entry in sorted(known.items()):
         reason, hashed = _matched(path, entry)
         if reason is None:
-            if hashed is not None:
+            if hashed is not None and restamp:
                 _restamp(path, entry, hashed, ledger)
         elif produced_by_a_rule(path):
             problems.append(Untrusted(path, reason))
@@ -201,6 +215,7 @@ def files_to_rebuild(
     results: Path = Path("results"),
     ledger: Path = LEDGER,
     ignored: tuple[str, ...] = ("logs",),
+    restamp: bool = True,
 ) -> list[Untrusted]:
     """The untrusted files a build of ``targets`` (files; None: everything) must remake.
 
@@ -215,6 +230,7 @@ def files_to_rebuild(
         ledger=ledger,
         ignored=ignored,
         known=known,
+        restamp=restamp,
     )
     if targets is None:
         return found
