@@ -96,11 +96,15 @@ def shared_libraries(per_job: Iterable[Iterable[str]]) -> list[str]:
     return sorted(name for name, count in counts.items() if count >= 2)
 
 
+FORK_SERVER_EXIT = "manuscript_engine.core.fork_server_exit"
+
+
 def start_fork_server(libraries: Iterable[str]) -> None:
     """Start the fork server now, importing ``libraries``, so that it is ready for the
     first job (it would otherwise start, and import, when the first job needs it)."""
     modules = ["manuscript_engine.core.step_runner", "snakemake.iocontainers", *libraries]
-    _CONTEXT.set_forkserver_preload(sorted(set(modules)))
+    # The exit module first: its handler, registered before any library's, runs last.
+    _CONTEXT.set_forkserver_preload([FORK_SERVER_EXIT, *sorted(set(modules))])
     # Python 3.11's fork server ignores the sys.path it is given (CPython gh-117378, fixed
     # in 3.12.8): it would import the engine from wherever the installed copy points, not
     # from the checkout being built. Its environment carries this process's path instead.
@@ -175,15 +179,9 @@ def close_pools() -> None:
     _worker_up.clear()
     # The fork server would end by itself once this process has, but it holds the
     # terminal's (or a caller's pipe's) output open until then: `make paper` would
-    # wait for it. Python's own tests stop it this way. It is ended first: asked
-    # politely, it would spend 0.15 to 0.35 s tearing down the libraries it imported
-    # (it holds no work, and no file it would need to flush), at the end of every build.
-    server = forkserver._forkserver
-    pid = getattr(server, "_forkserver_pid", None)
-    if pid is not None:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGTERM)
-    stop = getattr(server, "_stop", None)
+    # wait for it. Python's own tests stop it this way (its teardown is skipped:
+    # FORK_SERVER_EXIT).
+    stop = getattr(forkserver._forkserver, "_stop", None)
     if stop is not None:
         with contextlib.suppress(OSError, ChildProcessError):
             stop()

@@ -1,0 +1,15 @@
+"""Imported first, and only, by the step workers' fork server: its exit skips Python's
+final teardown.
+
+Asked to stop at the end of a build, the fork server spent 0.15 to 0.35 s tearing down
+pandas, SciPy and matplotlib (Python's last garbage collections and module cleanup),
+which every build waited for. Its exit handlers still run (matplotlib removes the
+temporary folder it made when the user's own was not writable), this one last, as it
+was registered first; then the process ends at once. The workers forked from it end
+through multiprocessing's own ``os._exit`` and never run it.
+"""
+
+import atexit
+import os
+
+atexit.register(os._exit, 0)
