@@ -138,6 +138,20 @@ def test_closing_the_pools_ends_the_fork_server_without_its_teardown(study):
     assert not (study / "teardown.txt").exists()
 
 
+def test_the_fork_servers_exit_module_leaves_any_other_process_alone():
+    """Imported elsewhere, the module must not turn a failing process's status into 0."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import manuscript_engine.core.fork_server_exit; raise SystemExit(3)",
+        ],
+        cwd=Path(step_workers.__file__).parents[2],
+        capture_output=True,
+    )
+    assert result.returncode == 3
+
+
 def test_an_author_error_in_a_worker_is_logged_and_fails_the_job(study):
     step_workers.start_fork_server([])
     step_workers.open_pools(1, heavy=False)

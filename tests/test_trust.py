@@ -82,9 +82,7 @@ def test_a_file_touched_after_its_record_is_hashed_once_then_trusted_by_its_stam
     assert found.reason == "was changed after the build wrote it"
 
 
-def test_a_record_keeps_its_stamp_when_the_file_changes_while_it_is_hashed(
-    workdir, monkeypatch
-):
+def test_a_record_keeps_its_stamp_when_the_file_changes_while_it_is_hashed(workdir, monkeypatch):
     """Bytes written between the hash and the new stamp must not be vouched for."""
     from manuscript_engine.core import trust
 
