@@ -349,8 +349,15 @@ def run_step(name, input, output, params, wildcards, log, resources=None):
             alone=name in STEPS_ALONE,
         )
     else:
-        libraries = STEP_CODE.libraries(getattr(input, "code", []))
+        libraries = code_libraries(tuple(getattr(input, "code", [])))
         run_in_process(STEPS[name], input, output, params, wildcards, log, libraries)
+
+
+@functools.cache
+def code_libraries(code):
+    """The libraries a job's code files import (``StepCode.libraries``), read once per
+    distinct list: many jobs run the same code (the ten settings jobs, say)."""
+    return tuple(STEP_CODE.libraries(code))
 
 
 # Steps that read no data another step has read (validation, the analysis dataset): on a
@@ -369,14 +376,11 @@ def start_workers():
     if not workflow.local_exec or not threaded or workflow.touch:
         return
     try:
-        # Many jobs run the same code (the ten settings jobs, say), so each distinct
-        # list of code files is read once, on the way to the first job.
-        codes = [
-            tuple(getattr(job.input, "code", [])) for job in workflow.dag.needrun_jobs()
-        ]
-        libraries = {code: STEP_CODE.libraries(code) for code in set(codes)}
         step_workers.start_fork_server(
-            step_workers.shared_libraries(libraries[code] for code in codes)
+            step_workers.shared_libraries(
+                code_libraries(tuple(getattr(job.input, "code", [])))
+                for job in workflow.dag.needrun_jobs()
+            )
         )
         # No more workers than the machine has cores (`--cores 4` on a 2-core machine
         # would hold four workers' memory to run two at a time); more jobs wait for one.

@@ -32,7 +32,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -230,11 +230,21 @@ def run_in_process(
             release_free_memory()
 
 
-def stop_with_message(name: str, message: str, cause: BaseException | None = None) -> None:
-    """Print the author's message (log and terminal) and fail the job without a trace."""
-    if os.environ.get("MANUSCRIPT_VERBOSE"):
-        log.exception("ERROR")
+def stop_with_message(
+    name: str, message: str, cause: BaseException | None = None, log_path: str | None = None
+) -> None:
+    """Print the author's message (log and terminal) and fail the job without a trace.
+
+    ``log_path``: the job's log, appended to, for a step that ran in another process
+    (a worker wrote the log; this process's logger has no handler for it).
+    """
     text = f"\nERROR: {message}\n"
-    log.error(text)
+    if log_path is None:
+        if os.environ.get("MANUSCRIPT_VERBOSE"):
+            log.exception("ERROR")
+        log.error(text)
+    else:
+        with suppress(OSError), open(log_path, "a", encoding="utf-8") as job_log:
+            job_log.write(text)
     print(text, file=sys.stderr, flush=True)
     raise StepFailed(f"{name} stopped: see the message above") from None

@@ -224,6 +224,8 @@ def run_in_worker(
     it ends, instead of in the heavy steps' worker, which would keep what it could
     not give back (on a million patients, about 150 MB more at the next step's peak).
     """
+    from manuscript_engine.core.step_runner import stop_with_message
+
     if heavy and alone and "single" in _pools:
         kind = "single"
     else:
@@ -245,13 +247,13 @@ def run_in_worker(
         except BrokenProcessPool:
             _replace(kind, pool)
             name = spec.partition(":")[2]
-            _fail(
+            stop_with_message(
                 name,
                 f"a worker process ended while {name} (or a step running beside it) ran: "
                 "it was stopped from outside, or the machine ran out of memory. Run the "
                 "build again; if it stops here again, close other programs or build with "
                 "fewer cores (--cores 1).",
-                job[4],
+                log_path=job[4][0] if job[4] else None,
             )
 
 
@@ -262,19 +264,6 @@ def _replace(kind: str, pool: ProcessPoolExecutor) -> None:
         if _pools.get(kind) is pool:
             pool.shutdown(wait=False, cancel_futures=True)
             _pools[kind] = _new_pool(kind)
-
-
-def _fail(name: str, message: str, log_files) -> None:
-    """Print the message once and add it to the job's log (which the worker wrote), then
-    fail the job as a step's own error does."""
-    from manuscript_engine.core.step_runner import StepFailed
-
-    text = f"\nERROR: {message}\n"
-    print(text, file=sys.stderr, flush=True)
-    if log_files:
-        with contextlib.suppress(OSError), open(log_files[0], "a", encoding="utf-8") as log:
-            log.write(text)
-    raise StepFailed(f"{name} stopped: see the message above")
 
 
 def _plain(names, files: bool = False):
