@@ -138,6 +138,23 @@ def test_closing_the_pools_ends_the_fork_server_without_its_teardown(study):
     assert not (study / "teardown.txt").exists()
 
 
+def test_closing_a_pool_whose_pipe_is_gone_still_stops_the_fork_server(study, monkeypatch):
+    """An error while a pool shuts down must not fail a finished build, nor leave the
+    fork server holding the terminal's output."""
+    step_workers.start_fork_server(["json"])
+    step_workers.open_pools(1, heavy=False)
+    run("write_pid", study / "a.txt")
+    server = step_workers.forkserver._forkserver._forkserver_pid
+
+    def closed_pipe(*args, **kwargs):
+        raise OSError(9, "Bad file descriptor")
+
+    monkeypatch.setattr(step_workers._pools["light"], "shutdown", closed_pipe)
+    step_workers.close_pools()
+    assert not psutil.pid_exists(server)
+    assert not step_workers.takes(heavy=False)
+
+
 def test_the_fork_servers_exit_module_leaves_any_other_process_alone():
     """Imported elsewhere, the module must not turn a failing process's status into 0."""
     result = subprocess.run(
